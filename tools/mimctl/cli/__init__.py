@@ -1,0 +1,109 @@
+"""The ``mimctl`` command line: a lazy click group of thin adapters.
+
+Each command lives in a submodule that is imported only when that command
+runs, so ``mimctl --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from .. import __version__
+
+# command name -> (module, attribute, one-line help shown in `mimctl --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "new": ("record", "new", "Declare a major incident."),
+    "note": ("record", "note", "Add a note to the timeline."),
+    "confirm": ("record", "confirm", "Record that the incident is real, by whom and its scope."),
+    "classify": ("record", "classify", "Set impact, urgency (priority follows) and severity."),
+    "assign": ("record", "assign", "Assign a role or hand it over."),
+    "notified": ("record", "notified", "Record a notification that was sent."),
+    "escalated": ("record", "escalated", "Record an escalation that was made."),
+    "ack": ("record", "ack", "Record that a responder acknowledged the incident."),
+    "bridge": ("record", "bridge", "Record the bridge / war room link."),
+    "containment": ("record", "containment", "Log containment actions and their rollback state."),
+    "hypothesis": ("record", "hypothesis", "Record hypotheses and confirm or refute them."),
+    "evidence": ("record", "evidence", "Record evidence examined (logs, graphs, links)."),
+    "update": ("record", "update", "Post a stakeholder update (internal or public)."),
+    "cause": ("record", "cause", "Record the root cause, or why it is still unknown."),
+    "plan": ("record", "plan", "Record the resolution plan."),
+    "resolution": ("record", "resolution", "Record the fix, its stability and its confirmation."),
+    "recovery": ("record", "recovery", "Record recovery: restored, dependents validated."),
+    "close": ("record", "close", "Record closure details and the problem reference."),
+    "pir": ("record", "pir", "Schedule, write and complete the post-incident review."),
+    "set": ("record", "set_field", "Set any incident field (validated against the schema)."),
+    "advance": ("lifecycle", "advance", "Move an incident to its next stage once the gate is met."),
+    "show": ("lifecycle", "show", "Show an incident: stage, times, next gate."),
+    "list": ("lifecycle", "list_incidents", "List open incidents by stage and severity."),
+    "validate": ("checks", "validate", "Validate records against schemas and rules."),
+    "check": ("checks", "check", "The pull-request check against a base revision."),
+    "demo": ("demo", "demo", "Run a sample incident through all nine stages in a scratch repository."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == "status":
+            cmd_name = "list"
+        if cmd_name not in COMMANDS:
+            return None
+        module_name, attribute, _ = COMMANDS[cmd_name]
+        module = importlib.import_module(f"{__name__}.{module_name}")
+        command: click.Command = getattr(module, attribute)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (_, _, help_text) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="mimctl")
+def main() -> None:
+    """Major incident management as code.
+
+    Incidents, known errors and post-incident reviews are YAML records in a git
+    repository. mimctl records what responders do, moves incidents through the
+    nine-stage lifecycle when each stage's exit gate is met, and validates
+    everything. Every command that changes records commits them (one commit
+    per step, with Incident: and Stage: trailers) unless --no-commit is given.
+
+    \b
+    Examples:
+      mimctl demo                                   # see it all in a scratch repo
+      mimctl new --title "Checkout errors" --service checkout-api \\
+                 --impact high --urgency high --severity SEV1 --source alert
+      mimctl show INC-0042
+      mimctl advance INC-0042
+      mimctl validate --format github
+    """
+
+
+def run() -> None:
+    """Console entry point: unexpected errors exit 3 with a short message."""
+    try:
+        main()
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("MIMCTL_DEBUG"):
+            traceback.print_exc()
+        click.echo(f"mimctl: unexpected error: {type(exc).__name__}: {exc} (set MIMCTL_DEBUG=1 for details)", err=True)
+        sys.exit(3)
+
+
+def invoke(args: list[str]) -> Any:
+    """Run a mimctl command in-process (used by the demo); returns its exit code."""
+    try:
+        main.main(args, prog_name="mimctl", standalone_mode=False)
+    except SystemExit as exc:
+        return exc.code or 0
+    return 0

@@ -1,0 +1,86 @@
+"""Commands that check records: validate (any time) and check (pull requests)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from .. import report as out
+from .common import EXIT_FAILED, format_option, guarded, repo_option, tracker
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@format_option("text", "json", "github")
+@repo_option
+@guarded
+def validate(paths: tuple[Path, ...], output_format: str, repo: Path | None) -> int:
+    """Validate records: strict YAML, schemas, and cross-record rules.
+
+    With no PATH, the whole repository. Every finding is printed as
+    path:line:col: message [field]; exit 1 if there is any.
+
+    \b
+    Examples:
+      mimctl validate
+      mimctl validate incidents/INC-0042
+      mimctl validate --format github     # annotations in a GitHub workflow
+    """
+    from ..validate import scope_for
+    from ..validate import validate as run_validate
+
+    tr = tracker(repo or (paths[0].parent if paths and paths[0].is_file() else paths[0] if paths else None))
+    scope = scope_for(tr, list(paths)) if paths else None
+    result = run_validate(tr, scope)
+    if output_format == "json":
+        click.echo(out.findings_json(result.findings, result.files))
+    elif output_format == "github":
+        click.echo(out.findings_github(result.findings, result.files))
+    else:
+        click.echo(out.findings_text(result.findings, result.files), err=not result.ok)
+    return 0 if result.ok else EXIT_FAILED
+
+
+@click.command()
+@click.option("--base", required=True, help="The revision the change will merge into, e.g. origin/main.")
+@click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the Markdown summary here (default: $GITHUB_STEP_SUMMARY when set).")
+@format_option("text", "json", "github")
+@repo_option
+@guarded
+def check(base: str, summary_path: Path | None, output_format: str, repo: Path | None) -> int:
+    """The pull-request check: validate what changed and audit the change itself.
+
+    Fails when a timeline file is modified or deleted, a stage change is not a
+    legal transition with its gate met, or a new ID collides with one on BASE.
+    Writes a Markdown summary for reviewers.
+
+    \b
+    Example (in a workflow):
+      mimctl check --base origin/main --format github
+    """
+    import json
+
+    from ..prcheck import as_data, run_check, summary_markdown
+
+    tr = tracker(repo)
+    result = run_check(tr, base)
+    markdown = summary_markdown(result)
+    target = summary_path or (Path(os.environ["GITHUB_STEP_SUMMARY"]) if os.environ.get("GITHUB_STEP_SUMMARY") else None)
+    if target is not None:
+        with open(target, "a", encoding="utf-8") as handle:
+            handle.write(markdown)
+    findings = result.report.findings
+    if output_format == "json":
+        click.echo(json.dumps(as_data(result), indent=2, ensure_ascii=False))
+    elif output_format == "github":
+        click.echo(out.findings_github(findings, result.report.files))
+        for change in result.stage_changes:
+            if not change.ok:
+                missing = "; ".join([*change.problems, *(i.description for i in change.gate if not i.met)])
+                click.echo(f"::error title=mimctl stage change::{change.incident} {change.source} -> {change.target}: {out._escape_data(missing)}")
+    else:
+        click.echo(markdown)
+    return 0 if result.ok else EXIT_FAILED

@@ -1,0 +1,117 @@
+"""Commands that move incidents through the lifecycle and show where they are."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from .. import operations as ops
+from .. import status
+from .common import EXIT_FAILED, default_person, emit, format_option, guarded, recording, repo_option, tracker
+from .record import INCIDENT, _finish
+
+
+@click.command()
+@INCIDENT
+@click.option("--to", "target", help="Target stage (default: the next one). Skipping stages needs --reason.")
+@click.option("--reason", help="Why stages are skipped, or why the incident moves back.")
+@recording
+@guarded
+def advance(incident_id: str, target: str | None, reason: str | None, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Check the exit gate of the current stage and move to the next stage.
+
+    On success: sets stage:, adds the stage event and commits with trailers
+    (Incident:, Stage:, Previous-Stage:, Gate:). If the gate is not met:
+    exit 1, every missing item listed, nothing changed.
+
+    \b
+    Examples:
+      mimctl advance INC-0042
+      mimctl advance INC-0042 --to investigate --reason "Nothing to contain: upstream outage"
+      mimctl advance INC-0042 --to investigate --reason "Fix did not hold"   # back, if process.yaml allows
+    """
+    tr = tracker(repo)
+    incident = ops.load_incident(tr, incident_id)
+    transition, change = ops.advance(tr, incident, target, reason, at, by or default_person())
+    if change is None:
+        data = {
+            "incident": incident.id, "changed": False, "from": transition.source, "to": transition.target,
+            "problems": list(transition.problems),
+            "missing": [{"item": i.name, "description": i.description} for i in transition.gate if not i.met],
+        }
+        if output_format == "json":
+            emit("json", data, "")
+        else:
+            click.echo(f"{incident.id}: " + status.render_gate_failure(transition), err=True)
+        return EXIT_FAILED
+    change.summary.update({"from": transition.source, "to": transition.target, "skipped": list(transition.skipped)})
+    return _finish(tr, change, no_commit, output_format)
+
+
+@click.command()
+@INCIDENT
+@format_option("text", "json")
+@repo_option
+@guarded
+def show(incident_id: str, output_format: str, repo: Path | None) -> int:
+    """Show an incident: stage, time in each stage, roles, and the next gate's checklist.
+
+    \b
+    Example:
+      mimctl show INC-0042 --format json | jq .stage_changes
+    """
+    tr = tracker(repo)
+    incident = ops.load_incident(tr, incident_id)
+    info = status.describe(incident, tr.process)
+    emit(output_format, info, status.render_show(info))
+    return 0
+
+
+@click.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Include completed incidents.")
+@click.option("--stage", "stages", multiple=True, help="Only these stages (repeatable).")
+@click.option("--severity", "severities", multiple=True, help="Only these severities (repeatable).")
+@format_option("text", "json")
+@repo_option
+@guarded
+def list_incidents(show_all: bool, stages: tuple[str, ...], severities: tuple[str, ...], output_format: str, repo: Path | None) -> int:
+    """List open incidents, grouped by stage, most severe first.
+
+    \b
+    Examples:
+      mimctl list
+      mimctl list --severity SEV1 --format json
+    """
+    tr = tracker(repo)
+    process = tr.process
+    order = {s.id: i for i, s in enumerate(process.severities)}
+    rows = []
+    broken = []
+    for incident_id in tr.incident_ids():
+        bundle = tr.load_bundle(incident_id)
+        if bundle.model is None:
+            broken.append(incident_id)
+            continue
+        inc = bundle.model
+        stage = process.stage(inc.stage)
+        if (stage and stage.final and not show_all) or (stages and inc.stage not in stages) or (severities and inc.severity not in severities):
+            continue
+        rows.append({"id": inc.id, "title": inc.title, "stage": inc.stage, "severity": inc.severity,
+                     "priority": inc.data["priority"], "services": list(inc.services), "detected_at": inc.data["detected_at"]})
+    stage_index = {s: i for i, s in enumerate(process.stage_ids)}
+    rows.sort(key=lambda r: (stage_index.get(r["stage"], 99), order.get(r["severity"], 99), r["id"]))
+    lines = []
+    current = None
+    for row in rows:
+        if row["stage"] != current:
+            current = row["stage"]
+            lines.append(f"{current}:")
+        lines.append(f"  {row['id']}  {row['severity']:<5} P{row['priority']}  {row['title']}  [{', '.join(row['services'])}]")
+    if not rows:
+        lines.append("no open incidents")
+    if broken:
+        lines.append(f"not shown (invalid records; run mimctl validate): {', '.join(broken)}")
+    emit(output_format, {"incidents": rows, "invalid": broken}, "\n".join(lines))
+    return 0

@@ -1,0 +1,656 @@
+"""Commands that record facts about an incident (each one event, one commit)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import operations as ops
+from ..model import format_time
+from ..transaction import Change, apply
+from .common import TIME, default_person, emit, guarded, recording, tracker
+
+INCIDENT = click.argument("incident_id", metavar="ID")
+
+
+def _finish(tr: Any, change: Change, no_commit: bool, output_format: str) -> int:
+    applied = apply(tr, change, commit=not no_commit)
+    data = {
+        "incident": change.incident_id,
+        "changed": applied.changed,
+        "commit": applied.commit,
+        "paths": applied.paths,
+        **change.summary,
+    }
+    if not applied.changed:
+        text = f"{change.incident_id}: nothing to change"
+    else:
+        where = f"committed {applied.commit[:10]}" if applied.commit else "written, not committed"
+        text = f"{change.subject} ({where})"
+        for key, value in change.summary.items():
+            if key not in ("id",) and value not in (None, [], ""):
+                text += f"\n  {key.replace('_', ' ')}: {', '.join(value) if isinstance(value, list) else value}"
+    emit(output_format, data, text)
+    return 0
+
+
+def _record(
+    repo: Path | None,
+    incident_id: str,
+    kind: str,
+    at: datetime,
+    by: str | None,
+    no_commit: bool,
+    output_format: str,
+    subject: str,
+    fields: dict[str, Any] | None = None,
+    edits: dict[str, Any] | None = None,
+    summary: dict[str, Any] | None = None,
+) -> int:
+    tr = tracker(repo)
+    incident = ops.load_incident(tr, incident_id)
+    change = ops.record(tr, incident, kind, at, by or default_person(), subject, fields, edits)
+    change.summary.update(summary or {})
+    return _finish(tr, change, no_commit, output_format)
+
+
+@click.command()
+@click.option("--title", required=True, help="One line: what is broken, as users see it.")
+@click.option("--service", "services", multiple=True, required=True, help="Affected service id from catalog.yaml (repeat for several).")
+@click.option("--impact", required=True, help="Impact level from process.yaml, e.g. high.")
+@click.option("--urgency", required=True, help="Urgency level from process.yaml, e.g. high.")
+@click.option("--severity", required=True, help="Severity id from process.yaml, e.g. SEV1.")
+@click.option("--source", type=click.Choice(["monitoring", "alert", "user-report", "staff-report", "third-party", "other"]), required=True, help="How it was detected.")
+@click.option("--reported-by", help="Who reported it.")
+@click.option("--alert-name", help="The alert's name, when an alert detected it.")
+@click.option("--alert-id", help="The alert's id or fingerprint.")
+@click.option("--summary", help="What is happening (Markdown).")
+@click.option("--major-reason", help="Why this is a major incident.")
+@click.option("--started", type=TIME, help="When the impact started (default: unknown).")
+@click.option("--detected", type=TIME, help="When it was detected (default: --at).")
+@click.option("--users", "user_count", type=click.IntRange(min=0), help="Number of impacted users.")
+@click.option("--segment", help="Impacted user segment, e.g. 'EU card payments'.")
+@click.option("--region", "regions", multiple=True, help="Affected region (repeatable).")
+@click.option("--risk", "risks", multiple=True, help="A potential risk (repeatable).")
+@click.option("--visibility", type=click.Choice(["public", "internal", "private"]), help="Where it is published (default: internal).")
+@click.option("--id", "incident_id", help="Use this id instead of the next free one.")
+@recording
+@guarded
+def new(
+    title: str, services: tuple[str, ...], impact: str, urgency: str, severity: str, source: str,
+    reported_by: str | None, alert_name: str | None, alert_id: str | None, summary: str | None,
+    major_reason: str | None, started: datetime | None, detected: datetime | None,
+    user_count: int | None, segment: str | None, regions: tuple[str, ...], risks: tuple[str, ...],
+    visibility: str | None, incident_id: str | None,
+    at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None,
+) -> int:
+    """Declare a major incident: create its folder in the first stage and commit.
+
+    Priority is worked out from impact x urgency with the matrix in
+    process.yaml. The dependents at risk (services that depend on the
+    affected ones) are listed.
+
+    \b
+    Example:
+      mimctl new --title "Card payments failing" --service payments-api \\
+        --impact high --urgency high --severity SEV1 --source alert \\
+        --alert-name PaymentsErrorRate --started 2026-11-27T08:02Z
+    """
+    tr = tracker(repo)
+    users = {k: v for k, v in {"count": user_count, "segment": segment}.items() if v is not None}
+    alert = {k: v for k, v in {"name": alert_name, "id": alert_id}.items() if v}
+    fields = {
+        "id": incident_id.upper() if incident_id else None,
+        "title": title, "services": services, "impact": impact, "urgency": urgency, "severity": severity,
+        "source": source, "reported_by": reported_by, "alert": alert or None, "summary": summary,
+        "major_reason": major_reason, "visibility": visibility,
+        "started_at": format_time(started) if started else None,
+        "detected_at": format_time(detected) if detected else None,
+        "impacted_users": users or None, "regions": list(regions), "risks": list(risks),
+    }
+    change = ops.declare(tr, fields, at, by or default_person())
+    return _finish(tr, change, no_commit, output_format)
+
+
+@click.command()
+@INCIDENT
+@click.argument("text")
+@recording
+@guarded
+def note(incident_id: str, text: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Add a note to the timeline.
+
+    \b
+    Example:
+      mimctl note INC-0042 "Error rate back under 1% after the rollback" --at 09:40Z
+    """
+    return _record(repo, incident_id, "note", at, by, no_commit, output_format, "note", {"text": text})
+
+
+@click.command()
+@INCIDENT
+@click.option("--scope", help="What is affected, as confirmed.")
+@recording
+@guarded
+def confirm(incident_id: str, scope: str | None, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Record that the incident is confirmed as real (validation), by whom and its scope."""
+    person = by or default_person()
+    edits = {"validation.confirmed_by": person, "validation.confirmed_at": format_time(at), "validation.scope": scope}
+    return _record(repo, incident_id, "validated", at, person, no_commit, output_format, "confirmed as real", {"text": scope}, edits)
+
+
+@click.command()
+@INCIDENT
+@click.option("--impact", help="Impact level from process.yaml.")
+@click.option("--urgency", help="Urgency level from process.yaml.")
+@click.option("--severity", help="Severity id from process.yaml.")
+@click.option("--reason", "major_reason", help="Why this is a major incident.")
+@click.option("--users", "user_count", type=click.IntRange(min=0), help="Number of impacted users.")
+@click.option("--segment", help="Impacted user segment.")
+@click.option("--summary", help="What is happening (Markdown).")
+@recording
+@guarded
+def classify(
+    incident_id: str, impact: str | None, urgency: str | None, severity: str | None, major_reason: str | None,
+    user_count: int | None, segment: str | None, summary: str | None,
+    at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None,
+) -> int:
+    """Classify: impact and urgency (priority follows from the matrix), severity, why major.
+
+    \b
+    Example:
+      mimctl classify INC-0042 --impact high --urgency medium --severity SEV2 \\
+        --reason "All EU card payments fail" --users 120000 --segment "EU customers"
+    """
+    tr = tracker(repo)
+    incident = ops.load_incident(tr, incident_id)
+    new_impact = impact or incident.data["impact"]
+    new_urgency = urgency or incident.data["urgency"]
+    priority = tr.process.priority(new_impact, new_urgency)
+    if priority is None:
+        raise click.BadParameter(f"impact {new_impact!r} x urgency {new_urgency!r} is not in the priority matrix")
+    edits: dict[str, Any] = {"impact": new_impact, "urgency": new_urgency, "priority": priority}
+    for key, value in (("severity", severity), ("major_reason", major_reason), ("summary", summary),
+                       ("impacted_users.count", user_count), ("impacted_users.segment", segment)):
+        if value is not None:
+            edits[key] = value
+    text = f"impact {new_impact}, urgency {new_urgency} -> priority {priority}; severity {severity or incident.severity}"
+    change = ops.record(tr, incident, "classified", at, by or default_person(), f"classify: {text}", {"text": text}, edits)
+    return _finish(tr, change, no_commit, output_format)
+
+
+@click.command()
+@INCIDENT
+@click.argument("role")
+@click.argument("person")
+@recording
+@guarded
+def assign(incident_id: str, role: str, person: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Assign ROLE to PERSON; if someone held it, this is a hand-over.
+
+    \b
+    Example:
+      mimctl assign INC-0042 incident_manager alice
+      mimctl assign INC-0042 incident_manager bob --at 2026-11-27T16:00Z   # hand-over
+    """
+    tr = tracker(repo)
+    incident = ops.load_incident(tr, incident_id)
+    if role not in tr.process.roles:
+        raise click.BadParameter(f"unknown role {role!r}; roles: {', '.join(tr.process.roles)}", param_hint="ROLE")
+    previous = (incident.data.get("roles") or {}).get(role)
+    subject = f"{role} handed over from {previous} to {person}" if previous else f"{role} assigned to {person}"
+    change = ops.record(tr, incident, "role", at, by or default_person(), subject,
+                        {"role": role, "person": person, "previous": previous}, {f"roles.{role}": person})
+    return _finish(tr, change, no_commit, output_format)
+
+
+@click.command()
+@INCIDENT
+@click.option("--to", "recipients", multiple=True, required=True, help="Who was notified (person, team or list; repeatable).")
+@click.option("--channel", help="How: email, slack, phone, pager...")
+@click.option("--mirt", is_flag=True, help="The recipients join the Major Incident Response Team.")
+@click.option("--text", help="What was said.")
+@recording
+@guarded
+def notified(incident_id: str, recipients: tuple[str, ...], channel: str | None, mirt: bool, text: str | None,
+             at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Record a notification that was sent (to the manager, the MIRT, stakeholders)."""
+    tr = tracker(repo)
+    incident = ops.load_incident(tr, incident_id)
+    edits = None
+    if mirt:
+        members = list(incident.data.get("mirt", []))
+        edits = {"mirt": members + [r for r in recipients if r not in members]}
+    change = ops.record(tr, incident, "notification", at, by or default_person(), f"notified {', '.join(recipients)}",
+                        {"to": list(recipients), "channel": channel, "text": text}, edits)
+    return _finish(tr, change, no_commit, output_format)
+
+
+@click.command()
+@INCIDENT
+@click.option("--to", "recipients", multiple=True, required=True, help="Who it was escalated to (repeatable).")
+@click.option("--level", type=click.IntRange(min=0), help="Escalation level reached.")
+@click.option("--policy", help="Escalation policy id from process.yaml.")
+@click.option("--text", help="Why.")
+@recording
+@guarded
+def escalated(incident_id: str, recipients: tuple[str, ...], level: int | None, policy: str | None, text: str | None,
+              at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Record an escalation that was made (and the level of the escalation path reached)."""
+    edits: dict[str, Any] = {}
+    if level is not None:
+        edits["escalation.level"] = level
+    if policy:
+        edits["escalation.policy"] = policy
+    return _record(repo, incident_id, "escalation", at, by, no_commit, output_format,
+                   f"escalated to {', '.join(recipients)}", {"to": list(recipients), "level": level, "text": text}, edits)
+
+
+@click.command()
+@INCIDENT
+@recording
+@guarded
+def ack(incident_id: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Record that you acknowledged the incident (stops further escalation)."""
+    person = by or default_person()
+    edits = {"escalation.acknowledged_by": person, "escalation.acknowledged_at": format_time(at)}
+    return _record(repo, incident_id, "ack", at, person, no_commit, output_format, f"acknowledged by {person}", None, edits)
+
+
+@click.command()
+@INCIDENT
+@click.argument("url")
+@recording
+@guarded
+def bridge(incident_id: str, url: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Record the bridge / virtual war room (an http(s) link)."""
+    edits = {"bridge.url": url, "bridge.opened_at": format_time(at)}
+    return _record(repo, incident_id, "bridge", at, by, no_commit, output_format, "bridge opened", {"url": url}, edits)
+
+
+@click.group()
+def containment() -> None:
+    """Containment actions: log each with its rollback; later mark it rolled back or permanent.
+
+    \b
+    Examples:
+      mimctl containment add INC-0042 --action "Disabled the new pricing flag" \\
+        --rollback "Re-enable flag pricing-v2"
+      mimctl containment set INC-0042 C-1a2b made-permanent
+      mimctl containment none INC-0042 --reason "Third-party outage; nothing to isolate"
+    """
+
+
+@containment.command("add")
+@INCIDENT
+@click.option("--action", required=True, help="What was done.")
+@click.option("--rollback", required=True, help="How to undo it.")
+@recording
+@guarded
+def containment_add(incident_id: str, action: str, rollback: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Log a containment action with its rollback; prints its id (C-xxxx)."""
+    action_id = ops.new_short_id("C")
+    return _record(repo, incident_id, "containment", at, by, no_commit, output_format, f"containment {action_id}: {action[:60]}",
+                   {"id": action_id, "action": action, "rollback": rollback}, summary={"action_id": action_id})
+
+
+@containment.command("set")
+@INCIDENT
+@click.argument("action_id")
+@click.argument("state", type=click.Choice(["effective", "ineffective", "rolled-back", "made-permanent"]))
+@click.option("--text", help="Details.")
+@recording
+@guarded
+def containment_set(incident_id: str, action_id: str, state: str, text: str | None, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Record a containment action's new state."""
+    return _record(repo, incident_id, "containment-update", at, by, no_commit, output_format, f"containment {action_id} {state}",
+                   {"action_id": action_id, "state": state, "text": text})
+
+
+@containment.command("none")
+@INCIDENT
+@click.option("--reason", required=True, help="Why no containment action is possible.")
+@recording
+@guarded
+def containment_none(incident_id: str, reason: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Record why containment is not possible."""
+    return _record(repo, incident_id, "note", at, by, no_commit, output_format, "containment not possible",
+                   {"text": f"Containment not possible: {reason}"}, {"containment_not_possible": reason})
+
+
+@click.group()
+def hypothesis() -> None:
+    """Hypotheses: record theories and confirm or refute them with evidence.
+
+    \b
+    Examples:
+      mimctl hypothesis add INC-0042 "Connection pool exhausted after the deploy"
+      mimctl hypothesis set INC-0042 H-9f3c confirmed --evidence "pool at 100% from 08:01"
+    """
+
+
+@hypothesis.command("add")
+@INCIDENT
+@click.argument("text")
+@click.option("--evidence", multiple=True, help="Evidence so far (repeatable).")
+@recording
+@guarded
+def hypothesis_add(incident_id: str, text: str, evidence: tuple[str, ...], at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Record an open hypothesis; prints its id (H-xxxx)."""
+    hypothesis_id = ops.new_short_id("H")
+    return _record(repo, incident_id, "hypothesis", at, by, no_commit, output_format, f"hypothesis {hypothesis_id}",
+                   {"id": hypothesis_id, "text": text, "evidence": list(evidence)}, summary={"hypothesis_id": hypothesis_id})
+
+
+@hypothesis.command("set")
+@INCIDENT
+@click.argument("hypothesis_id")
+@click.argument("state", type=click.Choice(["confirmed", "refuted", "open"]))
+@click.option("--evidence", multiple=True, help="Evidence for the verdict (repeatable).")
+@recording
+@guarded
+def hypothesis_set(incident_id: str, hypothesis_id: str, state: str, evidence: tuple[str, ...], at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Confirm or refute a hypothesis (or re-open it)."""
+    return _record(repo, incident_id, "hypothesis-update", at, by, no_commit, output_format, f"hypothesis {hypothesis_id} {state}",
+                   {"hypothesis_id": hypothesis_id, "state": state, "evidence": list(evidence)})
+
+
+@click.command()
+@INCIDENT
+@click.argument("text")
+@click.option("--link", "links", multiple=True, help="A link to a dashboard, log query... (repeatable).")
+@recording
+@guarded
+def evidence(incident_id: str, text: str, links: tuple[str, ...], at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Record evidence examined: a log excerpt, a graph, a finding."""
+    return _record(repo, incident_id, "evidence", at, by, no_commit, output_format, "evidence", {"text": text, "links": list(links)})
+
+
+@click.command()
+@INCIDENT
+@click.argument("text")
+@click.option("--status", type=click.Choice(["investigating", "identified", "monitoring", "resolved"]), required=True, help="Statuspage-style status.")
+@click.option("--public", "audience", flag_value="public", help="Publish on the public status page.")
+@click.option("--internal", "audience", flag_value="internal", default=True, help="Internal only (default).")
+@recording
+@guarded
+def update(incident_id: str, text: str, status: str, audience: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Post a stakeholder update.
+
+    \b
+    Example:
+      mimctl update INC-0042 --public --status identified \\
+        "We found the cause of failed card payments and are rolling out a fix."
+    """
+    return _record(repo, incident_id, "stakeholder-update", at, by, no_commit, output_format, f"{audience} update: {status}",
+                   {"audience": audience, "status": status, "text": text})
+
+
+@click.command()
+@INCIDENT
+@click.option("--confirmed", "summary", help="The confirmed cause.")
+@click.option("--unknown", "unknown_reason", help="Why the cause is still unknown.")
+@recording
+@guarded
+def cause(incident_id: str, summary: str | None, unknown_reason: str | None, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Record the cause (confirmed), or why it is still unknown."""
+    if bool(summary) == bool(unknown_reason):
+        raise click.UsageError("give exactly one of --confirmed TEXT or --unknown REASON")
+    if summary:
+        edits = {"cause": {"status": "confirmed", "summary": summary}}
+        text = f"Cause confirmed: {summary}"
+    else:
+        edits = {"cause": {"status": "unknown", "unknown_reason": unknown_reason}}
+        text = f"Cause still unknown: {unknown_reason}"
+    return _record(repo, incident_id, "note", at, by, no_commit, output_format, "cause recorded", {"text": text}, edits)
+
+
+@click.command()
+@INCIDENT
+@click.argument("text")
+@recording
+@guarded
+def plan(incident_id: str, text: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Record the resolution plan."""
+    return _record(repo, incident_id, "note", at, by, no_commit, output_format, "resolution plan", {"text": f"Resolution plan: {text}"}, {"resolution_plan": text})
+
+
+@click.command()
+@INCIDENT
+@click.option("--implemented", "change_ref", metavar="CHANGE_REF", help="The fix went to production at --at under this change reference.")
+@click.option("--summary", help="What the fix was.")
+@click.option("--validated-in", help="Where the fix was tested first, e.g. staging.")
+@click.option("--stable", is_flag=True, help="Stable since --at.")
+@click.option("--confirmed-by", help="Who confirmed the service works (users, stakeholders).")
+@recording
+@guarded
+def resolution(incident_id: str, change_ref: str | None, summary: str | None, validated_in: str | None, stable: bool,
+               confirmed_by: str | None, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Record the fix, that it is stable, and that users confirmed it (any of these).
+
+    \b
+    Examples:
+      mimctl resolution INC-0042 --implemented CHG-1234 --summary "Rolled back v2.3" --validated-in staging
+      mimctl resolution INC-0042 --stable --at 10:30Z
+      mimctl resolution INC-0042 --confirmed-by "service desk"
+    """
+    stamp = format_time(at)
+    edits: dict[str, Any] = {}
+    done = []
+    if change_ref:
+        edits.update({"resolution.change_ref": change_ref, "resolution.implemented_at": stamp, "resolution.implemented_by": by or default_person()})
+        done.append(f"fix implemented ({change_ref})")
+    if summary:
+        edits["resolution.summary"] = summary
+    if validated_in:
+        edits["resolution.validated_in"] = validated_in
+    if stable:
+        edits["resolution.stable_since"] = stamp
+        done.append("stable")
+    if confirmed_by:
+        edits.update({"resolution.confirmed_by": confirmed_by, "resolution.confirmed_at": stamp})
+        done.append(f"confirmed by {confirmed_by}")
+    if not edits:
+        raise click.UsageError("give at least one of --implemented, --summary, --validated-in, --stable, --confirmed-by")
+    text = "; ".join(done) or "resolution details"
+    return _record(repo, incident_id, "resolution", at, by, no_commit, output_format, f"resolution: {text}", {"text": summary or text}, edits)
+
+
+@click.command()
+@INCIDENT
+@click.option("--summary", help="What was restored.")
+@click.option("--restored", is_flag=True, help="Everything restored at --at.")
+@click.option("--dependents-validated", is_flag=True, help="Dependent services validated at --at.")
+@recording
+@guarded
+def recovery(incident_id: str, summary: str | None, restored: bool, dependents_validated: bool,
+             at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Record recovery: services restored, dependents validated."""
+    stamp = format_time(at)
+    person = by or default_person()
+    edits: dict[str, Any] = {"recovery.summary": summary}
+    if restored:
+        edits["recovery.restored_at"] = stamp
+    if dependents_validated:
+        edits.update({"recovery.dependents_validated_at": stamp, "recovery.dependents_validated_by": person})
+    edits = {k: v for k, v in edits.items() if v is not None}
+    if not edits:
+        raise click.UsageError("give at least one of --summary, --restored, --dependents-validated")
+    return _record(repo, incident_id, "recovery", at, person, no_commit, output_format, "recovery", {"text": summary}, edits)
+
+
+@click.command()
+@INCIDENT
+@click.option("--summary", required=True, help="Closure summary: what happened and how it was resolved.")
+@click.option("--problem", "problem_ref", help="Problem record reference for root cause analysis.")
+@click.option("--no-problem", "no_problem_reason", help="Why no problem record is needed.")
+@recording
+@guarded
+def close(incident_id: str, summary: str, problem_ref: str | None, no_problem_reason: str | None,
+          at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Record closure details (and the hand-over to Problem Management)."""
+    person = by or default_person()
+    edits = {"closure.summary": summary, "closure.closed_at": format_time(at), "closure.closed_by": person,
+             "closure.users_restored": True, "closure.problem_ref": problem_ref, "closure.no_problem_reason": no_problem_reason}
+    edits = {k: v for k, v in edits.items() if v is not None}
+    return _record(repo, incident_id, "closure", at, person, no_commit, output_format, "closure recorded", {"text": summary}, edits)
+
+
+@click.command("set")
+@INCIDENT
+@click.argument("field")
+@click.argument("value")
+@click.option("--json", "as_json", is_flag=True, help="VALUE is JSON (a number, list or mapping).")
+@recording
+@guarded
+def set_field(incident_id: str, field: str, value: str, as_json: bool, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Set any field of incident.yaml (dotted path); the result must validate.
+
+    \b
+    Examples:
+      mimctl set INC-0042 regions '["eu-west-1","eu-central-1"]' --json
+      mimctl set INC-0042 impacted_users.segment "EU card customers"
+    """
+    import json
+
+    if field in ("id", "stage"):
+        raise click.BadParameter("id and stage are changed by 'mimctl advance' only", param_hint="FIELD")
+    parsed: Any = value
+    if as_json:
+        try:
+            parsed = json.loads(value)
+        except ValueError as exc:
+            raise click.BadParameter(f"not JSON: {exc}", param_hint="VALUE") from None
+    return _record(repo, incident_id, "field", at, by, no_commit, output_format, f"set {field}",
+                   {"field": field, "value": parsed}, {field: parsed})
+
+
+@click.group()
+def pir() -> None:
+    """The post-incident review: schedule it, write it, complete it.
+
+    \b
+    Examples:
+      mimctl pir schedule INC-0042 --when 2026-12-02T14:00Z --attendee alice --attendee bob
+      mimctl pir new INC-0042
+      mimctl pir set INC-0042 root_causes '["Pool size too small for v2.3"]' --json
+      mimctl pir action add INC-0042 --title "Alert on pool saturation" --owner bob --due 2026-12-15
+      mimctl pir action set INC-0042 A1 done
+      mimctl pir complete INC-0042 --held 2026-12-02T14:00Z --attendee alice --attendee bob
+    """
+
+
+@pir.command("schedule")
+@INCIDENT
+@click.option("--when", type=TIME, help="When the review meeting is.")
+@click.option("--attendee", "attendees", multiple=True, help="Invitee (repeatable).")
+@click.option("--not-required", "not_required_reason", help="Why no review is needed.")
+@recording
+@guarded
+def pir_schedule(incident_id: str, when: datetime | None, attendees: tuple[str, ...], not_required_reason: str | None,
+                 at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Schedule the review meeting (or record why none is needed)."""
+    if not_required_reason:
+        edits: dict[str, Any] = {"pir.not_required_reason": not_required_reason}
+        text = f"PIR not required: {not_required_reason}"
+    else:
+        if when is None or not attendees:
+            raise click.UsageError("give --when and at least one --attendee, or --not-required REASON")
+        edits = {"pir.scheduled_at": format_time(when), "pir.attendees": list(attendees)}
+        text = f"PIR scheduled for {format_time(when)}"
+    return _record(repo, incident_id, "note", at, by, no_commit, output_format, text.split(":")[0], {"text": text}, edits)
+
+
+def _pir_change(repo: Path | None, incident_id: str, subject: str, change_fn: Any, no_commit: bool, output_format: str) -> int:
+    tr = tracker(repo)
+    incident = ops.load_incident(tr, incident_id)
+    return _finish(tr, ops.edit_pir(tr, incident, subject, change_fn), no_commit, output_format)
+
+
+@pir.command("new")
+@INCIDENT
+@recording
+@guarded
+def pir_new(incident_id: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Start the review, pre-filled from the incident (summary, impact, cause)."""
+    return _pir_change(repo, incident_id, "start the post-incident review", lambda data: None, no_commit, output_format)
+
+
+@pir.command("set")
+@INCIDENT
+@click.argument("field")
+@click.argument("value")
+@click.option("--json", "as_json", is_flag=True, help="VALUE is JSON (a list or mapping).")
+@recording
+@guarded
+def pir_set(incident_id: str, field: str, value: str, as_json: bool, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Set a field of the review (summary, root_causes, known_errors, ...)."""
+    import json
+
+    parsed: Any = json.loads(value) if as_json else value
+    return _pir_change(repo, incident_id, f"review: set {field}", lambda data: ops.set_path(data, field, parsed), no_commit, output_format)
+
+
+@pir.command("complete")
+@INCIDENT
+@click.option("--held", type=TIME, required=True, help="When the meeting was held.")
+@click.option("--attendee", "attendees", multiple=True, required=True, help="Who attended (repeatable).")
+@recording
+@guarded
+def pir_complete(incident_id: str, held: datetime, attendees: tuple[str, ...], at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Record the meeting and mark the review complete."""
+
+    def change(data: Any) -> None:
+        data["meeting"] = {"held_at": format_time(held), "attendees": list(attendees)}
+        data["status"] = "complete"
+
+    return _pir_change(repo, incident_id, "review complete", change, no_commit, output_format)
+
+
+@pir.group("action")
+def pir_action() -> None:
+    """Improvement action items of the review."""
+
+
+@pir_action.command("add")
+@INCIDENT
+@click.option("--title", required=True)
+@click.option("--owner", required=True)
+@click.option("--due", required=True, help="Due date, YYYY-MM-DD.")
+@click.option("--kind", type=click.Choice(["prevent", "detect", "mitigate", "process", "training", "tooling"]))
+@recording
+@guarded
+def pir_action_add(incident_id: str, title: str, owner: str, due: str, kind: str | None, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Add an action item (id A1, A2, ...)."""
+
+    def change(data: Any) -> None:
+        actions = data.setdefault("actions", [])
+        used = {int(str(a.get("id", "A0"))[1:] or 0) for a in actions if str(a.get("id", "")).startswith("A")}
+        item = {"id": f"A{max(used, default=0) + 1}", "title": title, "owner": owner, "due": due, "status": "open"}
+        if kind:
+            item["kind"] = kind
+        actions.append(item)
+
+    return _pir_change(repo, incident_id, f"review action: {title[:60]}", change, no_commit, output_format)
+
+
+@pir_action.command("set")
+@INCIDENT
+@click.argument("action_id")
+@click.argument("status", type=click.Choice(["open", "in-progress", "done", "dropped"]))
+@recording
+@guarded
+def pir_action_set(incident_id: str, action_id: str, status: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Set an action item's status."""
+
+    def change(data: Any) -> None:
+        for item in data.get("actions", []):
+            if item.get("id") == action_id:
+                item["status"] = status
+                return
+        raise click.BadParameter(f"no action {action_id!r} in the review", param_hint="ACTION_ID")
+
+    return _pir_change(repo, incident_id, f"review action {action_id} {status}", change, no_commit, output_format)

@@ -1,0 +1,193 @@
+"""Git: the only module that imports GitPython.
+
+Commits go through the git CLI (``repo.git.commit``) so that hooks and signing
+behave as users expect. A commit names only the paths a command changed, so
+the user's other staged work stays staged and out of it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class GitError(Exception):
+    """Git refused, or the repository is in a state a command must not touch."""
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    path: str
+    line: str | None  # "mode sha stage\tpath" as update-index --index-info wants, or None
+
+
+def _git() -> Any:
+    import git  # 60 ms: only commands that touch git pay for it
+
+    return git
+
+
+class GitRepo:
+    """A working tree with its index and history."""
+
+    def __init__(self, root: Path) -> None:
+        git = _git()
+        try:
+            self.repo = git.Repo(root, search_parent_directories=True)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise GitError(f"{root} is not inside a git repository (use --no-commit to edit without committing)") from None
+        if self.repo.working_tree_dir is None:
+            raise GitError("a bare repository has no working tree")
+        self.root = Path(self.repo.working_tree_dir)
+        self.git_dir = Path(self.repo.git_dir)
+
+    def _run(self, *args: str, stdin: str | None = None) -> str:
+        """Run the git CLI in the work tree (arguments as a list: never a shell)."""
+        done = subprocess.run(
+            ["git", *args],
+            cwd=self.root,
+            input=stdin.encode() if stdin is not None else None,
+            capture_output=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            detail = " ".join(done.stderr.decode(errors="replace").split())
+            raise GitError(f"git {args[0]} failed: {detail or f'exit {done.returncode}'}")
+        return done.stdout.decode(errors="surrogateescape")
+
+    # --- state ----------------------------------------------------------------
+
+    def ensure_safe(self) -> None:
+        """Refuse a merge, rebase, cherry-pick or revert in progress, and a detached HEAD."""
+        for marker, what in (
+            ("MERGE_HEAD", "a merge"),
+            ("rebase-merge", "a rebase"),
+            ("rebase-apply", "a rebase or am"),
+            ("CHERRY_PICK_HEAD", "a cherry-pick"),
+            ("REVERT_HEAD", "a revert"),
+            ("BISECT_LOG", "a bisect"),
+        ):
+            if (self.git_dir / marker).exists():
+                raise GitError(f"{what} is in progress: finish or abort it first, then run the command again")
+        if self.repo.head.is_detached:
+            raise GitError("HEAD is detached: check out a branch first (git switch -c NAME)")
+
+    def has_head(self) -> bool:
+        return self.repo.head.is_valid()
+
+    def head_sha(self) -> str | None:
+        return self.repo.head.commit.hexsha if self.has_head() else None
+
+    def dirty_paths(self, folder: str) -> list[str]:
+        """Modified, deleted or untracked files under ``folder`` (repo-relative)."""
+        out = self._run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", folder)
+        paths = []
+        for entry in out.split("\0"):
+            if len(entry) > 3:
+                paths.append(entry[3:])
+        return paths
+
+    def index_entries(self, paths: list[str]) -> list[IndexEntry]:
+        listed = self._run("ls-files", "-s", "-z", "--", *paths) if paths else ""
+        found: dict[str, str] = {}
+        for line in listed.split("\0"):
+            if "\t" in line:
+                found[line.split("\t", 1)[1]] = line
+        return [IndexEntry(p, found.get(p)) for p in paths]
+
+    def restore_index(self, entries: list[IndexEntry]) -> None:
+        """Put the index entries of these paths back as they were."""
+        for entry in entries:
+            if entry.line is None:
+                self._run("update-index", "--force-remove", "--", entry.path)
+            else:
+                self._run("update-index", "--index-info", stdin=entry.line + "\n")
+
+    # --- committing -------------------------------------------------------------
+
+    def commit_paths(self, paths: list[str], message: str) -> str | None:
+        """Stage and commit exactly ``paths``; None when they hold no change.
+
+        On failure (a hook, a full disk) the index entries of ``paths`` are put
+        back as they were and GitError is raised; the caller restores files.
+        """
+        before = self.index_entries(paths)
+        try:
+            self._run("add", "--all", "--", *paths)
+            if self.has_head():
+                changed = self._run("diff", "--cached", "--name-only", "-z", "HEAD", "--", *paths)
+                if not changed.strip("\0"):
+                    self.restore_index(before)
+                    return None
+            self._run("commit", "--quiet", "--only", "-F", "-", "--", *paths, stdin=message)
+        except GitError:
+            self.restore_index(before)
+            raise
+        return self.head_sha()
+
+    # --- history ------------------------------------------------------------------
+
+    def resolve(self, rev: str) -> str:
+        if rev.startswith("-"):
+            raise GitError(f"{rev!r} is not a revision")
+        return self._run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+
+    def changed_files(self, base: str) -> list[tuple[str, str, str | None]]:
+        """(status, path, old path) between the merge base of ``base`` and the work tree's HEAD."""
+        out = self._run("diff", "--name-status", "-z", "--no-renames", f"{base}...HEAD")
+        tokens = [t for t in out.split("\0") if t]
+        result = []
+        for index in range(0, len(tokens) - 1, 2):
+            result.append((tokens[index][0], tokens[index + 1], None))
+        return result
+
+    def changed_files_worktree(self, base: str) -> list[tuple[str, str, str | None]]:
+        """Changes from ``base`` to the files on disk (committed or not, untracked included)."""
+        out = self._run("diff", "--name-status", "-z", "--no-renames", base)
+        tokens = [t for t in out.split("\0") if t]
+        result = [(tokens[i][0], tokens[i + 1], None) for i in range(0, len(tokens) - 1, 2)]
+        untracked = self._run("ls-files", "--others", "--exclude-standard", "-z")
+        result += [("A", p, None) for p in untracked.split("\0") if p]
+        return result
+
+    def show(self, rev: str, path: str) -> bytes | None:
+        """The bytes of ``path`` at ``rev``, or None if it did not exist there."""
+        git = _git()
+        try:
+            blob = self.repo.commit(rev).tree / path
+        except (KeyError, ValueError, git.BadName):
+            return None
+        data: bytes = blob.data_stream.read()
+        return data
+
+    def list_dir(self, rev: str, folder: str) -> list[str]:
+        """Names directly inside ``folder`` at ``rev``."""
+        try:
+            tree = self.repo.commit(rev).tree / folder
+        except KeyError:
+            return []
+        return [item.name for item in tree]
+
+    def merge_base(self, base: str) -> str:
+        return self._run("merge-base", base, "HEAD")
+
+    def log(self, path: str, max_count: int = 50) -> list[dict[str, str]]:
+        out = self._run("log", f"--max-count={max_count}", "--format=%H%x1f%an%x1f%aI%x1f%s", "--", path)
+        rows = []
+        for line in out.splitlines():
+            sha, author, date, subject = line.split("\x1f", 3)
+            rows.append({"sha": sha, "author": author, "date": date, "subject": subject})
+        return rows
+
+
+def init(root: Path, name: str = "mimctl demo", email: str = "demo@mimctl.invalid") -> GitRepo:
+    """Create a repository with a local identity (for the demo's scratch repository)."""
+    git = _git()
+    repo = git.Repo.init(root, initial_branch="main")
+    with repo.config_writer() as config:
+        config.set_value("user", "name", name)
+        config.set_value("user", "email", email)
+        config.set_value("commit", "gpgsign", "false")
+    return GitRepo(root)

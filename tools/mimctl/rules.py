@@ -1,0 +1,226 @@
+"""Cross-record rules: what a schema alone cannot say.
+
+IDs unique and matching their files, references that resolve, priority that
+agrees with the matrix, event times that make sense, ``stage:`` that agrees
+with the stage events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from pathlib import PurePosixPath
+from typing import Any
+
+from .findings import Finding, dotted
+from .model import Catalog, Process
+from .store import INCIDENT_ID, Bundle, Record
+
+EVENT_FILE_PATTERN = r"[0-9]{8}T[0-9]{6}Z-[a-z0-9-]{1,40}-[0-9a-f]{6}\.yaml"
+_EARLY_KINDS = frozenset({"alert", "note", "evidence"})
+
+
+def _at(record: Record, path: tuple[Any, ...], message: str, rule: str) -> Finding:
+    assert record.document is not None
+    line, col = record.document.position(path)
+    return Finding(record.path, line, col, message, dotted(path), rule)
+
+
+def check_bundle(
+    bundle: Bundle,
+    process: Process,
+    catalog: Catalog,
+    incident_ids: set[str],
+    known_error_ids: set[str],
+    now: datetime | None = None,
+) -> list[Finding]:
+    """Findings for one incident whose records passed their schemas."""
+    incident = bundle.model
+    if incident is None:
+        return []
+    now = now or datetime.now(timezone.utc)
+    record = bundle.incident
+    data = incident.data
+    out: list[Finding] = []
+    folder = PurePosixPath(record.path).parent.name
+    if data["id"] != folder:
+        out.append(_at(record, ("id",), f"id {data['id']!r} does not match its folder {folder!r}", "id"))
+    if process.stage(data["stage"]) is None:
+        out.append(_at(record, ("stage",), f"unknown stage {data['stage']!r}; stages: {', '.join(process.stage_ids)}", "reference"))
+    if process.severity(data["severity"]) is None:
+        known = ", ".join(s.id for s in process.severities)
+        out.append(_at(record, ("severity",), f"unknown severity {data['severity']!r}; severities: {known}", "reference"))
+    for key, allowed in (("impact", process.impacts), ("urgency", process.urgencies)):
+        if data[key] not in allowed:
+            out.append(_at(record, (key,), f"unknown {key} {data[key]!r}; allowed: {', '.join(allowed)}", "reference"))
+    expected = process.priority(data["impact"], data["urgency"])
+    if expected is not None and expected != data["priority"]:
+        out.append(_at(record, ("priority",), f"priority {data['priority']} disagrees with the matrix: impact {data['impact']} x urgency {data['urgency']} is priority {expected}", "priority"))
+    for index, service in enumerate(data.get("services", [])):
+        if service not in catalog.services:
+            out.append(_at(record, ("services", index), f"service {service!r} is not in the service catalog", "reference"))
+    for role in data.get("roles", {}):
+        if role not in process.roles:
+            out.append(_at(record, ("roles", role), f"unknown role {role!r}; roles: {', '.join(process.roles)}", "reference"))
+    for index, ke in enumerate(data.get("known_errors", [])):
+        if ke not in known_error_ids:
+            out.append(_at(record, ("known_errors", index), f"known error {ke!r} does not exist", "reference"))
+    for index, other in enumerate(data.get("related_incidents", [])):
+        if other == data["id"]:
+            out.append(_at(record, ("related_incidents", index), "an incident cannot be related to itself", "reference"))
+        elif other not in incident_ids:
+            out.append(_at(record, ("related_incidents", index), f"incident {other!r} does not exist", "reference"))
+    out += _times(bundle, process, now)
+    out += _stage_consistency(bundle, process)
+    out += _references_in_timeline(bundle)
+    if bundle.pir is not None and bundle.pir.document is not None:
+        pir = bundle.pir.document.data
+        if pir["incident"] != data["id"]:
+            out.append(_at(bundle.pir, ("incident",), f"the review names {pir['incident']!r}, but it sits in {data['id']}'s folder", "id"))
+        for index, ke in enumerate(pir.get("known_errors", [])):
+            if ke not in known_error_ids:
+                out.append(_at(bundle.pir, ("known_errors", index), f"known error {ke!r} does not exist", "reference"))
+        ids = [a["id"] for a in pir.get("actions", [])]
+        for index, action_id in enumerate(ids):
+            if ids.index(action_id) != index:
+                out.append(_at(bundle.pir, ("actions", index, "id"), f"action id {action_id!r} is used twice", "id"))
+    return out
+
+
+def _times(bundle: Bundle, process: Process, now: datetime) -> list[Finding]:
+    incident = bundle.model
+    assert incident is not None
+    out = []
+    detected = incident.detected_at
+    started = incident.started_at
+    limit = now + timedelta(minutes=process.max_future_minutes)
+    if started and started > detected:
+        out.append(_at(bundle.incident, ("started_at",), "started_at is after detected_at", "time"))
+    if detected > limit:
+        out.append(_at(bundle.incident, ("detected_at",), "detected_at is in the future", "time"))
+    by_name = {PurePosixPath(r.path).name: r for r in bundle.timeline}
+    for event in incident.events:
+        record = by_name[event.name]
+        if event.at < detected and event.kind not in _EARLY_KINDS:
+            out.append(_at(record, ("at",), f"event time {event.data['at']} is before the incident was detected ({incident.data['detected_at']})", "time"))
+        if event.at > limit:
+            out.append(_at(record, ("at",), f"event time {event.data['at']} is in the future", "time"))
+    return out
+
+
+def _stage_consistency(bundle: Bundle, process: Process) -> list[Finding]:
+    incident = bundle.model
+    assert incident is not None
+    out = []
+    by_name = {PurePosixPath(r.path).name: r for r in bundle.timeline}
+    current = process.stage_ids[0] if process.stage_ids else ""
+    for event in incident.events_of("stage"):
+        record = by_name[event.name]
+        source = event.data.get("from")
+        if source and source != current:
+            out.append(_at(record, ("from",), f"stage event says from {source!r}, but the incident was in {current!r}", "stage"))
+        if process.stage(event.data["to"]) is None:
+            out.append(_at(record, ("to",), f"unknown stage {event.data['to']!r}", "stage"))
+        current = event.data["to"]
+    if incident.stage != current:
+        out.append(_at(bundle.incident, ("stage",), f"stage is {incident.stage!r} but the timeline's stage events end in {current!r}", "stage"))
+    return out
+
+
+def _references_in_timeline(bundle: Bundle) -> list[Finding]:
+    incident = bundle.model
+    assert incident is not None
+    out = []
+    by_name = {PurePosixPath(r.path).name: r for r in bundle.timeline}
+    seen: dict[str, str] = {}
+    for event in incident.events:
+        record = by_name[event.name]
+        d = event.data
+        if event.kind in ("containment", "hypothesis"):
+            if d["id"] in seen:
+                out.append(_at(record, ("id",), f"{d['id']} is already used by {seen[d['id']]}", "id"))
+            seen[d["id"]] = event.name
+        ref = d.get("action_id") or d.get("hypothesis_id")
+        if ref and ref not in seen:
+            out.append(_at(record, ("action_id" if "action_id" in d else "hypothesis_id",), f"{ref} does not name an earlier containment action or hypothesis", "reference"))
+    return out
+
+
+def check_catalog(record: Record, catalog: Catalog) -> list[Finding]:
+    """Owners and dependencies that resolve, ids unique, no dependency cycles."""
+    if record.document is None:
+        return []
+    out = []
+    services = record.document.data.get("services", [])
+    seen: set[str] = set()
+    for index, service in enumerate(services):
+        if service["id"] in seen:
+            out.append(_at(record, ("services", index, "id"), f"service id {service['id']!r} is used twice", "id"))
+        seen.add(service["id"])
+        if service["owner"] not in catalog.teams:
+            out.append(_at(record, ("services", index, "owner"), f"owner {service['owner']!r} is not a team in the catalog", "reference"))
+        for dep_index, dep in enumerate(service.get("depends_on", [])):
+            if dep not in catalog.services:
+                out.append(_at(record, ("services", index, "depends_on", dep_index), f"dependency {dep!r} is not a service in the catalog", "reference"))
+    for cycle in catalog.cycles():
+        index = next(i for i, s in enumerate(services) if s["id"] == cycle[0])
+        out.append(_at(record, ("services", index, "depends_on"), "dependency cycle: " + " -> ".join(cycle), "cycle"))
+    return out
+
+
+def check_process(record: Record, process: Process) -> list[Finding]:
+    """Matrix covers every impact x urgency; ids unique; references resolve."""
+    if record.document is None:
+        return []
+    out = []
+    for impact in process.impacts:
+        for urgency in process.urgencies:
+            if process.priority(impact, urgency) is None:
+                out.append(_at(record, ("priority_matrix",), f"priority_matrix has no entry for impact {impact!r} x urgency {urgency!r}", "reference"))
+    if process.manager_role not in process.roles:
+        out.append(_at(record, ("manager_role",), f"manager_role {process.manager_role!r} is not a role", "reference"))
+    ids = process.stage_ids
+    if len(set(ids)) != len(ids):
+        out.append(_at(record, ("stages",), "stage ids must be unique", "id"))
+    for source, targets in process.reopen.items():
+        for target in (source, *targets):
+            if target not in ids:
+                out.append(_at(record, ("reopen", source), f"unknown stage {target!r}", "reference"))
+    for index, severity in enumerate(process.severities):
+        if severity.escalation_policy and severity.escalation_policy not in process.escalation_policies:
+            out.append(_at(record, ("severities", index, "escalation_policy"), f"unknown escalation policy {severity.escalation_policy!r}", "reference"))
+    return out
+
+
+def check_known_error(record: Record, catalog: Catalog, incident_ids: set[str]) -> list[Finding]:
+    if record.document is None:
+        return []
+    data = record.document.data
+    out = []
+    stem = PurePosixPath(record.path).stem
+    if data["id"] != stem:
+        out.append(_at(record, ("id",), f"id {data['id']!r} does not match its file name {stem!r}", "id"))
+    for index, service in enumerate(data.get("services", [])):
+        if service not in catalog.services:
+            out.append(_at(record, ("services", index), f"service {service!r} is not in the service catalog", "reference"))
+    for index, incident in enumerate(data.get("incidents", [])):
+        if incident not in incident_ids:
+            out.append(_at(record, ("incidents", index), f"incident {incident!r} does not exist", "reference"))
+    return out
+
+
+def check_ids(paths: Iterable[str], pattern_name: str) -> list[Finding]:
+    """Folder/file ids that collide ignoring case, or are not in the expected form."""
+    out = []
+    seen: dict[str, str] = {}
+    for path in paths:
+        name = PurePosixPath(path).name
+        ident = name.removesuffix(".yaml")
+        if pattern_name == "incident" and not INCIDENT_ID.match(ident):
+            out.append(Finding(path, 1, 1, f"folder name {ident!r} is not an incident id (INC- and 4 to 8 digits)", "", "id"))
+        folded = ident.casefold()
+        if folded in seen:
+            out.append(Finding(path, 1, 1, f"id {ident!r} collides with {seen[folded]!r} (ids are unique ignoring case)", "", "id"))
+        else:
+            seen[folded] = ident
+    return out

@@ -1,0 +1,145 @@
+"""Apply a change to the tracker: validate it, write it atomically, commit it.
+
+Either everything lands (files written, one commit with only those paths) or
+nothing does: files, index and HEAD stay as they were.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .findings import Finding
+from .gitrepo import GitError, GitRepo
+from .store import INCIDENTS_DIR, Tracker
+from .validate import bundle_findings
+from .yamlio import atomic_write
+
+LOCK_WAIT_SECONDS = 10.0
+
+
+class Refused(Exception):
+    """The change was not applied; ``findings`` says why, when records are at fault."""
+
+    def __init__(self, message: str, findings: list[Finding] | None = None) -> None:
+        super().__init__(message)
+        self.findings = findings or []
+
+
+@dataclass
+class Change:
+    """Files to write (repo-relative path -> text) and the commit that records them."""
+
+    incident_id: str | None
+    writes: dict[str, str]
+    subject: str
+    body: str = ""
+    trailers: dict[str, str] = field(default_factory=dict)
+    summary: dict[str, object] = field(default_factory=dict)
+
+    def message(self) -> str:
+        parts = [self.subject]
+        if self.body:
+            parts.append(self.body)
+        trailers = [f"{key}: {value}" for key, value in self.trailers.items()]
+        if trailers:
+            parts.append("\n".join(trailers))
+        return "\n\n".join(parts) + "\n"
+
+
+@dataclass
+class Applied:
+    paths: list[str]
+    commit: str | None
+    changed: bool
+
+
+@contextmanager
+def locked(root: Path) -> Iterator[None]:
+    """One writing command at a time per checkout (released even if the process dies)."""
+    git_dir = root / ".git"
+    lock_path = (git_dir if git_dir.is_dir() else root) / "mimctl.lock"
+    handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole block
+    try:
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise Refused("another mimctl command is writing to this checkout; try again when it ends") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        handle.close()
+
+
+def apply(tracker: Tracker, change: Change, commit: bool = True) -> Applied:
+    """Validate, write and (unless ``commit`` is false) commit ``change``."""
+    with locked(tracker.root):
+        repo = None
+        if commit:
+            try:
+                repo = GitRepo(tracker.root)
+                repo.ensure_safe()
+            except GitError as exc:
+                raise Refused(str(exc)) from None
+        writes = {p: t for p, t in change.writes.items() if _current(tracker.root / p) != t}
+        _validate(tracker, change, writes)
+        folder = f"{INCIDENTS_DIR}/{change.incident_id}" if change.incident_id else None
+        extra = repo.dirty_paths(folder) if repo is not None and folder else []
+        paths = sorted(set(writes) | set(extra))
+        if not paths:
+            return Applied([], None, False)
+        old = {p: _current(tracker.root / p) for p in writes}
+        try:
+            for path, text in writes.items():
+                atomic_write(tracker.root / path, text)
+            sha = repo.commit_paths(paths, change.message()) if repo is not None else None
+        except (GitError, OSError) as exc:
+            _restore(tracker.root, old)
+            raise Refused(f"nothing was changed: {exc}") from None
+        except BaseException:
+            _restore(tracker.root, old)
+            raise
+        return Applied(paths, sha, bool(writes) or sha is not None)
+
+
+def _current(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def _restore(root: Path, old: dict[str, str | None]) -> None:
+    for path, text in old.items():
+        target = root / path
+        if text is None:
+            target.unlink(missing_ok=True)
+        else:
+            atomic_write(target, text)
+
+
+def _validate(tracker: Tracker, change: Change, writes: dict[str, str]) -> None:
+    """Refuse unless the incident, with the change and any hand edits, is valid."""
+    if change.incident_id is None:
+        return
+    tracker.overlay = {tracker.root / p: t for p, t in writes.items()}
+    try:
+        bundle = tracker.load_bundle(change.incident_id)
+        known_error_ids = {p.stem for p in tracker.known_error_paths()}
+        findings = bundle_findings(
+            bundle, tracker.process, tracker.catalog, set(tracker.incident_ids()) | {change.incident_id}, known_error_ids
+        )
+    finally:
+        tracker.overlay = {}
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        raise Refused(f"{change.incident_id} would not be valid; nothing was changed", errors)
+

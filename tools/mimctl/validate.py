@@ -1,0 +1,140 @@
+"""Validate a tracker repository, or some of its records: collect every finding."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from . import rules
+from .findings import Finding
+from .model import Catalog, Process
+from .store import (
+    CATALOG_FILE,
+    INCIDENT_FILE,
+    INCIDENTS_DIR,
+    KEDB_DIR,
+    PROCESS_FILE,
+    Bundle,
+    Tracker,
+    TrackerError,
+)
+
+_EVENT_FILE = re.compile(rules.EVENT_FILE_PATTERN + r"\Z")
+
+
+@dataclass
+class Report:
+    """What a validation run looked at and found."""
+
+    files: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which records to validate; everything by default."""
+
+    incidents: frozenset[str] | None = None
+    known_errors: bool = True
+    stray: tuple[str, ...] = ()
+
+
+def scope_for(tracker: Tracker, paths: list[Path]) -> Scope:
+    """The incidents (and whether the KEDB) that the given paths touch."""
+    incidents: set[str] = set()
+    known_errors = False
+    stray: list[str] = []
+    for path in paths:
+        rel = PurePosixPath(tracker.rel(path.resolve()))
+        parts = rel.parts
+        if rel.as_posix() in (".", ""):
+            return Scope()
+        if parts[0] == INCIDENTS_DIR and len(parts) >= 2:
+            incidents.add(parts[1])
+        elif parts[0] == INCIDENTS_DIR:
+            return Scope(None, known_errors)
+        elif parts[0] == KEDB_DIR:
+            known_errors = True
+        elif rel.as_posix() in (PROCESS_FILE, CATALOG_FILE):
+            continue
+        elif not path.exists():
+            stray.append(rel.as_posix())
+    return Scope(frozenset(incidents), known_errors, tuple(stray))
+
+
+def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None = None) -> Report:
+    """Check configuration, catalog, incidents and known errors; never raises for bad records."""
+    scope = scope or Scope()
+    report = Report()
+    for stray in scope.stray:
+        report.findings.append(Finding(stray, 1, 1, "no such file", rule="path"))
+    process_record = tracker.read(tracker.root / PROCESS_FILE, "process")
+    report.files += 1
+    report.findings += process_record.findings
+    try:
+        process = tracker.process
+    except TrackerError:
+        return report  # nothing else can be judged without the process
+    report.findings += rules.check_process(process_record, process)
+    catalog_path = tracker.root / CATALOG_FILE
+    if catalog_path.exists():
+        catalog_record = tracker.read(catalog_path, "catalog")
+        report.files += 1
+        report.findings += catalog_record.findings
+        try:
+            report.findings += rules.check_catalog(catalog_record, tracker.catalog)
+        except TrackerError:
+            return report
+    catalog = tracker.catalog
+
+    all_ids = tracker.incident_ids()
+    incident_ids = set(all_ids)
+    ke_paths = tracker.known_error_paths()
+    known_error_ids = {p.stem for p in ke_paths}
+    if scope.incidents is None:
+        report.findings += rules.check_ids([f"{INCIDENTS_DIR}/{i}" for i in all_ids], "incident")
+    if scope.known_errors:
+        report.findings += rules.check_ids([tracker.rel(p) for p in ke_paths], "known_error")
+        ke_records, _ = tracker.load_known_errors()
+        report.files += len(ke_records)
+        for record in ke_records:
+            report.findings += record.findings
+            if record.ok:
+                report.findings += rules.check_known_error(record, catalog, incident_ids)
+
+    selected = all_ids if scope.incidents is None else sorted(scope.incidents)
+    for incident_id in selected:
+        if not rules.INCIDENT_ID.match(incident_id):
+            continue  # reported by check_ids
+        if not (tracker.incident_dir(incident_id) / INCIDENT_FILE).is_file():
+            report.findings.append(Finding(f"{INCIDENTS_DIR}/{incident_id}", 1, 1, f"incident folder has no {INCIDENT_FILE}", rule="path"))
+            continue
+        bundle = tracker.load_bundle(incident_id)
+        report.files += len(bundle.records)
+        report.findings += bundle_findings(bundle, process, catalog, incident_ids, known_error_ids, now)
+    report.findings.sort()
+    return report
+
+
+def bundle_findings(
+    bundle: Bundle,
+    process: Process,
+    catalog: Catalog,
+    incident_ids: set[str],
+    known_error_ids: set[str],
+    now: datetime | None = None,
+) -> list[Finding]:
+    """Everything wrong with one incident folder: file names, schemas, cross-record rules."""
+    out = list(bundle.findings)
+    for record in bundle.timeline:
+        name = PurePosixPath(record.path).name
+        if not _EVENT_FILE.match(name):
+            out.append(Finding(record.path, 1, 1, f"timeline file name {name!r} is not in the form YYYYMMDDTHHMMSSZ-kind-xxxxxx.yaml", rule="path"))
+    out += rules.check_bundle(bundle, process, catalog, incident_ids, known_error_ids, now)
+    return out

@@ -1,0 +1,94 @@
+"""Schema validation of loaded records; the only module that imports jsonschema."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .findings import Finding, dotted
+from .yamlio import Document
+
+PACKAGED_SCHEMAS = Path(__file__).parent / "schemas"
+KINDS = ("incident", "event", "pir", "known-error", "process", "catalog")
+
+
+def schema_dir(root: Path | None) -> Path:
+    """The tracker repository's own schemas when it has them, else the packaged ones."""
+    if root is not None and (root / "schemas" / "incident.schema.json").is_file():
+        return root / "schemas"
+    return PACKAGED_SCHEMAS
+
+
+@lru_cache(maxsize=16)
+def _validator(directory: str, kind: str) -> Any:
+    import jsonschema
+
+    schema = json.loads((Path(directory) / f"{kind}.schema.json").read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def check(document: Document, kind: str, path: str, root: Path | None = None) -> list[Finding]:
+    """Every schema violation of ``document`` as findings, most relevant first."""
+    from jsonschema.exceptions import relevance
+
+    validator = _validator(str(schema_dir(root)), kind)
+    errors = sorted(validator.iter_errors(document.data), key=relevance)
+    findings = []
+    seen: set[tuple[str, str]] = set()
+    for error in errors:
+        for leaf in _leaves(error):
+            where = tuple(leaf.absolute_path)
+            message = _message(leaf)
+            key = (dotted(where), message)
+            if key in seen:
+                continue
+            seen.add(key)
+            line, col = document.position(where)
+            findings.append(Finding(path, line, col, message, dotted(where)))
+    return findings
+
+
+def _leaves(error: Any) -> list[Any]:
+    """The errors a person should read: for if/then and anyOf, the inner causes."""
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        from jsonschema.exceptions import best_match
+
+        best = best_match(error.context)
+        return [best] if best is not None else [error]
+    if error.validator == "allOf" and error.context:
+        return list(error.context)
+    return [error]
+
+
+def _message(error: Any) -> str:
+    validator = error.validator
+    if validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return f"missing required field '{missing}'"
+    if validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return "unknown field " + ", ".join(f"'{name}'" for name in extra)
+    if validator == "pattern":
+        value = _short(error.instance)
+        hint = error.schema.get("description") or ""
+        if "<>&" in error.validator_value:
+            hint = "single-line text may not contain <, > or & or control characters"
+        return f"{value} is not in the expected form" + (f" ({hint})" if hint else "")
+    if validator == "enum":
+        options = ", ".join(str(option) for option in error.validator_value)
+        return f"{_short(error.instance)} is not one of: {options}"
+    if validator == "type":
+        return f"{_short(error.instance)} should be of type {error.validator_value}"
+    if validator == "format":
+        return f"{_short(error.instance)} is not a valid {error.validator_value}"
+    if validator == "maxLength":
+        return f"text is longer than {error.validator_value} characters"
+    return error.message if len(error.message) < 300 else error.message[:297] + "..."
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -1,0 +1,282 @@
+"""YAML I/O: the strict loader (with positions) and the round-trip, atomic writer.
+
+This is the only module that imports ``yaml`` or ``ruamel.yaml``.
+
+Reading uses libyaml's event stream (``CParser``) and builds plain Python
+values itself, so that it can refuse what a record never needs and what makes
+other tools slow or wrong: anchors and aliases (alias bombs), explicit tags,
+duplicate and non-string keys, deep nesting and oversized files. Scalars follow
+a small YAML 1.2 core schema: ``true``/``false``, ``null``, decimal integers
+and floats are resolved; everything else, timestamps and YAML 1.1 words like
+``no`` or ``on`` included, stays a string.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+SCHEMA_LINE_PREFIX = "# yaml-language-server: $schema="
+
+Path_ = tuple[str | int, ...]
+
+_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)\Z")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+\.[0-9]*)([eE][-+]?[0-9]+)?\Z")
+_NULL = frozenset({"", "~", "null", "Null", "NULL"})
+_TRUE = frozenset({"true", "True", "TRUE"})
+_FALSE = frozenset({"false", "False", "FALSE"})
+
+# libyaml is 8x faster; fall back only where the wheel lacks it.
+_Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class LoadError(Exception):
+    """A file that is not a well-formed, simple YAML record."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded record: its data and the 1-based (line, column) of every value."""
+
+    data: Any
+    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, path: Path_) -> tuple[int, int]:
+        """Where ``path`` (or its nearest existing parent) is written in the file."""
+        for end in range(len(path), -1, -1):
+            found = self.positions.get(tuple(path[:end]))
+            if found:
+                return found
+        return (1, 1)
+
+
+def _resolve_plain(value: str) -> Any:
+    if value in _NULL:
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    if _INT.match(value):
+        return int(value)
+    if _FLOAT.match(value):
+        return float(value)
+    return value
+
+
+def _mark(event: Any) -> tuple[int, int]:
+    return (event.start_mark.line + 1, event.start_mark.column + 1)
+
+
+def loads(text: str | bytes) -> Document:
+    """Parse one YAML document strictly; raise LoadError with a position."""
+    if len(text) > MAX_BYTES:
+        raise LoadError(f"file is larger than {MAX_BYTES // 1024} KiB")
+    parser = _Parser(text)
+    try:
+        return _build(_events(parser))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise LoadError(f"invalid YAML: {exc.problem or exc.context}", line, col) from None
+    except yaml.YAMLError as exc:
+        raise LoadError(f"invalid YAML: {_one_line(str(exc))}") from None
+    finally:
+        parser.dispose()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _events(parser: Any) -> Iterator[Any]:
+    while True:
+        event = parser.get_event()
+        if event is None:
+            return
+        yield event
+
+
+def _build(events: Iterator[Any]) -> Document:
+    positions: dict[Path_, tuple[int, int]] = {}
+    # Each frame: (container, path, pending key or None, set of keys seen)
+    stack: list[tuple[Any, Path_, list[Any]]] = []
+    root: Any = None
+    documents = 0
+    for event in events:
+        kind = type(event).__name__
+        if kind in ("StreamStartEvent", "StreamEndEvent", "DocumentEndEvent"):
+            continue
+        if kind == "DocumentStartEvent":
+            documents += 1
+            if documents > 1:
+                raise LoadError("a record holds one YAML document, found a second", *_mark(event))
+            continue
+        if kind == "AliasEvent":
+            raise LoadError("YAML aliases (*name) are not allowed in records", *_mark(event))
+        if getattr(event, "anchor", None):
+            raise LoadError(f"YAML anchors (&{event.anchor}) are not allowed in records", *_mark(event))
+        if getattr(event, "tag", None) not in (None, "!"):
+            raise LoadError(f"explicit YAML tags ({event.tag}) are not allowed in records", *_mark(event))
+        if kind in ("MappingEndEvent", "SequenceEndEvent"):
+            container = stack.pop()[0]
+            _attach(stack, container)
+            if not stack:
+                root = container
+            continue
+        # A value or a key arrives: work out where it sits.
+        if stack and isinstance(stack[-1][0], dict) and stack[-1][2][0] is _NO_KEY:
+            # It is a key.
+            if kind != "ScalarEvent":
+                raise LoadError("mapping keys must be plain strings", *_mark(event))
+            key: Any = event.value if not event.implicit[0] else _resolve_plain(event.value)
+            if not isinstance(key, str):
+                raise LoadError(f"mapping key {event.value!r} must be a string", *_mark(event))
+            container, path, pending = stack[-1]
+            if key in container:
+                raise LoadError(f"duplicate key {key!r}", *_mark(event))
+            pending[0] = key
+            positions[(*path, key)] = _mark(event)
+            continue
+        child_path = _child_path(stack)
+        if kind == "ScalarEvent":
+            value = _resolve_plain(event.value) if event.implicit[0] else event.value
+            if not (stack and isinstance(stack[-1][0], dict)):
+                positions[child_path] = _mark(event)
+            _attach(stack, value)
+            if not stack:
+                root = value
+            continue
+        if len(stack) >= MAX_DEPTH:
+            raise LoadError(f"nesting deeper than {MAX_DEPTH} levels", *_mark(event))
+        if not (stack and isinstance(stack[-1][0], dict)):
+            positions[child_path] = _mark(event)
+        if kind == "MappingStartEvent":
+            stack.append(({}, child_path, [_NO_KEY]))
+        else:
+            stack.append(([], child_path, [None]))
+    return Document(root, positions)
+
+
+class _NoKey:
+    __slots__ = ()
+
+
+_NO_KEY = _NoKey()
+
+
+def _child_path(stack: list[tuple[Any, Path_, list[Any]]]) -> Path_:
+    if not stack:
+        return ()
+    container, path, pending = stack[-1]
+    if isinstance(container, dict):
+        return (*path, pending[0])
+    return (*path, len(container))
+
+
+def _attach(stack: list[tuple[Any, Path_, list[Any]]], value: Any) -> None:
+    if not stack:
+        return
+    container, _, pending = stack[-1]
+    if isinstance(container, dict):
+        container[pending[0]] = value
+        pending[0] = _NO_KEY
+    else:
+        container.append(value)
+
+
+def load_file(path: Path) -> Document:
+    """Read and strictly parse one record file."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise LoadError(f"cannot read file: {exc.strerror}") from None
+    if size > MAX_BYTES:
+        raise LoadError(f"file is larger than {MAX_BYTES // 1024} KiB ({size} bytes)")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"cannot read file: {exc.strerror}") from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise LoadError("file is not valid UTF-8", line, col) from None
+    return loads(raw)
+
+
+# --- writing -------------------------------------------------------------
+
+
+def _round_trip() -> Any:
+    from ruamel.yaml import YAML  # only commands that write pay for the import
+
+    rt = YAML(typ="rt")
+    rt.preserve_quotes = True
+    rt.width = 4096
+    rt.indent(mapping=2, sequence=4, offset=2)
+    return rt
+
+
+def dump_new(data: dict[str, Any], schema_ref: str | None = None) -> str:
+    """Serialise a new record, led by its editor schema line."""
+    out = io.StringIO()
+    if schema_ref:
+        out.write(f"{SCHEMA_LINE_PREFIX}{schema_ref}\n")
+    _round_trip().dump(data, out)
+    return out.getvalue()
+
+
+def edit_text(text: str, change: Callable[[Any], None]) -> str:
+    """Apply ``change`` to a round-trip loaded document and return the new text.
+
+    Comments, key order and quoting of untouched parts are kept, so the diff
+    shows only what changed.
+    """
+    rt = _round_trip()
+    data = rt.load(text)
+    change(data)
+    out = io.StringIO()
+    rt.dump(data, out)
+    return out.getvalue()
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a crash leaves the old or the new file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
