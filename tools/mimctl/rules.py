@@ -7,7 +7,7 @@ with the stage events.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from datetime import datetime, timedelta, timezone
 from pathlib import PurePosixPath
 from typing import Any
@@ -30,8 +30,8 @@ def check_bundle(
     bundle: Bundle,
     process: Process,
     catalog: Catalog,
-    incident_ids: set[str],
-    known_error_ids: set[str],
+    incident_ids: Container[str],
+    known_error_ids: Container[str],
     now: datetime | None = None,
 ) -> list[Finding]:
     """Findings for one incident whose records passed their schemas."""

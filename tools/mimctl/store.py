@@ -6,6 +6,7 @@ object. Every problem becomes a finding; nothing here raises for bad records.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,7 +141,12 @@ class Tracker:
         folder = self.root / INCIDENTS_DIR
         if not folder.is_dir():
             return []
-        return sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+        with os.scandir(folder) as entries:
+            return sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))
+
+    def existing_incidents(self) -> IncidentIndex:
+        """A set-like view: ``id in tracker.existing_incidents()`` without listing the folder."""
+        return IncidentIndex(self)
 
     def resolve_incident_id(self, given: str) -> str:
         """The incident id for ``given`` (case-insensitive, digits may be short: ``42``)."""
@@ -181,6 +187,18 @@ class Tracker:
             if r.ok and r.document is not None
         ]
         return records, models
+
+
+class IncidentIndex:
+    """Membership test for incident ids, by looking for the file (cheap in a large repository)."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.tracker = tracker
+
+    def __contains__(self, incident_id: object) -> bool:
+        return isinstance(incident_id, str) and bool(INCIDENT_ID.match(incident_id)) and (
+            self.tracker.incident_dir(incident_id) / INCIDENT_FILE
+        ).is_file()
 
 
 def build_incident(incident: Record, timeline: list[Record], pir: Record | None) -> Incident:

@@ -135,7 +135,7 @@ def _validate(tracker: Tracker, change: Change, writes: dict[str, str]) -> None:
         bundle = tracker.load_bundle(change.incident_id)
         known_error_ids = {p.stem for p in tracker.known_error_paths()}
         findings = bundle_findings(
-            bundle, tracker.process, tracker.catalog, set(tracker.incident_ids()) | {change.incident_id}, known_error_ids
+            bundle, tracker.process, tracker.catalog, tracker.existing_incidents(), known_error_ids
         )
     finally:
         tracker.overlay = {}

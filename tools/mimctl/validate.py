@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -126,8 +127,8 @@ def bundle_findings(
     bundle: Bundle,
     process: Process,
     catalog: Catalog,
-    incident_ids: set[str],
-    known_error_ids: set[str],
+    incident_ids: Container[str],
+    known_error_ids: Container[str],
     now: datetime | None = None,
 ) -> list[Finding]:
     """Everything wrong with one incident folder: file names, schemas, cross-record rules."""
