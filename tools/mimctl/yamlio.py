@@ -95,10 +95,20 @@ def loads(text: str | bytes) -> Document:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise LoadError(f"invalid YAML: {exc.problem or exc.context}", line, col) from None
+    except yaml.reader.ReaderError as exc:
+        line, col = _line_col(text, exc.position)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise LoadError(f"{exc.reason} (#x{code:02x})", line, col) from None
     except yaml.YAMLError as exc:
         raise LoadError(f"invalid YAML: {_one_line(str(exc))}") from None
     finally:
         parser.dispose()
+
+
+def _line_col(text: str | bytes, position: int) -> tuple[int, int]:
+    newline = b"\n" if isinstance(text, bytes) else "\n"
+    before = text[:position]
+    return before.count(newline) + 1, position - (before.rfind(newline) + 1) + 1  # type: ignore[arg-type]
 
 
 def _one_line(text: str) -> str:
