@@ -46,6 +46,8 @@ class Severity:
     pir_required: bool
     escalation_policy: str | None
     description: str = ""
+    component_status: str = "partial_outage"
+    indicator: str = "major"
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ class Process:
                     bool(s.get("pir_required", False)),
                     s.get("escalation_policy"),
                     s.get("description", ""),
+                    s.get("component_status", "partial_outage"),
+                    s.get("indicator", "major"),
                 )
                 for s in data["severities"]
             ),
