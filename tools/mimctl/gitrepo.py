@@ -80,14 +80,18 @@ class GitRepo:
     def head_sha(self) -> str | None:
         return self.repo.head.commit.hexsha if self.has_head() else None
 
-    def dirty_paths(self, folder: str) -> list[str]:
-        """Modified, deleted or untracked files under ``folder`` (repo-relative)."""
-        out = self._run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--", folder)
-        paths = []
-        for entry in out.split("\0"):
-            if len(entry) > 3:
-                paths.append(entry[3:])
-        return paths
+    def dirty_paths(self, folder: str) -> list[tuple[str, str]]:
+        """(status, path) of modified, deleted or untracked files under ``folder``.
+
+        Status is git's two-letter porcelain code (``??`` untracked, `` M``, ``D `` ...);
+        paths are relative to the repository root.
+        """
+        out = self._run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--", folder)
+        return [(entry[:2], entry[3:]) for entry in out.split("\0") if len(entry) > 3]
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the repository root, as git names it."""
+        return path.resolve().relative_to(self.root.resolve()).as_posix()
 
     def index_entries(self, paths: list[str]) -> list[IndexEntry]:
         listed = self._run("ls-files", "-s", "-z", "--", *paths) if paths else ""
@@ -143,7 +147,10 @@ class GitRepo:
     def resolve(self, rev: str) -> str:
         if rev.startswith("-"):
             raise GitError(f"{rev!r} is not a revision")
-        return self._run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+        try:
+            return self._run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").strip()
+        except GitError:
+            raise GitError(f"unknown revision {rev!r} (fetch it first, e.g. git fetch origin main)") from None
 
     def changed_files(self, base: str) -> list[tuple[str, str, str | None]]:
         """(status, path, old path) between the merge base of ``base`` and the work tree's HEAD."""
@@ -182,7 +189,7 @@ class GitRepo:
         return [item.name for item in tree]
 
     def merge_base(self, base: str) -> str:
-        return self._run("merge-base", base, "HEAD")
+        return self._run("merge-base", base, "HEAD").strip()
 
     def log(self, path: str, max_count: int = 50) -> list[dict[str, str]]:
         out = self._run("log", f"--max-count={max_count}", "--format=%H%x1f%an%x1f%aI%x1f%s", "--", path)

@@ -42,6 +42,7 @@ class CheckResult:
     changed: list[tuple[str, str]]
     report: Report
     stage_changes: list[StageChange] = field(default_factory=list)
+    stage_lines: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -52,7 +53,13 @@ def run_check(tracker: Tracker, base: str) -> CheckResult:
     repo = GitRepo(tracker.root)
     base_sha = repo.resolve(base)
     fork_point = repo.merge_base(base_sha)
-    changed = [(status, path) for status, path, _ in repo.changed_files_worktree(fork_point)]
+    prefix = repo.relative(tracker.root)
+    prefix = "" if prefix == "." else prefix + "/"
+    changed = [
+        (status, path[len(prefix):])
+        for status, path, _ in repo.changed_files_worktree(fork_point)
+        if path.startswith(prefix)
+    ]
     rules_changed = any(
         path in (PROCESS_FILE, CATALOG_FILE) or path.startswith("schemas/") for _, path in changed
     )
@@ -68,8 +75,8 @@ def run_check(tracker: Tracker, base: str) -> CheckResult:
             verb = "deleted" if status == "D" else "modified"
             findings.append(Finding(path, 1, 1, f"timeline file {verb}: timeline events are append-only (add a new event instead)", rule="append-only"))
 
-    base_incidents = {name.casefold(): name for name in repo.list_dir(base_sha, INCIDENTS_DIR)}
-    fork_incidents = {name.casefold() for name in repo.list_dir(fork_point, INCIDENTS_DIR)}
+    base_incidents = {name.casefold(): name for name in repo.list_dir(base_sha, prefix + INCIDENTS_DIR)}
+    fork_incidents = {name.casefold() for name in repo.list_dir(fork_point, prefix + INCIDENTS_DIR)}
     for incident_id in sorted(touched):
         new_here = incident_id.casefold() not in fork_incidents
         if new_here and incident_id.casefold() in base_incidents:
@@ -77,8 +84,8 @@ def run_check(tracker: Tracker, base: str) -> CheckResult:
                 f"{INCIDENTS_DIR}/{incident_id}/{INCIDENT_FILE}", 1, 1,
                 f"{incident_id} was also created on {base} ({base_incidents[incident_id.casefold()]}): "
                 "take a fresh id (rename the folder and the id: field to the next free number)", "id", "id-collision"))
-    base_kedb = {PurePosixPath(n).stem.casefold() for n in repo.list_dir(base_sha, KEDB_DIR)}
-    fork_kedb = {PurePosixPath(n).stem.casefold() for n in repo.list_dir(fork_point, KEDB_DIR)}
+    base_kedb = {PurePosixPath(n).stem.casefold() for n in repo.list_dir(base_sha, prefix + KEDB_DIR)}
+    fork_kedb = {PurePosixPath(n).stem.casefold() for n in repo.list_dir(fork_point, prefix + KEDB_DIR)}
     for status, path in changed:
         if status == "A" and path.startswith(f"{KEDB_DIR}/"):
             stem = PurePosixPath(path).stem.casefold()
@@ -87,12 +94,20 @@ def run_check(tracker: Tracker, base: str) -> CheckResult:
 
     stage_changes = []
     for incident_id in sorted(touched):
-        stage_changes += _stage_changes(tracker, repo, fork_point, incident_id, {p for s, p in changed if s == "A"})
+        stage_changes += _stage_changes(tracker, repo, fork_point, incident_id, {p for s, p in changed if s == "A"}, prefix)
     report.findings = sorted(findings)
-    return CheckResult(base, changed, report, stage_changes)
+    stage_lines = {}
+    for change in stage_changes:
+        bundle_path = f"{INCIDENTS_DIR}/{change.incident}/{INCIDENT_FILE}"
+        record = tracker.read(tracker.root / bundle_path, "incident")
+        if record.document is not None:
+            stage_lines[bundle_path] = record.document.position(("stage",))[0]
+    return CheckResult(base, changed, report, stage_changes, stage_lines)
 
 
-def _stage_changes(tracker: Tracker, repo: GitRepo, fork_point: str, incident_id: str, added: set[str]) -> list[StageChange]:
+def _stage_changes(
+    tracker: Tracker, repo: GitRepo, fork_point: str, incident_id: str, added: set[str], prefix: str
+) -> list[StageChange]:
     """Judge every stage event this change adds to the incident, in order."""
     if not (tracker.incident_dir(incident_id) / INCIDENT_FILE).exists():
         return []
@@ -100,7 +115,7 @@ def _stage_changes(tracker: Tracker, repo: GitRepo, fork_point: str, incident_id
     incident = bundle.model
     if incident is None:
         return []
-    old_stage = _stage_at(repo, fork_point, incident_id)
+    old_stage = _stage_at(repo, fork_point, f"{prefix}{INCIDENTS_DIR}/{incident_id}/{INCIDENT_FILE}")
     new_events = [e for e in incident.events_of("stage") if f"{INCIDENTS_DIR}/{incident_id}/{TIMELINE_DIR}/{e.name}" in added]
     process = tracker.process
     results = []
@@ -116,8 +131,8 @@ def _stage_changes(tracker: Tracker, repo: GitRepo, fork_point: str, incident_id
     return results
 
 
-def _stage_at(repo: GitRepo, rev: str, incident_id: str) -> str | None:
-    raw = repo.show(rev, f"{INCIDENTS_DIR}/{incident_id}/{INCIDENT_FILE}")
+def _stage_at(repo: GitRepo, rev: str, path: str) -> str | None:
+    raw = repo.show(rev, path)
     if raw is None:
         return None
     try:
@@ -126,6 +141,23 @@ def _stage_at(repo: GitRepo, rev: str, incident_id: str) -> str | None:
         return None
     stage = data.get("stage") if isinstance(data, dict) else None
     return stage if isinstance(stage, str) else None
+
+
+def stage_change_findings(result: CheckResult) -> list[Finding]:
+    """A finding (at the incident's ``stage:`` line) for each stage change that is not allowed."""
+    out = []
+    for change in result.stage_changes:
+        if change.ok:
+            continue
+        missing = [*change.problems, *(f"gate not met: {i.description}" for i in change.gate if not i.met)]
+        path = f"{INCIDENTS_DIR}/{change.incident}/{INCIDENT_FILE}"
+        line = _stage_line(result, path)
+        out.append(Finding(path, line, 1, f"stage change {change.source} -> {change.target} is not allowed: " + "; ".join(missing), "stage", "stage-change"))
+    return out
+
+
+def _stage_line(result: CheckResult, path: str) -> int:
+    return result.stage_lines.get(path, 1)
 
 
 def summary_markdown(result: CheckResult) -> str:

@@ -7,6 +7,8 @@ nothing does: files, index and HEAD stay as they were.
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from .findings import Finding
 from .gitrepo import GitError, GitRepo
-from .store import INCIDENTS_DIR, Tracker
+from .store import INCIDENTS_DIR, TIMELINE_DIR, Tracker
 from .validate import bundle_findings
 from .yamlio import atomic_write
 
@@ -61,8 +63,9 @@ class Applied:
 @contextmanager
 def locked(root: Path) -> Iterator[None]:
     """One writing command at a time per checkout (released even if the process dies)."""
-    git_dir = root / ".git"
-    lock_path = (git_dir if git_dir.is_dir() else root) / "mimctl.lock"
+    # Outside the work tree, so that the lock never shows up as an untracked file.
+    digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    lock_path = Path(tempfile.gettempdir()) / f"mimctl-{digest}.lock"
     handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole block
     try:
         deadline = time.monotonic() + LOCK_WAIT_SECONDS
@@ -91,23 +94,41 @@ def apply(tracker: Tracker, change: Change, commit: bool = True) -> Applied:
                 raise Refused(str(exc)) from None
         writes = {p: t for p, t in change.writes.items() if _current(tracker.root / p) != t}
         _validate(tracker, change, writes)
-        folder = f"{INCIDENTS_DIR}/{change.incident_id}" if change.incident_id else None
-        extra = repo.dirty_paths(folder) if repo is not None and folder else []
-        paths = sorted(set(writes) | set(extra))
-        if not paths:
+        extra: list[str] = []
+        if repo is not None and change.incident_id:
+            extra = _hand_edits(repo, tracker.root / INCIDENTS_DIR / change.incident_id)
+        to_commit = sorted({repo.relative(tracker.root / p) for p in writes} | set(extra)) if repo is not None else sorted(writes)
+        if not to_commit:
             return Applied([], None, False)
         old = {p: _current(tracker.root / p) for p in writes}
+        created = [d for p in writes for d in (tracker.root / p).parents if d.is_relative_to(tracker.root) and not d.exists()]
         try:
             for path, text in writes.items():
                 atomic_write(tracker.root / path, text)
-            sha = repo.commit_paths(paths, change.message()) if repo is not None else None
+            sha = repo.commit_paths(to_commit, change.message()) if repo is not None else None
         except (GitError, OSError) as exc:
-            _restore(tracker.root, old)
+            _restore(tracker.root, old, created)
             raise Refused(f"nothing was changed: {exc}") from None
         except BaseException:
-            _restore(tracker.root, old)
+            _restore(tracker.root, old, created)
             raise
-        return Applied(paths, sha, bool(writes) or sha is not None)
+        return Applied(to_commit, sha, bool(writes) or sha is not None)
+
+
+def _hand_edits(repo: GitRepo, folder: Path) -> list[str]:
+    """Uncommitted changes in the incident's folder, to commit with the command's own.
+
+    Timeline files are append-only: a changed or deleted one is refused, not swept in.
+    """
+    entries = repo.dirty_paths(repo.relative(folder))
+    broken = [path for status, path in entries if f"/{TIMELINE_DIR}/" in path and status != "??" and status.strip() not in ("A",)]
+    if broken:
+        raise Refused(
+            "timeline files are append-only, but these were changed or deleted by hand: "
+            + ", ".join(broken)
+            + " (restore them with: git checkout -- FILE)"
+        )
+    return [path for _, path in entries]
 
 
 def _current(path: Path) -> str | None:
@@ -117,13 +138,17 @@ def _current(path: Path) -> str | None:
         return None
 
 
-def _restore(root: Path, old: dict[str, str | None]) -> None:
+def _restore(root: Path, old: dict[str, str | None], created: list[Path]) -> None:
+    """Put files back as they were, and remove the folders this change created."""
     for path, text in old.items():
         target = root / path
         if text is None:
             target.unlink(missing_ok=True)
         else:
             atomic_write(target, text)
+    for folder in sorted(set(created), key=lambda p: len(p.parts), reverse=True):
+        if folder.exists() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def _validate(tracker: Tracker, change: Change, writes: dict[str, str]) -> None:

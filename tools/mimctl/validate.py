@@ -62,8 +62,8 @@ def scope_for(tracker: Tracker, paths: list[Path]) -> Scope:
             return Scope(None, known_errors)
         elif parts[0] == KEDB_DIR:
             known_errors = True
-        elif rel.as_posix() in (PROCESS_FILE, CATALOG_FILE):
-            continue
+        elif rel.as_posix() in (PROCESS_FILE, CATALOG_FILE) or parts[0] == "schemas":
+            return Scope()  # the rules changed: every record is judged again
         elif not path.exists():
             stray.append(rel.as_posix())
     return Scope(frozenset(incidents), known_errors, tuple(stray))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -52,8 +54,25 @@ def _validator(directory: str, kind: str) -> Any:
     checker.checks("date-time")(_is_datetime)
     checker.checks("date")(_is_date)
     schema = json.loads((Path(directory) / f"{kind}.schema.json").read_text(encoding="utf-8"))
-    cls = jsonschema.validators.validator_for(schema)
+    base = jsonschema.validators.validator_for(schema)
+    cls = jsonschema.validators.extend(base, {"pattern": _pattern})
     return cls(schema, format_checker=checker)
+
+
+@lru_cache(maxsize=256)
+def _compile(pattern: str) -> re.Pattern[str]:
+    # In ECMA-262 (the schemas' dialect) a final $ matches only at the very end;
+    # in Python it also matches before a final newline ("INC-0042\n").
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Iterator[Any]:
+    from jsonschema.exceptions import ValidationError
+
+    if isinstance(instance, str) and not _compile(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
 def check(document: Document, kind: str, path: str, root: Path | None = None) -> list[Finding]:
@@ -67,6 +86,9 @@ def check(document: Document, kind: str, path: str, root: Path | None = None) ->
     for error in errors:
         for leaf in _leaves(error):
             where = tuple(leaf.absolute_path)
+            if leaf.validator == "additionalProperties" and isinstance(leaf.instance, dict):
+                extra = sorted(set(leaf.instance) - set(leaf.schema.get("properties", {})))
+                where = (*where, extra[0]) if extra else where
             message = _message(leaf)
             key = (dotted(where), message)
             if key in seen:

@@ -31,7 +31,7 @@ SCHEMA_LINE_PREFIX = "# yaml-language-server: $schema="
 Path_ = tuple[str | int, ...]
 
 _INT = re.compile(r"[-+]?(0|[1-9][0-9]*)\Z")
-_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+\.[0-9]*)([eE][-+]?[0-9]+)?\Z")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+(?=[eE]))([eE][-+]?[0-9]+)?\Z")
 _NULL = frozenset({"", "~", "null", "Null", "NULL"})
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
@@ -237,13 +237,45 @@ def load_file(path: Path) -> Document:
 # --- writing -------------------------------------------------------------
 
 
-def _round_trip() -> Any:
+_KEY_LINE = re.compile(r"^( *)[^\s#-][^:]*:\s*(#.*)?$")
+_DASH_LINE = re.compile(r"^( *)- ")
+_ANY_LINE = re.compile(r"^( *)\S")
+
+
+def detect_indent(text: str) -> tuple[int, int, int]:
+    """(mapping, sequence, offset) indentation as the file already uses it.
+
+    ruamel writes one indentation style; using the file's own keeps a tool
+    edit from re-indenting every list of a hand-written record.
+    """
+    mapping, offset = 2, 2
+    lines = text.splitlines()
+    found_map = found_seq = False
+    for previous, line in zip(lines, lines[1:]):
+        key = _KEY_LINE.match(previous)
+        if not key:
+            continue
+        parent = len(key.group(1))
+        dash = _DASH_LINE.match(line)
+        child = _ANY_LINE.match(line)
+        if dash and not found_seq:
+            offset, found_seq = len(dash.group(1)) - parent, True
+        elif child and not dash and not found_map and len(child.group(1)) > parent:
+            mapping, found_map = len(child.group(1)) - parent, True
+        if found_map and found_seq:
+            break
+    offset = max(0, offset)
+    return mapping, offset + 2, offset
+
+
+def _round_trip(text: str = "") -> Any:
     from ruamel.yaml import YAML  # only commands that write pay for the import
 
     rt = YAML(typ="rt")
     rt.preserve_quotes = True
     rt.width = 4096
-    rt.indent(mapping=2, sequence=4, offset=2)
+    mapping, sequence, offset = detect_indent(text) if text else (2, 4, 2)
+    rt.indent(mapping=mapping, sequence=sequence, offset=offset)
     return rt
 
 
@@ -262,12 +294,17 @@ def edit_text(text: str, change: Callable[[Any], None]) -> str:
     Comments, key order and quoting of untouched parts are kept, so the diff
     shows only what changed.
     """
-    rt = _round_trip()
-    data = rt.load(text)
+    crlf = "\r\n" in text
+    source = text.replace("\r\n", "\n") if crlf else text
+    rt = _round_trip(source)
+    data = rt.load(source)
     change(data)
     out = io.StringIO()
     rt.dump(data, out)
-    return out.getvalue()
+    result = out.getvalue()
+    if not source.endswith("\n") and result.endswith("\n") and result[:-1] == source:
+        result = source
+    return result.replace("\n", "\r\n") if crlf else result
 
 
 def atomic_write(path: Path, text: str) -> None:

@@ -63,7 +63,7 @@ def check(base: str, summary_path: Path | None, output_format: str, repo: Path |
     """
     import json
 
-    from ..prcheck import as_data, run_check, summary_markdown
+    from ..prcheck import as_data, run_check, stage_change_findings, summary_markdown
 
     tr = tracker(repo)
     result = run_check(tr, base)
@@ -76,11 +76,10 @@ def check(base: str, summary_path: Path | None, output_format: str, repo: Path |
     if output_format == "json":
         click.echo(json.dumps(as_data(result), indent=2, ensure_ascii=False))
     elif output_format == "github":
-        click.echo(out.findings_github(findings, result.report.files))
-        for change in result.stage_changes:
-            if not change.ok:
-                missing = "; ".join([*change.problems, *(i.description for i in change.gate if not i.met)])
-                click.echo(f"::error title=mimctl stage change::{change.incident} {change.source} -> {change.target}: {out._escape_data(missing)}")
+        click.echo(out.findings_github([*findings, *stage_change_findings(result)], result.report.files))
     else:
-        click.echo(markdown)
+        click.echo(out.findings_text([*findings, *stage_change_findings(result)], result.report.files))
+        for change in result.stage_changes:
+            verdict = "ok" if change.ok else "NOT ALLOWED"
+            click.echo(f"stage change {change.incident}: {change.source} -> {change.target}: {verdict}")
     return 0 if result.ok else EXIT_FAILED

@@ -95,7 +95,7 @@ def new(
 
     \b
     Example:
-      mimctl new --title "Card payments failing" --service payments-api \\
+      mimctl new --title "Card payments failing" --service checkout-api \\
         --impact high --urgency high --severity SEV1 --source alert \\
         --alert-name PaymentsErrorRate --started 2026-11-27T08:02Z
     """
@@ -125,7 +125,7 @@ def note(incident_id: str, text: str, at: datetime, by: str | None, no_commit: b
 
     \b
     Example:
-      mimctl note INC-0042 "Error rate back under 1% after the rollback" --at 09:40Z
+      mimctl note INC-0042 "Error rate back under 1% after the rollback" --at 2026-11-27T09:40Z
     """
     return _record(repo, incident_id, "note", at, by, no_commit, output_format, "note", {"text": text})
 
@@ -434,7 +434,7 @@ def resolution(incident_id: str, change_ref: str | None, summary: str | None, va
     \b
     Examples:
       mimctl resolution INC-0042 --implemented CHG-1234 --summary "Rolled back v2.3" --validated-in staging
-      mimctl resolution INC-0042 --stable --at 10:30Z
+      mimctl resolution INC-0042 --stable --at 2026-11-27T10:30Z
       mimctl resolution INC-0042 --confirmed-by "service desk"
     """
     stamp = format_time(at)
@@ -487,14 +487,15 @@ def recovery(incident_id: str, summary: str | None, restored: bool, dependents_v
 @click.option("--summary", required=True, help="Closure summary: what happened and how it was resolved.")
 @click.option("--problem", "problem_ref", help="Problem record reference for root cause analysis.")
 @click.option("--no-problem", "no_problem_reason", help="Why no problem record is needed.")
+@click.option("--users-restored/--users-not-restored", default=True, show_default=True, help="All impacted users and services are back to normal.")
 @recording
 @guarded
-def close(incident_id: str, summary: str, problem_ref: str | None, no_problem_reason: str | None,
+def close(incident_id: str, summary: str, problem_ref: str | None, no_problem_reason: str | None, users_restored: bool,
           at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
     """Record closure details (and the hand-over to Problem Management)."""
     person = by or default_person()
     edits = {"closure.summary": summary, "closure.closed_at": format_time(at), "closure.closed_by": person,
-             "closure.users_restored": True, "closure.problem_ref": problem_ref, "closure.no_problem_reason": no_problem_reason}
+             "closure.users_restored": users_restored, "closure.problem_ref": problem_ref, "closure.no_problem_reason": no_problem_reason}
     edits = {k: v for k, v in edits.items() if v is not None}
     return _record(repo, incident_id, "closure", at, person, no_commit, output_format, "closure recorded", {"text": summary}, edits)
 
@@ -564,6 +565,14 @@ def pir_schedule(incident_id: str, when: datetime | None, attendees: tuple[str, 
     return _record(repo, incident_id, "note", at, by, no_commit, output_format, text.split(":")[0], {"text": text}, edits)
 
 
+def editing(func: Any) -> Any:
+    """Options of commands that edit the review (not timeline events: no --at/--by)."""
+    from .common import format_option, repo_option
+
+    func = click.option("--no-commit", is_flag=True, help="Edit the files but do not commit.")(func)
+    return format_option("text", "json")(repo_option(func))
+
+
 def _pir_change(repo: Path | None, incident_id: str, subject: str, change_fn: Any, no_commit: bool, output_format: str) -> int:
     tr = tracker(repo)
     incident = ops.load_incident(tr, incident_id)
@@ -572,9 +581,9 @@ def _pir_change(repo: Path | None, incident_id: str, subject: str, change_fn: An
 
 @pir.command("new")
 @INCIDENT
-@recording
+@editing
 @guarded
-def pir_new(incident_id: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def pir_new(incident_id: str, no_commit: bool, output_format: str, repo: Path | None) -> int:
     """Start the review, pre-filled from the incident (summary, impact, cause)."""
     return _pir_change(repo, incident_id, "start the post-incident review", lambda data: None, no_commit, output_format)
 
@@ -584,13 +593,18 @@ def pir_new(incident_id: str, at: datetime, by: str | None, no_commit: bool, out
 @click.argument("field")
 @click.argument("value")
 @click.option("--json", "as_json", is_flag=True, help="VALUE is JSON (a list or mapping).")
-@recording
+@editing
 @guarded
-def pir_set(incident_id: str, field: str, value: str, as_json: bool, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def pir_set(incident_id: str, field: str, value: str, as_json: bool, no_commit: bool, output_format: str, repo: Path | None) -> int:
     """Set a field of the review (summary, root_causes, known_errors, ...)."""
     import json
 
-    parsed: Any = json.loads(value) if as_json else value
+    parsed: Any = value
+    if as_json:
+        try:
+            parsed = json.loads(value)
+        except ValueError as exc:
+            raise click.BadParameter(f"not JSON: {exc}", param_hint="VALUE") from None
     return _pir_change(repo, incident_id, f"review: set {field}", lambda data: ops.set_path(data, field, parsed), no_commit, output_format)
 
 
@@ -598,9 +612,9 @@ def pir_set(incident_id: str, field: str, value: str, as_json: bool, at: datetim
 @INCIDENT
 @click.option("--held", type=TIME, required=True, help="When the meeting was held.")
 @click.option("--attendee", "attendees", multiple=True, required=True, help="Who attended (repeatable).")
-@recording
+@editing
 @guarded
-def pir_complete(incident_id: str, held: datetime, attendees: tuple[str, ...], at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def pir_complete(incident_id: str, held: datetime, attendees: tuple[str, ...], no_commit: bool, output_format: str, repo: Path | None) -> int:
     """Record the meeting and mark the review complete."""
 
     def change(data: Any) -> None:
@@ -621,9 +635,9 @@ def pir_action() -> None:
 @click.option("--owner", required=True)
 @click.option("--due", required=True, help="Due date, YYYY-MM-DD.")
 @click.option("--kind", type=click.Choice(["prevent", "detect", "mitigate", "process", "training", "tooling"]))
-@recording
+@editing
 @guarded
-def pir_action_add(incident_id: str, title: str, owner: str, due: str, kind: str | None, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def pir_action_add(incident_id: str, title: str, owner: str, due: str, kind: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
     """Add an action item (id A1, A2, ...)."""
 
     def change(data: Any) -> None:
@@ -641,9 +655,9 @@ def pir_action_add(incident_id: str, title: str, owner: str, due: str, kind: str
 @INCIDENT
 @click.argument("action_id")
 @click.argument("status", type=click.Choice(["open", "in-progress", "done", "dropped"]))
-@recording
+@editing
 @guarded
-def pir_action_set(incident_id: str, action_id: str, status: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def pir_action_set(incident_id: str, action_id: str, status: str, no_commit: bool, output_format: str, repo: Path | None) -> int:
     """Set an action item's status."""
 
     def change(data: Any) -> None:
