@@ -1,0 +1,84 @@
+"""The MkDocs plugin: a thin adapter that adds the generated pages to a build.
+
+Configure it in mkdocs.yml::
+
+    plugins:
+      - search
+      - mimctl:
+          edition: internal      # or public; MIMCTL_SITE_EDITION overrides it
+          repo: .                # the tracker repository (default: next to mkdocs.yml)
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config import config_options
+from mkdocs.config.base import Config
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+
+PUBLIC_NAV = [{"Status": "index.md"}, {"Incidents": "incidents/index.md"}]
+
+
+class MimctlConfig(Config):
+    edition = config_options.Choice(("internal", "public"), default="internal")
+    repo = config_options.Optional(config_options.Type(str))
+    base_url = config_options.Type(str, default="")
+
+
+class MimctlPlugin(BasePlugin[MimctlConfig]):
+    """Generates the status page, incidents, KEDB, reviews, reports and the status API."""
+
+    def _edition(self) -> str:
+        edition = os.environ.get("MIMCTL_SITE_EDITION") or self.config.edition
+        if edition not in ("internal", "public"):
+            raise PluginError(f"mimctl: edition must be internal or public, not {edition!r}")
+        return edition
+
+    def _root(self, config: Any) -> Path:
+        base = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
+        return (base / (os.environ.get("MIMCTL_REPO") or self.config.repo or ".")).resolve()
+
+    def on_config(self, config: Any) -> Any:
+        if self._edition() == "public":
+            config.nav = PUBLIC_NAV
+            config.site_name = f"{config.site_name} (public)" if "public" not in config.site_name.lower() else config.site_name
+        return config
+
+    def on_files(self, files: Files, config: Any) -> Files:
+        from ..store import Tracker, TrackerError
+        from .cli_reference import cli_reference
+        from .data import collect
+        from .generate import generate
+
+        edition = self._edition()
+        try:
+            site = collect(Tracker(self._root(config)), edition)
+            generated = generate(site, self.config.base_url or (config.site_url or ""))
+        except TrackerError as exc:
+            details = "; ".join(f.as_text() for f in exc.findings)
+            raise PluginError(f"mimctl: {exc}{': ' + details if details else ''}") from None
+        if edition == "internal":
+            generated["cli.md"] = cli_reference()
+        else:
+            # The public edition carries the status pages only: no guides, no internal pages.
+            for file in list(files):
+                if file.is_documentation_page():
+                    files.remove(file)
+        for path, content in generated.items():
+            existing = files.get_file_from_path(path)
+            if existing is not None:
+                files.remove(existing)
+            files.append(File.generated(config, path, content=content))
+        return files
+
+    def on_serve(self, server: Any, config: Any, builder: Any) -> Any:
+        root = self._root(config)
+        for name in ("incidents", "kedb", "process.yaml", "catalog.yaml"):
+            if (root / name).exists():
+                server.watch(str(root / name))
+        return server
