@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "list": ("lifecycle", "list_incidents", "List open incidents by stage and severity."),
     "validate": ("checks", "validate", "Validate records against schemas and rules."),
     "check": ("checks", "check", "The pull-request check against a base revision."),
+    "site": ("site", "site", "Build the status page and knowledge-base site."),
     "demo": ("demo", "demo", "Run a sample incident through all nine stages in a scratch repository."),
 }
 

@@ -73,7 +73,7 @@ def _script(start: datetime) -> list[tuple[str, list[str]]]:
 
 
 def run_demo(root: Path, echo: Any) -> int:
-    """Build a tracker at ``root`` and replay the script; returns an exit code."""
+    """Build a tracker at ``root``, replay the script, validate, build the site; returns an exit code."""
     from .. import gitrepo
     from . import invoke
 
@@ -81,8 +81,9 @@ def run_demo(root: Path, echo: Any) -> int:
     for name in ("process.yaml", "catalog.yaml"):
         shutil.copyfile(STARTER / name, root / name)
     shutil.copytree(SCHEMAS, root / "schemas", dirs_exist_ok=True)
+    (root / ".gitignore").write_text("site/\nsite-public/\n", encoding="utf-8")
     repo = gitrepo.init(root)
-    repo.commit_paths(["process.yaml", "catalog.yaml", "schemas"], "Start a tracker repository\n")
+    repo.commit_paths([".gitignore", "process.yaml", "catalog.yaml", "schemas"], "Start a tracker repository\n")
     start = (datetime.now(timezone.utc) - timedelta(days=12)).replace(microsecond=0, second=0)
     ids: dict[str, str] = {}
     for step, (what, args) in enumerate(_script(start), 1):
@@ -102,7 +103,22 @@ def run_demo(root: Path, echo: Any) -> int:
     with contextlib.redirect_stdout(buffer):
         code = invoke(["validate", "--repo", str(root)])
     echo(buffer.getvalue().strip() or "validate: see above")
-    return code
+    if code != 0:
+        return code
+    return _build_site(root, echo)
+
+
+def _build_site(root: Path, echo: Any) -> int:
+    from ..site.build import SiteBuildError, build_site
+
+    try:
+        for public, folder in ((False, "site"), (True, "site-public")):
+            build_site(root, root / folder, public=public)
+    except SiteBuildError as exc:
+        echo(f"site not built: {exc}")
+        return EXIT_FAILED
+    echo(f"Built the site: {root / 'site' / 'index.html'} (public edition: {root / 'site-public' / 'index.html'})")
+    return 0
 
 
 @click.command()
@@ -112,8 +128,9 @@ def demo(path: Path | None) -> int:
     """Create a scratch tracker repository and take a sample SEV1 incident through all nine stages.
 
     Every step is a real mimctl command and a real commit, with times in the
-    past. At the end the repository is validated and its location printed:
-    look around with `git log` and `mimctl show INC-0001`.
+    past. At the end the repository is validated, its site built (internal and
+    public editions) and its location printed: look around with `git log`,
+    `mimctl show INC-0001`, and open site/index.html.
     """
     root = path or Path(tempfile.mkdtemp(prefix="mimctl-demo-"))
     if path and any(path.iterdir() if path.exists() else ()):

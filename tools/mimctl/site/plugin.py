@@ -21,6 +21,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
+STYLESHEET = "assets/mimctl.css"
 PUBLIC_NAV = [{"Status": "index.md"}, {"Incidents": "incidents/index.md"}]
 
 
@@ -44,6 +45,8 @@ class MimctlPlugin(BasePlugin[MimctlConfig]):
         return (base / (os.environ.get("MIMCTL_REPO") or self.config.repo or ".")).resolve()
 
     def on_config(self, config: Any) -> Any:
+        if STYLESHEET not in config.extra_css:
+            config.extra_css.append(STYLESHEET)
         if self._edition() == "public":
             config.nav = PUBLIC_NAV
             config.site_name = f"{config.site_name} (public)" if "public" not in config.site_name.lower() else config.site_name
@@ -69,6 +72,7 @@ class MimctlPlugin(BasePlugin[MimctlConfig]):
             for file in list(files):
                 if file.is_documentation_page():
                     files.remove(file)
+        generated[STYLESHEET] = (Path(__file__).parent / "mimctl.css").read_text(encoding="utf-8")
         for path, content in generated.items():
             existing = files.get_file_from_path(path)
             if existing is not None:
