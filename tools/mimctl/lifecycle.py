@@ -96,12 +96,7 @@ def _pir_complete(incident: Incident, process: Process) -> bool:
     pir = incident.pir
     if pir is None:
         return bool((incident.data.get("pir") or {}).get("not_required_reason"))
-    return (
-        pir.get("status") == "complete"
-        and bool(pir.get("meeting"))
-        and bool(pir.get("root_causes"))
-        and bool(pir.get("summary"))
-    )
+    return pir.get("status") == "complete" and bool(pir.get("meeting")) and bool(pir.get("root_causes")) and bool(pir.get("summary"))
 
 
 def _known_errors_updated(incident: Incident, process: Process) -> bool:
@@ -130,15 +125,24 @@ GUARDS: dict[str, tuple[str, Guard]] = {
     "containment_logged": ("a containment action with its rollback, or containment_not_possible", _containment_logged),
     "cause_recorded": ("cause confirmed (or cause.status unknown with a reason)", _cause),
     "resolution_plan": ("a resolution plan", _has("resolution_plan")),
-    "fix_implemented": ("fix implemented (resolution.implemented_at and change_ref)", _has("resolution.implemented_at", "resolution.change_ref")),
+    "fix_implemented": (
+        "fix implemented (resolution.implemented_at and change_ref)",
+        _has("resolution.implemented_at", "resolution.change_ref"),
+    ),
     "stability_observed": ("stability observed (resolution.stable_since)", _has("resolution.stable_since")),
-    "resolution_confirmed": ("resolution confirmed with users (resolution.confirmed_by/at)", _has("resolution.confirmed_by", "resolution.confirmed_at")),
+    "resolution_confirmed": (
+        "resolution confirmed with users (resolution.confirmed_by/at)",
+        _has("resolution.confirmed_by", "resolution.confirmed_at"),
+    ),
     "no_open_containment": ("no open containment action (each rolled back or made permanent)", _no_open_containment),
     "dependents_validated": ("dependent services validated (recovery.dependents_validated_at)", _has("recovery.dependents_validated_at")),
     "recovery_communicated": ("recovery recorded and communicated (a stakeholder update after it)", _recovery_communicated),
     "closure_recorded": ("closure details (closure.summary and closure.closed_at)", _has("closure.summary", "closure.closed_at")),
     "closure_communicated": ("closure communicated (a 'resolved' stakeholder update)", _closure_communicated),
-    "problem_reference": ("a problem reference, or a reason none is needed", _any(_has("closure.problem_ref"), _has("closure.no_problem_reason"))),
+    "problem_reference": (
+        "a problem reference, or a reason none is needed",
+        _any(_has("closure.problem_ref"), _has("closure.no_problem_reason")),
+    ),
     "pir_scheduled": ("PIR scheduled with attendees (when the severity requires one)", _pir_scheduled),
     "pir_complete": ("a complete PIR (status complete, meeting, summary, root causes)", _pir_complete),
     "known_errors_updated": ("PIR's known-error updates recorded (or a reason there are none)", _known_errors_updated),
@@ -174,9 +178,7 @@ class Transition:
         return not self.problems and all(item.met for item in self.gate)
 
 
-def judge(
-    incident: Incident, process: Process, target: str | None, reason: str | None
-) -> Transition:
+def judge(incident: Incident, process: Process, target: str | None, reason: str | None) -> Transition:
     """Whether ``incident`` may move to ``target`` (default: the next stage), and why not."""
     ids = process.stage_ids
     source = incident.stage

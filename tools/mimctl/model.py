@@ -8,6 +8,7 @@ hypotheses as the timeline tells it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timezone
 from typing import Any
 
@@ -98,9 +99,7 @@ class Process:
             ),
             roles={r["id"]: r["title"] for r in data["roles"]},
             manager_role=data["manager_role"],
-            escalation_policies={
-                p["id"]: tuple(p["levels"]) for p in data.get("escalation_policies", ())
-            },
+            escalation_policies={p["id"]: tuple(p["levels"]) for p in data.get("escalation_policies", ())},
             max_future_minutes=int(data.get("max_future_minutes", 10)),
         )
 
@@ -162,12 +161,17 @@ class Catalog:
             teams={t["id"]: t for t in data.get("teams", ())},
         )
 
-    def dependents(self, service_id: str) -> list[str]:
-        """Every service that depends on ``service_id``, directly or transitively."""
+    @cached_property
+    def _reverse(self) -> dict[str, set[str]]:
         reverse: dict[str, set[str]] = {}
         for service in self.services.values():
             for dep in service.depends_on:
                 reverse.setdefault(dep, set()).add(service.id)
+        return reverse
+
+    def dependents(self, service_id: str) -> list[str]:
+        """Every service that depends on ``service_id``, directly or transitively."""
+        reverse = self._reverse
         seen: set[str] = set()
         todo = [service_id]
         while todo:
@@ -294,14 +298,10 @@ class Incident:
         for event in self.events:
             if event.kind == "containment":
                 d = event.data
-                actions[d["id"]] = ContainmentAction(
-                    d["id"], d["action"], d["rollback"], event.at, d.get("by", ""), "open"
-                )
+                actions[d["id"]] = ContainmentAction(d["id"], d["action"], d["rollback"], event.at, d.get("by", ""), "open")
             elif event.kind == "containment-update" and event.data["action_id"] in actions:
                 old = actions[event.data["action_id"]]
-                actions[old.id] = ContainmentAction(
-                    old.id, old.action, old.rollback, old.at, old.by, event.data["state"]
-                )
+                actions[old.id] = ContainmentAction(old.id, old.action, old.rollback, old.at, old.by, event.data["state"])
         return list(actions.values())
 
     def hypotheses(self) -> list[Hypothesis]:
@@ -310,9 +310,7 @@ class Incident:
         for event in self.events:
             d = event.data
             if event.kind == "hypothesis":
-                found[d["id"]] = Hypothesis(
-                    d["id"], d["text"], event.at, d.get("state", "open"), tuple(d.get("evidence", ()))
-                )
+                found[d["id"]] = Hypothesis(d["id"], d["text"], event.at, d.get("state", "open"), tuple(d.get("evidence", ())))
             elif event.kind == "hypothesis-update" and d["hypothesis_id"] in found:
                 old = found[d["hypothesis_id"]]
                 evidence = old.evidence + tuple(d.get("evidence", ()))
@@ -343,11 +341,7 @@ class Incident:
 
     def updates(self, audience: str | None = None) -> list[Event]:
         """Stakeholder updates, oldest first; ``audience='public'`` for public ones only."""
-        return [
-            e
-            for e in self.events_of("stakeholder-update")
-            if audience is None or e.data.get("audience") == audience
-        ]
+        return [e for e in self.events_of("stakeholder-update") if audience is None or e.data.get("audience") == audience]
 
 
 @dataclass(frozen=True)

@@ -198,9 +198,7 @@ def pir_text(incident: Incident, fields: dict[str, Any]) -> str:
             "status": "draft",
             "summary": fields.get("summary") or incident.data.get("summary"),
             "impact": fields.get("impact") or _impact_text(incident),
-            "root_causes": [incident.data["cause"]["summary"]]
-            if (incident.data.get("cause") or {}).get("summary")
-            else [],
+            "root_causes": [incident.data["cause"]["summary"]] if (incident.data.get("cause") or {}).get("summary") else [],
             "actions": [],
         }
     )

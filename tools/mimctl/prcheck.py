@@ -55,14 +55,8 @@ def run_check(tracker: Tracker, base: str) -> CheckResult:
     fork_point = repo.merge_base(base_sha)
     prefix = repo.relative(tracker.root)
     prefix = "" if prefix == "." else prefix + "/"
-    changed = [
-        (status, path[len(prefix):])
-        for status, path, _ in repo.changed_files_worktree(fork_point)
-        if path.startswith(prefix)
-    ]
-    rules_changed = any(
-        path in (PROCESS_FILE, CATALOG_FILE) or path.startswith("schemas/") for _, path in changed
-    )
+    changed = [(status, path[len(prefix) :]) for status, path, _ in repo.changed_files_worktree(fork_point) if path.startswith(prefix)]
+    rules_changed = any(path in (PROCESS_FILE, CATALOG_FILE) or path.startswith("schemas/") for _, path in changed)
     touched = {PurePosixPath(p).parts[1] for _, p in changed if p.startswith(f"{INCIDENTS_DIR}/") and len(PurePosixPath(p).parts) > 2}
     kedb_touched = any(p.startswith(f"{KEDB_DIR}/") for _, p in changed)
     scope = Scope() if rules_changed else Scope(frozenset(touched), kedb_touched)
@@ -73,24 +67,35 @@ def run_check(tracker: Tracker, base: str) -> CheckResult:
         parts = PurePosixPath(path).parts
         if len(parts) == 4 and parts[0] == INCIDENTS_DIR and parts[2] == TIMELINE_DIR and status in "MDT":
             verb = "deleted" if status == "D" else "modified"
-            findings.append(Finding(path, 1, 1, f"timeline file {verb}: timeline events are append-only (add a new event instead)", rule="append-only"))
+            findings.append(
+                Finding(path, 1, 1, f"timeline file {verb}: timeline events are append-only (add a new event instead)", rule="append-only")
+            )
 
     base_incidents = {name.casefold(): name for name in repo.list_dir(base_sha, prefix + INCIDENTS_DIR)}
     fork_incidents = {name.casefold() for name in repo.list_dir(fork_point, prefix + INCIDENTS_DIR)}
     for incident_id in sorted(touched):
         new_here = incident_id.casefold() not in fork_incidents
         if new_here and incident_id.casefold() in base_incidents:
-            findings.append(Finding(
-                f"{INCIDENTS_DIR}/{incident_id}/{INCIDENT_FILE}", 1, 1,
-                f"{incident_id} was also created on {base} ({base_incidents[incident_id.casefold()]}): "
-                "take a fresh id (rename the folder and the id: field to the next free number)", "id", "id-collision"))
+            findings.append(
+                Finding(
+                    f"{INCIDENTS_DIR}/{incident_id}/{INCIDENT_FILE}",
+                    1,
+                    1,
+                    f"{incident_id} was also created on {base} ({base_incidents[incident_id.casefold()]}): "
+                    "take a fresh id (rename the folder and the id: field to the next free number)",
+                    "id",
+                    "id-collision",
+                )
+            )
     base_kedb = {PurePosixPath(n).stem.casefold() for n in repo.list_dir(base_sha, prefix + KEDB_DIR)}
     fork_kedb = {PurePosixPath(n).stem.casefold() for n in repo.list_dir(fork_point, prefix + KEDB_DIR)}
     for status, path in changed:
         if status == "A" and path.startswith(f"{KEDB_DIR}/"):
             stem = PurePosixPath(path).stem.casefold()
             if stem in base_kedb and stem not in fork_kedb:
-                findings.append(Finding(path, 1, 1, f"{PurePosixPath(path).stem} was also created on {base}: take a fresh id", "id", "id-collision"))
+                findings.append(
+                    Finding(path, 1, 1, f"{PurePosixPath(path).stem} was also created on {base}: take a fresh id", "id", "id-collision")
+                )
 
     stage_changes = []
     for incident_id in sorted(touched):
@@ -105,9 +110,7 @@ def run_check(tracker: Tracker, base: str) -> CheckResult:
     return CheckResult(base, changed, report, stage_changes, stage_lines)
 
 
-def _stage_changes(
-    tracker: Tracker, repo: GitRepo, fork_point: str, incident_id: str, added: set[str], prefix: str
-) -> list[StageChange]:
+def _stage_changes(tracker: Tracker, repo: GitRepo, fork_point: str, incident_id: str, added: set[str], prefix: str) -> list[StageChange]:
     """Judge every stage event this change adds to the incident, in order."""
     if not (tracker.incident_dir(incident_id) / INCIDENT_FILE).exists():
         return []
@@ -122,9 +125,15 @@ def _stage_changes(
     current = old_stage or process.stage_ids[0]
     for event in new_events:
         target = event.data["to"]
-        before = dataclasses.replace(incident, data={**incident.data, "stage": current}, events=tuple(e for e in incident.events if e.at <= event.at and e is not event))
+        before = dataclasses.replace(
+            incident,
+            data={**incident.data, "stage": current},
+            events=tuple(e for e in incident.events if e.at <= event.at and e is not event),
+        )
         transition = lifecycle.judge(before, process, target, event.data.get("reason"))
-        results.append(StageChange(incident_id, current, target, event.data.get("reason", ""), list(transition.gate), list(transition.problems)))
+        results.append(
+            StageChange(incident_id, current, target, event.data.get("reason", ""), list(transition.gate), list(transition.problems))
+        )
         current = target
     if old_stage is not None and old_stage != incident.stage and not new_events:
         results.append(StageChange(incident_id, old_stage, incident.stage, "", [], ["stage changed without a stage event on the timeline"]))
@@ -152,7 +161,16 @@ def stage_change_findings(result: CheckResult) -> list[Finding]:
         missing = [*change.problems, *(f"gate not met: {i.description}" for i in change.gate if not i.met)]
         path = f"{INCIDENTS_DIR}/{change.incident}/{INCIDENT_FILE}"
         line = _stage_line(result, path)
-        out.append(Finding(path, line, 1, f"stage change {change.source} -> {change.target} is not allowed: " + "; ".join(missing), "stage", "stage-change"))
+        out.append(
+            Finding(
+                path,
+                line,
+                1,
+                f"stage change {change.source} -> {change.target} is not allowed: " + "; ".join(missing),
+                "stage",
+                "stage-change",
+            )
+        )
     return out
 
 
@@ -168,7 +186,10 @@ def summary_markdown(result: CheckResult) -> str:
         lines += ["", "### Stage changes", ""]
         for change in result.stage_changes:
             mark = "✅" if change.ok else "❌"
-            lines.append(f"{mark} **{change.incident}**: {md(change.source)} → {md(change.target)}" + (f" — reason: {md(change.reason)}" if change.reason else ""))
+            lines.append(
+                f"{mark} **{change.incident}**: {md(change.source)} → {md(change.target)}"
+                + (f" — reason: {md(change.reason)}" if change.reason else "")
+            )
             lines += [f"  - {problem}" for problem in map(md, change.problems)]
             lines += [f"  - [{'x' if item.met else ' '}] {md(item.description)}" for item in change.gate]
     errors = result.report.findings
@@ -187,10 +208,16 @@ def as_data(result: CheckResult) -> dict[str, Any]:
         "base": result.base,
         "changed": [{"status": s, "path": p} for s, p in result.changed],
         "stage_changes": [
-            {"incident": c.incident, "from": c.source, "to": c.target, "reason": c.reason, "ok": c.ok, "problems": c.problems,
-             "gate": [{"item": i.name, "description": i.description, "met": i.met} for i in c.gate]}
+            {
+                "incident": c.incident,
+                "from": c.source,
+                "to": c.target,
+                "reason": c.reason,
+                "ok": c.ok,
+                "problems": c.problems,
+                "gate": [{"item": i.name, "description": i.description, "met": i.met} for i in c.gate],
+            }
             for c in result.stage_changes
         ],
         "findings": [f.as_dict() for f in result.report.findings],
     }
-

@@ -51,14 +51,16 @@ def describe(incident: Incident, process: Process, now: datetime | None = None) 
         "bridge": (d.get("bridge") or {}).get("url"),
         "stage_changes": incident.stage_changes(),
         "stages": [
-            {"stage": v.stage, "entered_at": format_time(v.entered), "left_at": format_time(v.left) if v.left else None,
-             "seconds": round(((v.left or now) - v.entered).total_seconds())}
+            {
+                "stage": v.stage,
+                "entered_at": format_time(v.entered),
+                "left_at": format_time(v.left) if v.left else None,
+                "seconds": round(((v.left or now) - v.entered).total_seconds()),
+            }
             for v in visits
         ],
         "time_in_stage_seconds": {k: round(v) for k, v in time_in.items()},
-        "containment": [
-            {"id": a.id, "action": a.action, "rollback": a.rollback, "state": a.state} for a in incident.containment()
-        ],
+        "containment": [{"id": a.id, "action": a.action, "rollback": a.rollback, "state": a.state} for a in incident.containment()],
         "hypotheses": [{"id": h.id, "text": h.text, "state": h.state} for h in incident.hypotheses()],
         "events": len(incident.events),
         "latest_update": _latest_update(incident),

@@ -75,8 +75,7 @@ def find_root(start: Path) -> Path:
         if (folder / PROCESS_FILE).is_file():
             return folder
     raise TrackerError(
-        f"no {PROCESS_FILE} found in {start} or any parent: not a tracker repository "
-        "(run 'mimctl demo' to see one, or use --repo)"
+        f"no {PROCESS_FILE} found in {start} or any parent: not a tracker repository (run 'mimctl demo' to see one, or use --repo)"
     )
 
 
@@ -181,11 +180,7 @@ class Tracker:
 
     def load_known_errors(self) -> tuple[list[Record], list[KnownError]]:
         records = [self.read(path, "known-error") for path in self.known_error_paths()]
-        models = [
-            KnownError(r.document.data["id"], r.document.data)
-            for r in records
-            if r.ok and r.document is not None
-        ]
+        models = [KnownError(r.document.data["id"], r.document.data) for r in records if r.ok and r.document is not None]
         return records, models
 
 
@@ -196,9 +191,11 @@ class IncidentIndex:
         self.tracker = tracker
 
     def __contains__(self, incident_id: object) -> bool:
-        return isinstance(incident_id, str) and bool(INCIDENT_ID.match(incident_id)) and (
-            self.tracker.incident_dir(incident_id) / INCIDENT_FILE
-        ).is_file()
+        return (
+            isinstance(incident_id, str)
+            and bool(INCIDENT_ID.match(incident_id))
+            and (self.tracker.incident_dir(incident_id) / INCIDENT_FILE).is_file()
+        )
 
 
 def build_incident(incident: Record, timeline: list[Record], pir: Record | None) -> Incident:

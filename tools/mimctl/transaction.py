@@ -159,12 +159,9 @@ def _validate(tracker: Tracker, change: Change, writes: dict[str, str]) -> None:
     try:
         bundle = tracker.load_bundle(change.incident_id)
         known_error_ids = {p.stem for p in tracker.known_error_paths()}
-        findings = bundle_findings(
-            bundle, tracker.process, tracker.catalog, tracker.existing_incidents(), known_error_ids
-        )
+        findings = bundle_findings(bundle, tracker.process, tracker.catalog, tracker.existing_incidents(), known_error_ids)
     finally:
         tracker.overlay = {}
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         raise Refused(f"{change.incident_id} would not be valid; nothing was changed", errors)
-

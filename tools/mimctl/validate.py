@@ -136,6 +136,8 @@ def bundle_findings(
     for record in bundle.timeline:
         name = PurePosixPath(record.path).name
         if not _EVENT_FILE.match(name):
-            out.append(Finding(record.path, 1, 1, f"timeline file name {name!r} is not in the form YYYYMMDDTHHMMSSZ-kind-xxxxxx.yaml", rule="path"))
+            out.append(
+                Finding(record.path, 1, 1, f"timeline file name {name!r} is not in the form YYYYMMDDTHHMMSSZ-kind-xxxxxx.yaml", rule="path")
+            )
     out += rules.check_bundle(bundle, process, catalog, incident_ids, known_error_ids, now)
     return out

@@ -45,8 +45,12 @@ def validate(paths: tuple[Path, ...], output_format: str, repo: Path | None) -> 
 
 @click.command()
 @click.option("--base", required=True, help="The revision the change will merge into, e.g. origin/main.")
-@click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the Markdown summary here (default: $GITHUB_STEP_SUMMARY when set).")
+@click.option(
+    "--summary",
+    "summary_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the Markdown summary here (default: $GITHUB_STEP_SUMMARY when set).",
+)
 @format_option("text", "json", "github")
 @repo_option
 @guarded

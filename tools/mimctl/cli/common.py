@@ -79,7 +79,14 @@ def recording(func: F) -> F:
     """Options every command that records something shares."""
     for option in reversed(
         [
-            click.option("--at", "at", type=TIME, default="now", show_default=True, help="When it happened in the real world (UTC unless a zone is given)."),
+            click.option(
+                "--at",
+                "at",
+                type=TIME,
+                default="now",
+                show_default=True,
+                help="When it happened in the real world (UTC unless a zone is given).",
+            ),
             click.option("--by", "by", default=None, help="Who did it (default: $MIMCTL_USER or the login name)."),
             click.option("--no-commit", is_flag=True, help="Edit the files but do not commit."),
         ]

@@ -19,7 +19,16 @@ from .record import INCIDENT, _finish
 @click.option("--reason", help="Why stages are skipped, or why the incident moves back.")
 @recording
 @guarded
-def advance(incident_id: str, target: str | None, reason: str | None, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def advance(
+    incident_id: str,
+    target: str | None,
+    reason: str | None,
+    at: datetime,
+    by: str | None,
+    no_commit: bool,
+    output_format: str,
+    repo: Path | None,
+) -> int:
     """Check the exit gate of the current stage and move to the next stage.
 
     On success: sets stage:, adds the stage event and commits with trailers
@@ -37,7 +46,10 @@ def advance(incident_id: str, target: str | None, reason: str | None, at: dateti
     transition, change = ops.advance(tr, incident, target, reason, at, by or default_person())
     if change is None:
         data = {
-            "incident": incident.id, "changed": False, "from": transition.source, "to": transition.target,
+            "incident": incident.id,
+            "changed": False,
+            "from": transition.source,
+            "to": transition.target,
             "problems": list(transition.problems),
             "missing": [{"item": i.name, "description": i.description} for i in transition.gate if not i.met],
         }
@@ -96,10 +108,23 @@ def list_incidents(show_all: bool, stages: tuple[str, ...], severities: tuple[st
             continue
         inc = bundle.model
         stage = process.stage(inc.stage)
-        if (stage and stage.final and not show_all) or (stages and inc.stage not in stages) or (severities and inc.severity not in severities):
+        if (
+            (stage and stage.final and not show_all)
+            or (stages and inc.stage not in stages)
+            or (severities and inc.severity not in severities)
+        ):
             continue
-        rows.append({"id": inc.id, "title": inc.title, "stage": inc.stage, "severity": inc.severity,
-                     "priority": inc.data["priority"], "services": list(inc.services), "detected_at": inc.data["detected_at"]})
+        rows.append(
+            {
+                "id": inc.id,
+                "title": inc.title,
+                "stage": inc.stage,
+                "severity": inc.severity,
+                "priority": inc.data["priority"],
+                "services": list(inc.services),
+                "detected_at": inc.data["detected_at"],
+            }
+        )
     stage_index = {s: i for i, s in enumerate(process.stage_ids)}
     rows.sort(key=lambda r: (stage_index.get(r["stage"], 99), order.get(r["severity"], 99), r["id"]))
     lines = []

@@ -22,7 +22,14 @@ def site() -> None:
 
 @site.command("build")
 @click.option("--public", is_flag=True, help="The public edition: public incidents and updates only, no internal detail.")
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=Path("site"), show_default=True, help="Where to write the site.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("site"),
+    show_default=True,
+    help="Where to write the site.",
+)
 @format_option("text", "json")
 @repo_option
 @guarded

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 STARTER_CONFIG = Path(__file__).resolve().parent.parent / "starter" / "mkdocs.yml"
@@ -43,8 +43,7 @@ def build_site(root: Path, output: Path, public: bool = False, strict: bool = Tr
         if not config_file.exists():
             config_file = STARTER_CONFIG
             overrides["docs_dir"] = str((root / "docs") if (root / "docs").is_dir() else Path(empty_docs))
-        with _environment(MIMCTL_SITE_EDITION="public" if public else "internal", MIMCTL_REPO=str(root.resolve()),
-                          NO_MKDOCS_2_WARNING="1"):
+        with _environment(MIMCTL_SITE_EDITION="public" if public else "internal", MIMCTL_REPO=str(root.resolve()), NO_MKDOCS_2_WARNING="1"):
             try:
                 config = load_config(config_file=str(config_file), **overrides)
                 build(config)

@@ -25,7 +25,7 @@ def all_commands() -> list[tuple[list[str], click.Command]]:
 
 def cli_reference() -> str:
     """A Markdown page with the --help text of every command."""
-    parts = ["---\ntitle: \"CLI reference\"\n---\n\n# CLI reference\n\nGenerated from each command's `--help`.\n"]
+    parts = ['---\ntitle: "CLI reference"\n---\n\n# CLI reference\n\nGenerated from each command\'s `--help`.\n']
     for path, command in all_commands():
         name = " ".join(path)
         parent = None

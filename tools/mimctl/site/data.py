@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timezone
 from typing import Any
 
@@ -29,10 +30,18 @@ class SiteData:
         return self.edition == PUBLIC
 
     def incident(self, incident_id: str) -> Incident | None:
-        return next((i for i in self.incidents if i.id == incident_id), None)
+        return self._incidents_by_id.get(incident_id)
 
     def known_error(self, ke_id: str) -> KnownError | None:
-        return next((k for k in self.known_errors if k.id == ke_id), None)
+        return self._known_errors_by_id.get(ke_id)
+
+    @cached_property
+    def _incidents_by_id(self) -> dict[str, Incident]:
+        return {i.id: i for i in self.incidents}
+
+    @cached_property
+    def _known_errors_by_id(self) -> dict[str, KnownError]:
+        return {k.id: k for k in self.known_errors}
 
     def is_active(self, incident: Incident) -> bool:
         """Still impairing service: in a stage marked active in process.yaml."""
@@ -55,17 +64,28 @@ def publishable(incident: Incident) -> bool:
 def public_view(incident: Incident) -> Incident:
     """The incident as the public may see it: public updates only, no internal detail."""
     d = incident.data
-    keep = ("id", "title", "stage", "severity", "impact", "urgency", "priority", "services", "detected_at",
-            "started_at", "declared_at", "visibility", "completed_at", "regions")
+    keep = (
+        "id",
+        "title",
+        "stage",
+        "severity",
+        "impact",
+        "urgency",
+        "priority",
+        "services",
+        "detected_at",
+        "started_at",
+        "declared_at",
+        "visibility",
+        "completed_at",
+        "regions",
+    )
     data: dict[str, Any] = {k: d[k] for k in keep if k in d}
     if (d.get("resolution") or {}).get("implemented_at"):
         data["resolution"] = {"implemented_at": d["resolution"]["implemented_at"]}
     if (d.get("closure") or {}).get("closed_at"):
         data["closure"] = {"closed_at": d["closure"]["closed_at"]}
-    events = tuple(
-        e for e in incident.events
-        if e.kind == "stage" or (e.kind == "stakeholder-update" and e.data.get("audience") == PUBLIC)
-    )
+    events = tuple(e for e in incident.events if e.kind == "stage" or (e.kind == "stakeholder-update" and e.data.get("audience") == PUBLIC))
     return Incident(incident.id, data, events, None)
 
 

@@ -76,7 +76,8 @@ def home_page(site: SiteData) -> str:
         latest = updates[-1] if updates else None
         latest_html = (
             f'<p class="mim-update"><strong>{text(latest.data["status"].capitalize())}</strong> — {_when(latest.data["at"])}</p>{rich(latest.text)}'
-            if latest else "<p>No update yet.</p>"
+            if latest
+            else "<p>No update yet.</p>"
         )
         active.append(
             f'<article class="mim-active">{_severity(site, inc.severity)} <strong>{_link(page, layout.incident_page(inc.id), inc.id)}</strong> '
@@ -150,7 +151,13 @@ def index_pages(site: SiteData) -> dict[str, str]:
                     f"<p>{text(service.name)} — owner {text(service.owner)}, tier {service.tier}.</p>"
                     + (f"<p>Depended on by: {text(', '.join(dependents))}</p>" if dependents else ""),
                 )
-            pages[page] = layout.front_matter(title) + f"# {label}: {text(key)}\n" + extra + filters(page) + block(incident_table(site, page, incidents))
+            pages[page] = (
+                layout.front_matter(title)
+                + f"# {label}: {text(key)}\n"
+                + extra
+                + filters(page)
+                + block(incident_table(site, page, incidents))
+            )
     return pages
 
 
@@ -172,8 +179,26 @@ def _stage_progress(site: SiteData, inc: Incident) -> str:
     return f'<ol class="mim-stages">{"".join(items)}</ol>'
 
 
-_EVENT_FIELDS = ("text", "action", "rollback", "role", "person", "previous", "channel", "url", "state", "status",
-                 "audience", "from", "to", "reason", "field", "action_id", "hypothesis_id", "id")
+_EVENT_FIELDS = (
+    "text",
+    "action",
+    "rollback",
+    "role",
+    "person",
+    "previous",
+    "channel",
+    "url",
+    "state",
+    "status",
+    "audience",
+    "from",
+    "to",
+    "reason",
+    "field",
+    "action_id",
+    "hypothesis_id",
+    "id",
+)
 
 
 def _event(inc: Incident, event_data: dict[str, object]) -> str:
@@ -186,7 +211,7 @@ def _event(inc: Incident, event_data: dict[str, object]) -> str:
             continue
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
-        bits.append(f"<span class=\"mim-k\">{text(key)}</span> {text(value)}")
+        bits.append(f'<span class="mim-k">{text(key)}</span> {text(value)}')
     evidence = event_data.get("evidence") or []
     body = rich(event_data.get("text"))
     if evidence:
@@ -194,15 +219,19 @@ def _event(inc: Incident, event_data: dict[str, object]) -> str:
     return " · ".join(bits) + body
 
 
-def incident_page(site: SiteData, inc: Incident) -> str:
-    page = layout.incident_page(inc.id)
+def _section(title: str, html: str) -> list[str]:
+    return [f"## {title}\n", block(html)] if html else []
+
+
+def _classification(site: SiteData, page: str, inc: Incident) -> list[str]:
     d = inc.data
     detection = d.get("detection") or {}
     alert = detection.get("alert") or {}
+    users = d.get("impacted_users") or {}
     services = ", ".join(_link(page, layout.service_incidents_page(s), s) for s in inc.services)
     at_risk = sorted({dep for s in inc.services for dep in site.catalog.dependents(s)} - set(inc.services))
-    users = d.get("impacted_users") or {}
-    facts = _rows([
+    detected_by = (detection.get("source"), alert.get("name"), detection.get("reported_by"))
+    rows = [
         ("Severity", _severity(site, inc.severity)),
         ("Priority", f"P{text(d['priority'])} (impact {text(d['impact'])}, urgency {text(d['urgency'])})"),
         ("Stage", text(inc.stage)),
@@ -211,61 +240,117 @@ def incident_page(site: SiteData, inc: Incident) -> str:
         ("Dependents at risk", text(", ".join(at_risk))),
         ("Impacted users", text(" — ".join(str(v) for v in (users.get("count"), users.get("segment")) if v is not None))),
         ("Regions", text(", ".join(d.get("regions", [])))),
-        ("Detected by", text(" / ".join(str(v) for v in (detection.get("source"), alert.get("name"), detection.get("reported_by")) if v))),
+        ("Risks", "".join(rich(r) for r in d.get("risks", []))),
+        ("Detected by", text(" / ".join(str(v) for v in detected_by if v))),
         ("Started", _when(d.get("started_at"))),
         ("Detected", _when(d.get("detected_at"))),
         ("Declared", _when(d.get("declared_at"))),
-        ("Validated", text(" ".join(str(v) for v in ((d.get("validation") or {}).get("confirmed_by"),) if v))),
-    ])
-    roles = d.get("roles") or {}
-    people = _rows([(site.process.roles.get(r, r), text(p)) for r, p in roles.items()] + [("MIRT", text(", ".join(d.get("mirt", []))))])
-    bridge = url((d.get("bridge") or {}).get("url"))
-    parts = [
-        layout.front_matter(f"{inc.id}: {inc.title}"),
-        f"# {inc.id}\n",
-        block(f'<p class="mim-title">{text(inc.title)}</p>{rich(d.get("summary"))}', "mim-head"),
-        block(_stage_progress(site, inc), "mim-progress"),
-        "## Classification\n", block(facts),
+        ("Validated by", text((d.get("validation") or {}).get("confirmed_by", ""))),
+        ("Scope", rich((d.get("validation") or {}).get("scope"))),
     ]
-    if roles or d.get("mirt") or bridge:
-        parts += ["## People\n", block(people + (f'<p>Bridge: <a href="{bridge}" rel="noopener noreferrer nofollow">{text(bridge)}</a></p>' if bridge else ""))]
-    updates = inc.updates()
-    if updates:
-        items = "".join(
-            f'<li><strong>{text(u.data["status"].capitalize())}</strong> <em>{text(u.data["audience"])}</em> {_when(u.data["at"])}{rich(u.text)}</li>'
-            for u in reversed(updates)
-        )
-        parts += ["## Stakeholder updates\n", block(f'<ul class="mim-updates">{items}</ul>')]
-    actions = inc.containment()
-    if actions or d.get("containment_not_possible"):
-        rows = "".join(
-            f"<tr><td>{text(a.id)}</td><td>{rich(a.action)}</td><td>{rich(a.rollback)}</td><td>{text(a.state)}</td><td>{_when(format_time(a.at))}</td></tr>"
-            for a in actions
-        )
-        table = f"<table><thead><tr><th>Id</th><th>Action</th><th>Rollback</th><th>State</th><th>When</th></tr></thead><tbody>{rows}</tbody></table>" if rows else ""
-        reason = f"<p>Containment not possible: </p>{rich(d.get('containment_not_possible'))}" if d.get("containment_not_possible") else ""
-        parts += ["## Containment\n", block(table + reason)]
-    hypotheses = inc.hypotheses()
+    return _section("Classification", _rows(rows))
+
+
+def _people(site: SiteData, inc: Incident) -> list[str]:
+    d = inc.data
+    roles = d.get("roles") or {}
+    rows = [(site.process.roles.get(r, r), text(p)) for r, p in roles.items()] + [("MIRT", text(", ".join(d.get("mirt", []))))]
+    bridge = url((d.get("bridge") or {}).get("url"))
+    link = f'<p>Bridge: <a href="{bridge}" rel="noopener noreferrer nofollow">{text(bridge)}</a></p>' if bridge else ""
+    return _section("People", _rows(rows) + link) if roles or d.get("mirt") or bridge else []
+
+
+def _updates(inc: Incident) -> list[str]:
+    items = "".join(
+        f"<li><strong>{text(u.data['status'].capitalize())}</strong> <em>{text(u.data['audience'])}</em> "
+        f"{_when(u.data['at'])}{rich(u.text)}</li>"
+        for u in reversed(inc.updates())
+    )
+    return _section("Stakeholder updates", f'<ul class="mim-updates">{items}</ul>' if items else "")
+
+
+def _containment(inc: Incident) -> list[str]:
+    rows = "".join(
+        f"<tr><td>{text(a.id)}</td><td>{rich(a.action)}</td><td>{rich(a.rollback)}</td><td>{text(a.state)}</td>"
+        f"<td>{_when(format_time(a.at))}</td></tr>"
+        for a in inc.containment()
+    )
+    head = "<tr><th>Id</th><th>Action</th><th>Rollback</th><th>State</th><th>When</th></tr>"
+    table = f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>" if rows else ""
+    reason = inc.data.get("containment_not_possible")
+    return _section("Containment", table + (f"<p>Containment not possible:</p>{rich(reason)}" if reason else ""))
+
+
+def _investigation(inc: Incident) -> list[str]:
+    d = inc.data
+    items = "".join(
+        f"<li><strong>{text(h.id)}</strong> [{text(h.state)}] {rich(h.text)}"
+        + ("<ul>" + "".join(f"<li>{rich(e)}</li>" for e in h.evidence) + "</ul>" if h.evidence else "")
+        + "</li>"
+        for h in inc.hypotheses()
+    )
     cause = d.get("cause") or {}
-    if hypotheses or cause:
-        items = "".join(
-            f'<li><strong>{text(h.id)}</strong> [{text(h.state)}] {rich(h.text)}'
-            + ("<ul>" + "".join(f"<li>{rich(e)}</li>" for e in h.evidence) + "</ul>" if h.evidence else "") + "</li>"
-            for h in hypotheses
-        )
-        cause_html = ""
-        if cause:
-            cause_html = f"<p><strong>Cause ({text(cause.get('status'))}):</strong></p>{rich(cause.get('summary') or cause.get('unknown_reason'))}"
-        parts += ["## Investigation\n", block(f"<ul>{items}</ul>" * bool(items) + cause_html + (f"<p><strong>Resolution plan:</strong></p>{rich(d.get('resolution_plan'))}" if d.get("resolution_plan") else ""))]
-    for title, key, fields in (
-        ("Resolution", "resolution", (("Summary", "summary"), ("Change", "change_ref"), ("Validated in", "validated_in"), ("Implemented", "implemented_at"), ("By", "implemented_by"), ("Stable since", "stable_since"), ("Confirmed by", "confirmed_by"), ("Confirmed", "confirmed_at"))),
-        ("Recovery", "recovery", (("Summary", "summary"), ("Restored", "restored_at"), ("Dependents validated", "dependents_validated_at"), ("By", "dependents_validated_by"), ("Monitoring until", "monitoring_until"))),
-        ("Closure", "closure", (("Summary", "summary"), ("Closed", "closed_at"), ("By", "closed_by"), ("Problem", "problem_ref"), ("No problem record because", "no_problem_reason"))),
-    ):
-        section = d.get(key) or {}
-        if section:
-            rows = [(label, _when(section.get(f)) if f.endswith("_at") or f in ("stable_since", "monitoring_until") else rich(section.get(f)) if f in ("summary", "no_problem_reason") else text(section.get(f) or "")) for label, f in fields if section.get(f) not in (None, "")]
-            parts += [f"## {title}\n", block(_rows(rows))]
+    html = f"<ul>{items}</ul>" if items else ""
+    if cause:
+        html += f"<p><strong>Cause ({text(cause.get('status'))}):</strong></p>{rich(cause.get('summary') or cause.get('unknown_reason'))}"
+    if d.get("resolution_plan"):
+        html += f"<p><strong>Resolution plan:</strong></p>{rich(d['resolution_plan'])}"
+    return _section("Investigation", html)
+
+
+# (section title, incident field, ((label, field, how to show it), ...)): when, rich or text
+_OUTCOMES: tuple[tuple[str, str, tuple[tuple[str, str, str], ...]], ...] = (
+    (
+        "Resolution",
+        "resolution",
+        (
+            ("Summary", "summary", "rich"),
+            ("Change", "change_ref", "text"),
+            ("Validated in", "validated_in", "text"),
+            ("Implemented", "implemented_at", "when"),
+            ("By", "implemented_by", "text"),
+            ("Stable since", "stable_since", "when"),
+            ("Confirmed by", "confirmed_by", "text"),
+            ("Confirmed", "confirmed_at", "when"),
+        ),
+    ),
+    (
+        "Recovery",
+        "recovery",
+        (
+            ("Summary", "summary", "rich"),
+            ("Restored", "restored_at", "when"),
+            ("Dependents validated", "dependents_validated_at", "when"),
+            ("By", "dependents_validated_by", "text"),
+            ("Monitoring until", "monitoring_until", "when"),
+        ),
+    ),
+    (
+        "Closure",
+        "closure",
+        (
+            ("Summary", "summary", "rich"),
+            ("Closed", "closed_at", "when"),
+            ("By", "closed_by", "text"),
+            ("Problem", "problem_ref", "text"),
+            ("No problem record because", "no_problem_reason", "rich"),
+        ),
+    ),
+)
+_SHOW = {"when": _when, "rich": rich, "text": text}
+
+
+def _outcomes(inc: Incident) -> list[str]:
+    parts: list[str] = []
+    for title, key, fields in _OUTCOMES:
+        section = inc.data.get(key) or {}
+        rows = [(label, _SHOW[how](section[field])) for label, field, how in fields if section.get(field) not in (None, "")]
+        parts += _section(title, _rows(rows) if rows else "")
+    return parts
+
+
+def _links(site: SiteData, page: str, inc: Incident) -> list[str]:
+    d = inc.data
     links = []
     if inc.pir is not None:
         links.append(f"<li>Post-incident review: {_link(page, layout.review_page(inc.id), 'read the review')}</li>")
@@ -278,14 +363,35 @@ def incident_page(site: SiteData, inc: Incident) -> str:
     for other in d.get("related_incidents", []):
         if site.incident(other) is not None:
             links.append(f"<li>Related: {_link(page, layout.incident_page(other), other)}</li>")
-    if links:
-        parts += ["## Links\n", block(f"<ul>{''.join(links)}</ul>")]
-    timeline = "".join(
+    return _section("Links", f"<ul>{''.join(links)}</ul>" if links else "")
+
+
+def _timeline(inc: Incident) -> list[str]:
+    items = "".join(
         f'<li class="mim-event mim-{text(e.kind)}">{_when(e.data["at"])} <strong>{text(e.kind)}</strong>'
-        f'{" by " + text(e.data["by"]) if e.data.get("by") else ""}<div>{_event(inc, e.data)}</div></li>'
+        f"{' by ' + text(e.data['by']) if e.data.get('by') else ''}<div>{_event(inc, e.data)}</div></li>"
         for e in inc.events
     )
-    parts += [f"## Timeline ({len(inc.events)} events)\n", block(f'<ol class="mim-timeline">{timeline}</ol>')]
+    return [f"## Timeline ({len(inc.events)} events)\n", block(f'<ol class="mim-timeline">{items}</ol>')]
+
+
+def incident_page(site: SiteData, inc: Incident) -> str:
+    """One incident: classification, progress, people, updates, containment, investigation, outcome, timeline."""
+    page = layout.incident_page(inc.id)
+    parts = [
+        layout.front_matter(f"{inc.id}: {inc.title}"),
+        f"# {inc.id}\n",
+        block(f'<p class="mim-title">{text(inc.title)}</p>{rich(inc.data.get("summary"))}', "mim-head"),
+        block(_stage_progress(site, inc), "mim-progress"),
+        *_classification(site, page, inc),
+        *_people(site, inc),
+        *_updates(inc),
+        *_containment(inc),
+        *_investigation(inc),
+        *_outcomes(inc),
+        *_links(site, page, inc),
+        *_timeline(inc),
+    ]
     return "".join(parts)
 
 

@@ -39,17 +39,23 @@ def known_error_page(site: SiteData, ke: KnownError) -> str:
         layout.front_matter(f"{ke.id}: {ke.title}"),
         f"# {ke.id}\n",
         block(f'<p class="mim-title">{text(ke.title)}</p>', "mim-head"),
-        block(_rows([
-            ("Fix status", text(FIX_STATUS.get(d["status"], d["status"]))),
-            ("Services", services),
-            ("Tags", tags),
-            ("Problem", text(d.get("problem_ref", ""))),
-            ("Fix", rich(fix.get("summary")) + (f"<p>Change {text(fix['change_ref'])}</p>" if fix.get("change_ref") else "")),
-            ("Fix due", text(fix.get("due", ""))),
-            ("Updated", _when(d.get("updated_at") or d.get("created_at"))),
-        ])),
-        "## Symptoms\n", block(f"<ul>{symptoms}</ul>"),
-        "## Workaround\n", block(f"<ol>{steps}</ol>" if steps else "<p>No workaround known.</p>"),
+        block(
+            _rows(
+                [
+                    ("Fix status", text(FIX_STATUS.get(d["status"], d["status"]))),
+                    ("Services", services),
+                    ("Tags", tags),
+                    ("Problem", text(d.get("problem_ref", ""))),
+                    ("Fix", rich(fix.get("summary")) + (f"<p>Change {text(fix['change_ref'])}</p>" if fix.get("change_ref") else "")),
+                    ("Fix due", text(fix.get("due", ""))),
+                    ("Updated", _when(d.get("updated_at") or d.get("created_at"))),
+                ]
+            )
+        ),
+        "## Symptoms\n",
+        block(f"<ul>{symptoms}</ul>"),
+        "## Workaround\n",
+        block(f"<ol>{steps}</ol>" if steps else "<p>No workaround known.</p>"),
     ]
     if d.get("root_cause"):
         parts += ["## Root cause\n", block(rich(d["root_cause"]))]
@@ -84,7 +90,12 @@ def kedb_pages(site: SiteData) -> dict[str, str]:
     for label, groups, folder in (("Service", by_service, "service"), ("Tag", by_tag, "tag")):
         for key, items in groups.items():
             page = f"kedb/{folder}/{layout.slug(key)}.md"
-            pages[page] = layout.front_matter(f"Known errors — {label.lower()} {key}") + f"# {label}: {text(key)}\n" + nav(page) + block(_ke_table(site, page, items))
+            pages[page] = (
+                layout.front_matter(f"Known errors — {label.lower()} {key}")
+                + f"# {label}: {text(key)}\n"
+                + nav(page)
+                + block(_ke_table(site, page, items))
+            )
     return pages
 
 
@@ -108,15 +119,28 @@ def review_page(site: SiteData, inc: Incident) -> str:
     parts = [
         layout.front_matter(f"Review of {inc.id}: {inc.title}"),
         f"# Review of {inc.id}\n",
-        block(f'<p class="mim-title">{text(inc.title)}</p><p>Incident: {_link(page, layout.incident_page(inc.id), inc.id)} · status {text(pir.get("status", "draft"))}</p>'
-              + _rows([("Held", _when(meeting.get("held_at"))), ("Attendees", text(", ".join(meeting.get("attendees", []))))]), "mim-head"),
+        block(
+            f'<p class="mim-title">{text(inc.title)}</p><p>Incident: {_link(page, layout.incident_page(inc.id), inc.id)} · status {text(pir.get("status", "draft"))}</p>'
+            + _rows([("Held", _when(meeting.get("held_at"))), ("Attendees", text(", ".join(meeting.get("attendees", []))))]),
+            "mim-head",
+        ),
     ]
-    for title, key in (("Summary", "summary"), ("Impact", "impact"), ("Timeline review", "timeline_review"),
-                       ("Actions taken", "actions_review"), ("Communication", "communication_review")):
+    for title, key in (
+        ("Summary", "summary"),
+        ("Impact", "impact"),
+        ("Timeline review", "timeline_review"),
+        ("Actions taken", "actions_review"),
+        ("Communication", "communication_review"),
+    ):
         if pir.get(key):
             parts += [f"## {title}\n", block(rich(pir[key]))]
-    for title, key in (("Root causes", "root_causes"), ("Contributing factors", "contributing_factors"), ("What went well", "what_went_well"),
-                       ("Process gaps", "process_gaps"), ("Improvements", "improvements")):
+    for title, key in (
+        ("Root causes", "root_causes"),
+        ("Contributing factors", "contributing_factors"),
+        ("What went well", "what_went_well"),
+        ("Process gaps", "process_gaps"),
+        ("Improvements", "improvements"),
+    ):
         if pir.get(key):
             parts += [f"## {title}\n", block(items(key))]
     kes = [k for k in pir.get("known_errors", []) if site.known_error(k) is not None]
@@ -155,7 +179,9 @@ def review_pages(site: SiteData) -> dict[str, str]:
     for owner in sorted(by_owner):
         actions = sorted(by_owner[owner], key=lambda a: a["due"])
         late = sum(1 for a in actions if _overdue(a, today))
-        overview.append(f"<h3>{text(owner)} — {len(actions)} open, {late} overdue</h3>{_actions_table(actions, today, index, incident_cell)}")
+        overview.append(
+            f"<h3>{text(owner)} — {len(actions)} open, {late} overdue</h3>{_actions_table(actions, today, index, incident_cell)}"
+        )
     rows = "".join(
         f"<tr><td>{_link(index, layout.review_page(i.id), i.id)}</td><td>{text(i.title)}</td><td>{text((i.pir or {}).get('status', 'draft'))}</td>"
         f"<td>{len((i.pir or {}).get('actions', []))}</td></tr>"
@@ -166,6 +192,10 @@ def review_pages(site: SiteData) -> dict[str, str]:
         + "# Post-incident reviews\n\n## Open actions by owner\n"
         + block("".join(overview) or "<p>No open actions.</p>")
         + "## Reviews\n"
-        + block(f"<table><thead><tr><th>Incident</th><th>Title</th><th>Status</th><th>Actions</th></tr></thead><tbody>{rows}</tbody></table>" if rows else "<p>No reviews yet.</p>")
+        + block(
+            f"<table><thead><tr><th>Incident</th><th>Title</th><th>Status</th><th>Actions</th></tr></thead><tbody>{rows}</tbody></table>"
+            if rows
+            else "<p>No reviews yet.</p>"
+        )
     )
     return pages

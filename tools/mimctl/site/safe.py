@@ -14,8 +14,31 @@ import html
 from functools import lru_cache
 
 ALLOWED_TAGS = frozenset(
-    {"p", "br", "em", "strong", "code", "pre", "ul", "ol", "li", "blockquote", "a", "h4", "h5", "h6",
-     "table", "thead", "tbody", "tr", "th", "td", "hr", "del", "kbd"}
+    {
+        "p",
+        "br",
+        "em",
+        "strong",
+        "code",
+        "pre",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "a",
+        "h4",
+        "h5",
+        "h6",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "hr",
+        "del",
+        "kbd",
+    }
 )
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
