@@ -28,11 +28,6 @@ def cli_reference() -> str:
     parts = ['---\ntitle: "CLI reference"\n---\n\n# CLI reference\n\nGenerated from each command\'s `--help`.\n']
     for path, command in all_commands():
         name = " ".join(path)
-        parent = None
-        for prefix_len in range(len(path) - 1, 0, -1):
-            parent = click.Context(click.Group(path[0]), info_name=" ".join(path[:prefix_len]))
-            break
-        ctx = click.Context(command, info_name=name, parent=None if parent is None else None)
-        help_text = command.get_help(ctx).replace(f"Usage: {name}", f"Usage: {name}", 1)
+        help_text = command.get_help(click.Context(command, info_name=name))
         parts.append(f"\n## `{name}`\n\n```text\n{help_text}\n```\n")
     return "".join(parts)
