@@ -40,28 +40,39 @@ def summarise(name: str, samples: list[float]) -> str:
     return f"| {name} | {statistics.median(samples) * 1000:.0f} | {min(samples) * 1000:.0f} | {max(samples) * 1000:.0f} |"
 
 
+def measure(repo: Path, runs: int) -> dict[str, list[float]]:
+    """Seconds per run of plain git add + commit, mimctl advance, mimctl note and mimctl --help.
+
+    Leaves new commits and incidents behind; callers that reuse ``repo`` reset it afterwards.
+    """
+    os.environ.setdefault("MIMCTL_USER", "bench")
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+    first = sorted((repo / "incidents").iterdir())[0]
+    samples: dict[str, list[float]] = {"plain": [], "advance": [], "note": [], "help": []}
+    for _ in range(runs):
+        scratch = first / "timeline" / f"20260101T000000Z-note-{uuid.uuid4().hex[:6]}.yaml"
+        scratch.write_text("at: '2026-01-01T00:00:00Z'\nkind: note\ntext: plain git\n")
+        samples["plain"].append(timed(["sh", "-c", f"git add '{scratch}' && {' '.join(git)} commit -q -m plain"], repo))
+        incident = declare_ready(repo)
+        samples["advance"].append(timed([*MIMCTL, "advance", incident], repo))
+        samples["note"].append(timed([*MIMCTL, "note", incident, "bench note"], repo))
+        samples["help"].append(timed([str(Path(sys.executable).with_name("mimctl")), "--help"], repo))
+    return samples
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("repo", type=Path)
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
     repo: Path = args.repo
-    os.environ.setdefault("MIMCTL_USER", "bench")
-    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
-    plain, advance, note, helps = [], [], [], []
-    for _ in range(args.runs):
-        scratch = repo / "incidents" / "INC-00001" / "timeline" / f"20260101T000000Z-note-{uuid.uuid4().hex[:6]}.yaml"
-        scratch.write_text("at: '2026-01-01T00:00:00Z'\nkind: note\ntext: plain git\n")
-        plain.append(timed(["sh", "-c", f"git add -- '{scratch}' && {' '.join(git)} commit -q -m plain"], repo))
-        incident = declare_ready(repo)
-        advance.append(timed([*MIMCTL, "advance", incident], repo))
-        note.append(timed([*MIMCTL, "note", incident, "bench note"], repo))
-        helps.append(timed([str(Path(sys.executable).with_name("mimctl")), "--help"], repo))
+    samples = measure(repo, args.runs)
+    plain, advance, note, helps = samples["plain"], samples["advance"], samples["note"], samples["help"]
     base = statistics.median(plain)
     print(f"Repository: {sum(1 for _ in (repo / 'incidents').iterdir())} incidents; {args.runs} runs each\n")
     print("| command | median ms | min ms | max ms |\n|---|---|---|---|")
-    for name, samples in (("git add + commit (one file)", plain), ("mimctl advance", advance), ("mimctl note", note), ("mimctl --help", helps)):
-        print(summarise(name, samples))
+    for name, samples_ in (("git add + commit (one file)", plain), ("mimctl advance", advance), ("mimctl note", note), ("mimctl --help", helps)):
+        print(summarise(name, samples_))
     print(f"\nadvance / plain git: {statistics.median(advance) / base:.2f}x; note / plain git: {statistics.median(note) / base:.2f}x")
 
 

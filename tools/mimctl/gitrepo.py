@@ -199,6 +199,12 @@ class GitRepo:
             rows.append({"sha": sha, "author": author, "date": date, "subject": subject})
         return rows
 
+    def added_files(self, since: str, until: str = "HEAD", under: str = "") -> list[str]:
+        """Files added between the commits ``since`` and ``until`` (under a folder), in path order."""
+        args = ["diff", "--name-only", "-z", "--no-renames", "--diff-filter=A", self.resolve(since), self.resolve(until)]
+        out = self._run(*args, "--", *([under] if under else []))
+        return sorted(p for p in out.split("\0") if p)
+
 
 def init(root: Path, name: str = "mimctl demo", email: str = "demo@mimctl.invalid") -> GitRepo:
     """Create a repository with a local identity (for the demo's scratch repository)."""
@@ -209,3 +215,78 @@ def init(root: Path, name: str = "mimctl demo", email: str = "demo@mimctl.invali
         config.set_value("user", "email", email)
         config.set_value("commit", "gpgsign", "false")
     return GitRepo(root)
+
+
+# --- other repositories: recent changes before an incident ----------------------
+
+from collections.abc import Sequence  # noqa: E402 - kept with the functions that need it
+from datetime import datetime, timezone  # noqa: E402
+
+
+def _run_in(repo_path: Path, *args: str) -> str:
+    """Run the git CLI in another repository (a list of arguments: never a shell)."""
+    done = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=repo_path, capture_output=True, check=False)
+    if done.returncode != 0:
+        detail = " ".join(done.stderr.decode(errors="replace").split())
+        raise GitError(f"git {args[0]} in {repo_path} failed: {detail or f'exit {done.returncode}'}")
+    return done.stdout.decode(errors="surrogateescape")
+
+
+def _check_repository(repo_path: Path) -> bool:
+    """Whether ``repo_path`` has commits; GitError unless it is a clone's top folder (or a bare clone)."""
+    if not repo_path.is_dir():
+        raise GitError(f"repository {repo_path} does not exist (clone it there, or fix its path in catalog.yaml)")
+    try:
+        bare, top = (_run_in(repo_path, "rev-parse", "--is-bare-repository", "--show-toplevel").splitlines() + [""])[:2]
+    except GitError:
+        raise GitError(f"{repo_path} is not a git repository (clone it there, or fix its path in catalog.yaml)") from None
+    if bare != "true" and Path(top).resolve() != repo_path.resolve():
+        raise GitError(f"{repo_path} is not the top folder of a git repository (it is inside {top})")
+    probe = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "HEAD"], cwd=repo_path, capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+def log_window(repo_path: Path, since: datetime, until: datetime, paths: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Commits on ``repo_path``'s HEAD committed in [since, until] touching ``paths`` (globs), newest first.
+
+    Each is ``{sha, author, authored_at, committed_at, subject, files}``; ``files``
+    are the touched files matching ``paths`` (all of them when ``paths`` is empty).
+    """
+    bad = [p for p in paths if not p or p.startswith("-")]
+    if bad:
+        raise GitError(f"refusing path pattern {bad[0]!r}: it must not be empty or start with '-'")
+    if not _check_repository(repo_path):
+        return []  # no commits yet: nothing to list
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    out = _run_in(
+        repo_path,
+        "log",
+        "-z",
+        "--name-only",
+        "--format=%x1e%H%x1f%an%x1f%aI%x1f%cI%x1f%s",
+        f"--since={since.astimezone(timezone.utc).strftime(stamp)}",
+        f"--until={until.astimezone(timezone.utc).strftime(stamp)}",
+        "HEAD",
+        "--",
+        *(f":(glob){p}" for p in paths),
+    )
+    commits = []
+    for chunk in out.split("\x1e")[1:]:
+        header, _, rest = chunk.partition("\0")
+        sha, author, authored, committed, subject = header.split("\x1f", 4)
+        names = rest.split("\0")
+        if names and names[0].startswith("\n"):
+            names[0] = names[0][1:]
+        commits.append(
+            {"sha": sha, "author": author, "authored_at": authored, "committed_at": committed,
+             "subject": subject, "files": [n for n in names if n]}
+        )
+    return commits
+
+
+def remote_name(repo_path: Path) -> str | None:
+    """The last part of ``origin``'s URL without ``.git`` (the repository's name in every clone), if any."""
+    done = subprocess.run(["git", "config", "--get", "remote.origin.url"], cwd=repo_path, capture_output=True, check=False)
+    url = done.stdout.decode(errors="replace").strip().rstrip("/")
+    name = url.replace(":", "/").rsplit("/", 1)[-1].removesuffix(".git")
+    return name or None

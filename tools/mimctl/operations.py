@@ -13,7 +13,7 @@ from typing import Any
 
 from . import lifecycle
 from .model import Incident, format_time
-from .store import INCIDENT_FILE, INCIDENTS_DIR, PIR_FILE, TIMELINE_DIR, Tracker, TrackerError
+from .store import INCIDENT_FILE, INCIDENT_ID, INCIDENTS_DIR, PIR_FILE, TIMELINE_DIR, Tracker, TrackerError
 from .transaction import Change, Refused
 from .yamlio import dump_new, edit_text
 
@@ -106,7 +106,9 @@ def declare(tracker: Tracker, fields: dict[str, Any], at: datetime, by: str | No
     """A new incident in the first stage, with its 'declared' event."""
     process = tracker.process
     incident_id = fields.pop("id", None) or next_incident_id(tracker)
-    if (tracker.incident_dir(incident_id)).exists():
+    if not INCIDENT_ID.match(incident_id):
+        raise TrackerError(f"{incident_id!r} is not an incident id (INC- and 4 to 8 digits, e.g. INC-0042)")
+    if incident_id.casefold() in {i.casefold() for i in tracker.incident_ids()}:
         raise TrackerError(f"{incident_id} already exists")
     impact, urgency = fields["impact"], fields["urgency"]
     priority = process.priority(impact, urgency)

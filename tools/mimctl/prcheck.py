@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from . import lifecycle
+from . import lifecycle, rules
 from .findings import Finding
 from .gitrepo import GitRepo
 from .report import md
@@ -71,6 +71,10 @@ def run_check(tracker: Tracker, base: str) -> CheckResult:
                 Finding(path, 1, 1, f"timeline file {verb}: timeline events are append-only (add a new event instead)", rule="append-only")
             )
 
+    if scope.incidents is not None:  # a scoped run: the folder names it touches still need checking
+        all_ids = tracker.incident_ids()
+        clashes = [i for i in all_ids if i.casefold() in {t.casefold() for t in touched}]
+        findings += [f for f in rules.check_ids([f"{INCIDENTS_DIR}/{i}" for i in clashes], "incident")]
     base_incidents = {name.casefold(): name for name in repo.list_dir(base_sha, prefix + INCIDENTS_DIR)}
     fork_incidents = {name.casefold() for name in repo.list_dir(fork_point, prefix + INCIDENTS_DIR)}
     for incident_id in sorted(touched):

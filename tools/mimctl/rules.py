@@ -226,3 +226,30 @@ def check_ids(paths: Iterable[str], pattern_name: str) -> list[Finding]:
         else:
             seen[folded] = ident
     return out
+
+
+
+def check_alerts(record: Record, process: Process, catalog: Catalog) -> list[Finding]:
+    """process.yaml ``alerts``: mapped services in the catalog, severities and levels in the process."""
+    if record.document is None or not isinstance(record.document.data.get("alerts"), dict):
+        return []
+    config = record.document.data["alerts"]
+    severities = [s.id for s in process.severities]
+    services: list[tuple[tuple[Any, ...], Any]] = [(("alerts", "service_map", k), v) for k, v in (config.get("service_map") or {}).items()]
+    services.append((("alerts", "default_service"), config.get("default_service")))
+    wanted: list[tuple[tuple[Any, ...], Any]] = [(("alerts", "severity_map", k), v) for k, v in (config.get("severity_map") or {}).items()]
+    wanted.append((("alerts", "default_severity"), config.get("default_severity")))
+    wanted += [(("alerts", "classification", k), k) for k in config.get("classification") or {}]
+    out = []
+    for path, service in services:
+        if service is not None and service not in catalog.services:
+            out.append(_at(record, path, f"service {service!r} is not in the service catalog", "reference"))
+    for path, severity in wanted:
+        if severity is not None and severity not in severities:
+            out.append(_at(record, path, f"unknown severity {severity!r}; severities: {', '.join(severities)}", "reference"))
+    for severity, pair in (config.get("classification") or {}).items():
+        for key, allowed in (("impact", process.impacts), ("urgency", process.urgencies)):
+            if pair.get(key) not in allowed:
+                message = f"unknown {key} {pair.get(key)!r}; allowed: {', '.join(allowed)}"
+                out.append(_at(record, ("alerts", "classification", severity, key), message, "reference"))
+    return out

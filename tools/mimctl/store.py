@@ -88,12 +88,17 @@ class Tracker:
         self._catalog: Catalog | None = None
         # Texts not yet written, read in place of the files (to validate a change first).
         self.overlay: dict[Path, str] = {}
+        self._prefix = str(root).rstrip(os.sep) + os.sep
 
     def rel(self, path: Path) -> str:
+        """``path`` relative to the repository root, as findings name it."""
+        text = str(path)
+        if text.startswith(self._prefix):
+            return text[len(self._prefix) :]
         try:
             return path.relative_to(self.root).as_posix()
         except ValueError:
-            return str(path)
+            return text
 
     def read(self, path: Path, kind: str) -> Record:
         """Strictly load and schema-check one file."""
@@ -175,8 +180,11 @@ class Tracker:
     # --- known errors --------------------------------------------------------
 
     def known_error_paths(self) -> list[Path]:
+        """Known-error files, including those of a change about to be written (the overlay)."""
         folder = self.root / KEDB_DIR
-        return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+        found = set(folder.glob("*.yaml")) if folder.is_dir() else set()
+        found |= {p for p in self.overlay if p.parent == folder and p.suffix == ".yaml"}
+        return sorted(found)
 
     def load_known_errors(self) -> tuple[list[Record], list[KnownError]]:
         records = [self.read(path, "known-error") for path in self.known_error_paths()]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from . import rules
+from . import rules, secrets
 from .findings import Finding
 from .model import Catalog, Process
 from .store import (
@@ -22,6 +23,7 @@ from .store import (
     TrackerError,
 )
 
+PARALLEL_THRESHOLD = 300  # incidents; below this, starting processes costs more than it saves
 _EVENT_FILE = re.compile(rules.EVENT_FILE_PATTERN + r"\Z")
 
 
@@ -69,7 +71,7 @@ def scope_for(tracker: Tracker, paths: list[Path]) -> Scope:
     return Scope(frozenset(incidents), known_errors, tuple(stray))
 
 
-def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None = None) -> Report:
+def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None = None, jobs: int | None = None) -> Report:
     """Check configuration, catalog, incidents and known errors; never raises for bad records."""
     scope = scope or Scope()
     report = Report()
@@ -93,6 +95,7 @@ def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None 
         except TrackerError:
             return report
     catalog = tracker.catalog
+    report.findings += rules.check_alerts(process_record, process, catalog)
 
     all_ids = tracker.incident_ids()
     incident_ids = set(all_ids)
@@ -106,21 +109,59 @@ def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None 
         report.files += len(ke_records)
         for record in ke_records:
             report.findings += record.findings
+            report.findings += secrets.scan_known_error(record)
             if record.ok:
                 report.findings += rules.check_known_error(record, catalog, incident_ids)
 
     selected = all_ids if scope.incidents is None else sorted(scope.incidents)
+    files, findings = _check_in_parallel(tracker.root, selected, incident_ids, known_error_ids, now, jobs)
+    report.files += files
+    report.findings += findings
+    report.findings.sort()
+    return report
+
+
+def _check_incidents(
+    root: Path, selected: list[str], incident_ids: set[str], known_error_ids: set[str], now: datetime | None
+) -> tuple[int, list[Finding]]:
+    """Files read and findings of the given incident folders (one worker's share)."""
+    tracker = Tracker(root)
+    process, catalog = tracker.process, tracker.catalog
+    files = 0
+    findings: list[Finding] = []
     for incident_id in selected:
         if not rules.INCIDENT_ID.match(incident_id):
             continue  # reported by check_ids
         if not (tracker.incident_dir(incident_id) / INCIDENT_FILE).is_file():
-            report.findings.append(Finding(f"{INCIDENTS_DIR}/{incident_id}", 1, 1, f"incident folder has no {INCIDENT_FILE}", rule="path"))
+            findings.append(Finding(f"{INCIDENTS_DIR}/{incident_id}", 1, 1, f"incident folder has no {INCIDENT_FILE}", rule="path"))
             continue
         bundle = tracker.load_bundle(incident_id)
-        report.files += len(bundle.records)
-        report.findings += bundle_findings(bundle, process, catalog, incident_ids, known_error_ids, now)
-    report.findings.sort()
-    return report
+        files += len(bundle.records)
+        findings += bundle_findings(bundle, process, catalog, incident_ids, known_error_ids, now)
+    return files, findings
+
+
+def _check_in_parallel(
+    root: Path, selected: list[str], incident_ids: set[str], known_error_ids: set[str], now: datetime | None, jobs: int | None
+) -> tuple[int, list[Finding]]:
+    """Spread incidents over processes when there are enough to repay starting them."""
+    workers = jobs or int(os.environ.get("MIMCTL_JOBS", "0")) or (os.cpu_count() or 1)
+    if workers <= 1 or len(selected) < PARALLEL_THRESHOLD:
+        return _check_incidents(root, selected, incident_ids, known_error_ids, now)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(50, len(selected) // (workers * 4))
+    chunks = [selected[i : i + size] for i in range(0, len(selected), size)]
+    context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
+    files, findings = 0, []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_check_incidents, root, chunk, incident_ids, known_error_ids, now) for chunk in chunks]
+        for future in futures:
+            chunk_files, chunk_findings = future.result()
+            files += chunk_files
+            findings += chunk_findings
+    return files, findings
 
 
 def bundle_findings(
@@ -140,4 +181,5 @@ def bundle_findings(
                 Finding(record.path, 1, 1, f"timeline file name {name!r} is not in the form YYYYMMDDTHHMMSSZ-kind-xxxxxx.yaml", rule="path")
             )
     out += rules.check_bundle(bundle, process, catalog, incident_ids, known_error_ids, now)
+    out += secrets.scan_bundle(bundle)
     return out

@@ -16,8 +16,9 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,7 @@ def loads(text: str | bytes) -> Document:
         raise LoadError(f"file is larger than {MAX_BYTES // 1024} KiB")
     parser = _Parser(text)
     try:
-        return _build(_events(parser))
+        return _build(parser)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -115,114 +116,110 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _events(parser: Any) -> Iterator[Any]:
-    while True:
-        event = parser.get_event()
-        if event is None:
-            return
-        yield event
+_SCALAR = yaml.events.ScalarEvent
+_MAP_START = yaml.events.MappingStartEvent
+_ENDS = (yaml.events.MappingEndEvent, yaml.events.SequenceEndEvent)
+_SKIP = (yaml.events.StreamStartEvent, yaml.events.StreamEndEvent, yaml.events.DocumentEndEvent)
+_NO_KEY = object()
 
 
-def _build(events: Iterator[Any]) -> Document:
+def _build(parser: Any) -> Document:
+    """Plain values from libyaml's events, refusing what records never need.
+
+    A frame of the stack is [container, its path, the pending mapping key].
+    """
     positions: dict[Path_, tuple[int, int]] = {}
-    # Each frame: (container, path, pending key or None, set of keys seen)
-    stack: list[tuple[Any, Path_, list[Any]]] = []
+    stack: list[list[Any]] = []
     root: Any = None
     documents = 0
-    for event in events:
-        kind = type(event).__name__
-        if kind in ("StreamStartEvent", "StreamEndEvent", "DocumentEndEvent"):
+    get_event = parser.get_event
+    while True:
+        event = get_event()
+        if event is None:
+            break
+        cls = event.__class__
+        if cls in _SKIP:
             continue
-        if kind == "DocumentStartEvent":
+        if cls in _ENDS:
+            container = stack.pop()[0]
+            if stack:
+                _attach(stack[-1], container)
+            else:
+                root = container
+            continue
+        if cls is yaml.events.DocumentStartEvent:
             documents += 1
             if documents > 1:
                 raise LoadError("a record holds one YAML document, found a second", *_mark(event))
             continue
-        if kind == "AliasEvent":
+        if cls is yaml.events.AliasEvent:
             raise LoadError("YAML aliases (*name) are not allowed in records", *_mark(event))
-        if getattr(event, "anchor", None):
+        if event.anchor:
             raise LoadError(f"YAML anchors (&{event.anchor}) are not allowed in records", *_mark(event))
-        if getattr(event, "tag", None) not in (None, "!"):
+        if event.tag not in (None, "!"):
             raise LoadError(f"explicit YAML tags ({event.tag}) are not allowed in records", *_mark(event))
-        if kind in ("MappingEndEvent", "SequenceEndEvent"):
-            container = stack.pop()[0]
-            _attach(stack, container)
-            if not stack:
-                root = container
-            continue
-        # A value or a key arrives: work out where it sits.
-        if stack and isinstance(stack[-1][0], dict) and stack[-1][2][0] is _NO_KEY:
-            # It is a key.
-            if kind != "ScalarEvent":
+        frame = stack[-1] if stack else None
+        in_mapping = frame is not None and frame[0].__class__ is dict
+        if in_mapping and frame[2] is _NO_KEY:  # type: ignore[index]
+            if cls is not _SCALAR:
                 raise LoadError("mapping keys must be plain strings", *_mark(event))
-            key: Any = event.value if not event.implicit[0] else _resolve_plain(event.value)
-            if not isinstance(key, str):
+            key = _resolve_plain(event.value) if event.implicit[0] else event.value
+            if key.__class__ is not str:
                 raise LoadError(f"mapping key {event.value!r} must be a string", *_mark(event))
-            container, path, pending = stack[-1]
-            if key in container:
+            if key in frame[0]:  # type: ignore[index]
                 raise LoadError(f"duplicate key {key!r}", *_mark(event))
-            pending[0] = key
-            positions[(*path, key)] = _mark(event)
+            frame[2] = key  # type: ignore[index]
+            positions[(*frame[1], key)] = _mark(event)  # type: ignore[index]
             continue
-        child_path = _child_path(stack)
-        if kind == "ScalarEvent":
+        if frame is None:
+            path: Path_ = ()
+        elif in_mapping:
+            path = (*frame[1], frame[2])
+        else:
+            path = (*frame[1], len(frame[0]))
+        if not in_mapping:
+            positions[path] = _mark(event)
+        if cls is _SCALAR:
             value = _resolve_plain(event.value) if event.implicit[0] else event.value
-            if not (stack and isinstance(stack[-1][0], dict)):
-                positions[child_path] = _mark(event)
-            _attach(stack, value)
-            if not stack:
+            if frame is None:
                 root = value
+            else:
+                _attach(frame, value)
             continue
         if len(stack) >= MAX_DEPTH:
             raise LoadError(f"nesting deeper than {MAX_DEPTH} levels", *_mark(event))
-        if not (stack and isinstance(stack[-1][0], dict)):
-            positions[child_path] = _mark(event)
-        if kind == "MappingStartEvent":
-            stack.append(({}, child_path, [_NO_KEY]))
-        else:
-            stack.append(([], child_path, [None]))
+        stack.append([{}, path, _NO_KEY] if cls is _MAP_START else [[], path, None])
     return Document(root, positions)
 
 
-class _NoKey:
-    __slots__ = ()
-
-
-_NO_KEY = _NoKey()
-
-
-def _child_path(stack: list[tuple[Any, Path_, list[Any]]]) -> Path_:
-    if not stack:
-        return ()
-    container, path, pending = stack[-1]
-    if isinstance(container, dict):
-        return (*path, pending[0])
-    return (*path, len(container))
-
-
-def _attach(stack: list[tuple[Any, Path_, list[Any]]], value: Any) -> None:
-    if not stack:
-        return
-    container, _, pending = stack[-1]
-    if isinstance(container, dict):
-        container[pending[0]] = value
-        pending[0] = _NO_KEY
+def _attach(frame: list[Any], value: Any) -> None:
+    container = frame[0]
+    if container.__class__ is dict:
+        container[frame[2]] = value
+        frame[2] = _NO_KEY
     else:
         container.append(value)
 
 
 def load_file(path: Path) -> Document:
-    """Read and strictly parse one record file."""
+    """Read and strictly parse one record file (a regular file, not a link or a device)."""
     try:
-        size = path.stat().st_size
+        info = path.lstat()
     except OSError as exc:
         raise LoadError(f"cannot read file: {exc.strerror}") from None
-    if size > MAX_BYTES:
-        raise LoadError(f"file is larger than {MAX_BYTES // 1024} KiB ({size} bytes)")
+    if stat.S_ISLNK(info.st_mode):
+        raise LoadError("a record may not be a symbolic link")
+    if not stat.S_ISREG(info.st_mode):
+        raise LoadError("a record must be a regular file")
+    if info.st_size > MAX_BYTES:
+        raise LoadError(f"file is larger than {MAX_BYTES // 1024} KiB ({info.st_size} bytes)")
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)  # bounded even if the file grows meanwhile
     except OSError as exc:
         raise LoadError(f"cannot read file: {exc.strerror}") from None
+    if len(raw) > MAX_BYTES:
+        raise LoadError(f"file is larger than {MAX_BYTES // 1024} KiB")
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:

@@ -668,3 +668,8 @@ def pir_action_set(incident_id: str, action_id: str, status: str, no_commit: boo
         raise click.BadParameter(f"no action {action_id!r} in the review", param_hint="ACTION_ID")
 
     return _pir_change(repo, incident_id, f"review action {action_id} {status}", change, no_commit, output_format)
+
+
+from .insight import pir_invite  # noqa: E402 - insight does not import this module at load time
+
+pir.add_command(pir_invite, "invite")

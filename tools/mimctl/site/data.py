@@ -7,10 +7,12 @@ from functools import cached_property
 from datetime import datetime, timezone
 from typing import Any
 
-from ..model import Catalog, Incident, KnownError, Process
+from ..model import Catalog, Event, Incident, KnownError, Process
 from ..store import Tracker
 
 PUBLIC, INTERNAL = "public", "internal"
+# What the public may see of an event: no responder names, no internal reasons.
+_PUBLIC_EVENT_FIELDS = frozenset({"at", "kind", "from", "to", "audience", "status", "text"})
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,11 @@ def public_view(incident: Incident) -> Incident:
         data["resolution"] = {"implemented_at": d["resolution"]["implemented_at"]}
     if (d.get("closure") or {}).get("closed_at"):
         data["closure"] = {"closed_at": d["closure"]["closed_at"]}
-    events = tuple(e for e in incident.events if e.kind == "stage" or (e.kind == "stakeholder-update" and e.data.get("audience") == PUBLIC))
+    events = tuple(
+        Event(e.name, e.at, e.kind, {k: v for k, v in e.data.items() if k in _PUBLIC_EVENT_FIELDS})
+        for e in incident.events
+        if e.kind == "stage" or (e.kind == "stakeholder-update" and e.data.get("audience") == PUBLIC)
+    )
     return Incident(incident.id, data, events, None)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from ..model import Incident, format_time
 from ..status import duration
+from ..report import md
 from . import layout
 from .data import SiteData
 from .safe import block, rich, text, url
@@ -380,7 +381,7 @@ def incident_page(site: SiteData, inc: Incident) -> str:
     page = layout.incident_page(inc.id)
     parts = [
         layout.front_matter(f"{inc.id}: {inc.title}"),
-        f"# {inc.id}\n",
+        f"# {inc.id}: {md(inc.title)}\n",
         block(f'<p class="mim-title">{text(inc.title)}</p>{rich(inc.data.get("summary"))}', "mim-head"),
         block(_stage_progress(site, inc), "mim-progress"),
         *_classification(site, page, inc),

@@ -6,6 +6,7 @@ from collections import defaultdict
 from datetime import date
 
 from ..model import Incident, KnownError
+from ..report import md
 from . import layout
 from .data import SiteData
 from .incident_pages import _link, _rows, _when
@@ -37,7 +38,7 @@ def known_error_page(site: SiteData, ke: KnownError) -> str:
     services = ", ".join(_link(page, f"kedb/service/{layout.slug(s)}.md", s) for s in d["services"])
     parts = [
         layout.front_matter(f"{ke.id}: {ke.title}"),
-        f"# {ke.id}\n",
+        f"# {ke.id}: {md(ke.title)}\n",
         block(f'<p class="mim-title">{text(ke.title)}</p>', "mim-head"),
         block(
             _rows(

@@ -12,6 +12,7 @@ Configure it in mkdocs.yml::
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
 
 STYLESHEET = "assets/mimctl.css"
+_PLACEHOLDER = re.compile(r"<!--mimctl-block-([0-9]+)-->")
 PUBLIC_NAV = [{"Status": "index.md"}, {"Incidents": "incidents/index.md"}]
 
 
@@ -33,6 +35,10 @@ class MimctlConfig(Config):
 
 class MimctlPlugin(BasePlugin[MimctlConfig]):
     """Generates the status page, incidents, KEDB, reviews, reports and the status API."""
+
+    def __init__(self) -> None:
+        self._generated: set[str] = set()
+        self._stash: dict[str, list[str]] = {}
 
     def _edition(self) -> str:
         edition = os.environ.get("MIMCTL_SITE_EDITION") or self.config.edition
@@ -73,12 +79,34 @@ class MimctlPlugin(BasePlugin[MimctlConfig]):
                 if file.is_documentation_page():
                     files.remove(file)
         generated[STYLESHEET] = (Path(__file__).parent / "mimctl.css").read_text(encoding="utf-8")
+        self._generated = {path for path in generated if path.endswith(".md")}
+        self._stash = {}
         for path, content in generated.items():
             existing = files.get_file_from_path(path)
             if existing is not None:
                 files.remove(existing)
             files.append(File.generated(config, path, content=content))
         return files
+
+    def on_page_markdown(self, markdown: str, page: Any, config: Any, files: Any) -> str:
+        # Generated pages are mostly raw HTML blocks (see safe.block). Python-Markdown
+        # would re-parse every tag of them; stash them, and put them back afterwards.
+        if page.file.src_uri not in self._generated:
+            return markdown
+        stash: list[str] = []
+        chunks = markdown.split("\n\n")
+        for index, chunk in enumerate(chunks):
+            if chunk.startswith("<div") and chunk.endswith("</div>"):
+                chunks[index] = f"<!--mimctl-block-{len(stash)}-->"
+                stash.append(chunk)
+        self._stash[page.file.src_uri] = stash
+        return "\n\n".join(chunks)
+
+    def on_page_content(self, html: str, page: Any, config: Any, files: Any) -> str:
+        stash = self._stash.pop(page.file.src_uri, None)
+        if not stash:
+            return html
+        return _PLACEHOLDER.sub(lambda m: stash[int(m.group(1))], html)
 
     def on_serve(self, server: Any, config: Any, builder: Any) -> Any:
         root = self._root(config)

@@ -11,6 +11,7 @@ its own making).
 from __future__ import annotations
 
 import html
+import re
 from functools import lru_cache
 
 ALLOWED_TAGS = frozenset(
@@ -49,22 +50,41 @@ def text(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1)
 def _markdown() -> object:
     import markdown
 
     return markdown.Markdown(extensions=["fenced_code", "tables", "sane_lists"], output_format="html")
 
 
+# Text without any of these renders as plain paragraphs: no Markdown to run.
+_MARKUP = re.compile(r"[\\`*_\[\]<>&|~]|^\s*(?:[#>+-]|[0-9]+[.)](?:\s|$)|={2,}|-{2,})|^(?: {4}|\t)| {2,}$", re.MULTILINE)
+_PARAGRAPHS = re.compile(r"\n[ \t]*\n+")
+
+
 def rich(value: object) -> str:
     """Free text (Markdown) as sanitised HTML."""
-    import nh3
-
     if value is None or value == "":
         return ""
+    source = str(value)
+    if not _MARKUP.search(source):
+        return plain(source)
+    return _render(source)
+
+
+def plain(source: str) -> str:
+    """Text with no Markdown in it, as Markdown would render it (escaped paragraphs)."""
+    paragraphs = [p.strip(" \t\n") for p in _PARAGRAPHS.split(source) if p.strip()]
+    return "\n".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
+
+
+@lru_cache(maxsize=4096)
+def _render(source: str) -> str:
+    import nh3
+
     converter = _markdown()
     converter.reset()  # type: ignore[attr-defined]
-    rendered = converter.convert(str(value))  # type: ignore[attr-defined]
+    rendered = converter.convert(source)  # type: ignore[attr-defined]
     return str(
         nh3.clean(
             rendered,
@@ -86,6 +106,15 @@ def url(value: object) -> str:
 
 
 def block(inner: str, cls: str = "") -> str:
-    """A raw HTML block for a Markdown page: blank lines around it, one root element."""
+    """A raw HTML block for a Markdown page: one root element, blank lines around it, none inside.
+
+    With no blank line inside, a block is exactly one paragraph-sized chunk of
+    the page, which lets the MkDocs plugin hand it past the Markdown parser.
+    A newline inside <pre> stays a newline as the entity &#10;.
+    """
     attr = f' class="{text(cls)}"' if cls else ""
+    inner = _BLANK_LINES.sub(lambda m: "\n" + "&#10;\n" * (m.group(0).count("\n") - 1), inner)
     return f"\n\n<div{attr}>{inner}</div>\n\n"
+
+
+_BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")

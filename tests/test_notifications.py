@@ -1,0 +1,255 @@
+"""mimctl notify in real git repositories, against real HTTP and SMTP servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+from pathlib import Path
+
+import pytest
+
+import test_channels
+from gitutil import (
+    assert_unchanged,
+    commit_all,
+    commit_files,
+    declare,
+    head,
+    make_tracker,
+    ok,
+    ok_json,
+    ready_to_leave_identify,
+    run,
+    snapshot,
+    t,
+)
+from mimctl import notifications
+from mimctl.channels import ChannelConfig
+from mimctl.notifications import LEDGER_FILE, Notice, Route
+from test_channels import Inbox, Recorder, verify_signature
+
+# The servers of test_channels.py, as fixtures here too.
+certificate, recorder, smtp_server = test_channels.certificate, test_channels.recorder, test_channels.smtp_server
+
+NOTIFICATIONS = """notifications:
+  retry: {attempts: 3, timeout_seconds: 0.5, backoff_seconds: 0.01, budget_seconds: 3}
+  channels:
+    - {id: slack, type: slack, url_env: T_SLACK_URL}
+    - {id: teams, type: teams, url_env: T_TEAMS_URL}
+    - {id: hook, type: webhook, url_env: T_HOOK_URL, secret_env: T_HOOK_SECRET}
+  routes:
+    - match: {events: [declared, stage, stakeholder-update, escalation]}
+      channels: [slack, hook]
+    - match: {events: [declared, stakeholder-update], severities: [SEV1]}
+      channels: [teams]
+    - match: {events: [stage], stages: [notify], services: [checkout-api]}
+      channels: [teams]
+"""
+
+EVIL = "<!channel> see <https://evil.example|the status page> & @here now"
+
+
+def tracker_with(tmp_path: Path, section: str) -> Path:
+    repo = make_tracker(tmp_path / "tracker")
+    process = repo / "process.yaml"
+    process.write_text(process.read_text(encoding="utf-8").split("\nnotifications:")[0] + "\n" + section, encoding="utf-8")
+    commit_all(repo, "Route notifications to test servers")
+    return repo
+
+
+@pytest.fixture
+def repo(tmp_path: Path, recorder: Recorder, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("T_SLACK_URL", recorder.url("/slack"))
+    monkeypatch.setenv("T_TEAMS_URL", recorder.url("/teams"))
+    monkeypatch.setenv("T_HOOK_URL", recorder.url("/hook"))
+    monkeypatch.setenv("T_HOOK_SECRET", "s3cret-for-tests")
+    return tracker_with(tmp_path, NOTIFICATIONS)
+
+
+def incident_with_update(repo: Path) -> str:
+    incident_id = declare(repo)
+    ok(["update", incident_id, "--public", "--status", "investigating", EVIL, "--at", t(4)], repo)
+    return incident_id
+
+
+def ledger(repo: Path) -> list[dict[str, str]]:
+    path = repo / LEDGER_FILE
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def test_each_new_event_reaches_each_routed_channel_once(repo: Path, recorder: Recorder) -> None:
+    base = head(repo)
+    incident_with_update(repo)
+    data = ok_json(["notify", "--since", base], repo)
+    assert data["ok"] and [o["status"] for o in data["outcomes"]] == ["sent"] * 6
+    assert len(recorder.to("/slack")) == len(recorder.to("/hook")) == len(recorder.to("/teams")) == 2
+    assert all(verify_signature(r) for r in recorder.to("/hook"))
+    assert commit_files(repo) == [LEDGER_FILE]
+    assert len(ledger(repo)) == 6
+    again = ok_json(["notify", "--since", base], repo)
+    assert {o["status"] for o in again["outcomes"]} == {"already-sent"} and again["ledger_commit"] is None
+    assert len(recorder.requests) == 6
+
+
+def test_payload_shapes_and_escaping(repo: Path, recorder: Recorder) -> None:
+    base = head(repo)
+    incident_id = incident_with_update(repo)
+    ok(["notify", "--since", base], repo)
+    slack = recorder.to("/slack")[1].json()
+    assert slack["text"].startswith(f"{incident_id} public update (investigating)")
+    assert [b["type"] for b in slack["blocks"]] == ["section", "section", "section", "context"]
+    body = slack["blocks"][2]["text"]
+    assert body["type"] == "mrkdwn"
+    assert body["text"] == "&lt;!channel&gt; see &lt;https://evil.example|the status page&gt; &amp; @\u2060here now"
+    teams = recorder.to("/teams")[1].json()
+    assert teams["type"] == "message"
+    (attachment,) = teams["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
+    text = card["body"][-1]["text"]
+    assert "<" not in text and ">" not in text and "\\|" in text and "@\u2060here" in text
+    hook = recorder.to("/hook")[1].json()
+    assert hook["event"]["kind"] == "stakeholder-update" and hook["event"]["text"] == EVIL  # data stays data
+    assert hook["incident"]["id"] == incident_id and hook["idempotency_key"]
+
+
+def test_a_failing_channel_exits_1_the_others_are_served_and_a_rerun_sends_only_what_is_missing(
+    repo: Path, recorder: Recorder
+) -> None:
+    base = head(repo)
+    incident_with_update(repo)
+    recorder.always["/teams"] = 500
+    failed = run(["notify", "--since", base, "--format", "json"], repo)
+    assert failed.exit_code == 1, failed
+    statuses = {(o["channel"], o["status"]) for o in failed.json()["outcomes"]}
+    assert statuses == {("slack", "sent"), ("hook", "sent"), ("teams", "failed"), ("teams", "not-sent")}
+    assert len(recorder.to("/teams")) == 3  # three attempts at the first message, then the channel is left alone
+    assert len(recorder.to("/slack")) == 2 and len(recorder.to("/hook")) == 2
+    assert commit_files(repo) == [LEDGER_FILE] and len(ledger(repo)) == 4
+
+    recorder.always["/teams"] = 200
+    rerun = ok_json(["notify", "--since", base], repo)
+    assert sorted((o["channel"], o["status"]) for o in rerun["outcomes"] if o["status"] != "already-sent") == [
+        ("teams", "sent"), ("teams", "sent")
+    ]
+    assert len(recorder.to("/teams", 200)) == 2 and len(recorder.to("/slack")) == 2 and len(recorder.to("/hook")) == 2
+    ok(["notify", "--since", base], repo)
+    assert len(recorder.requests) == 3 + 2 + 2 + 2
+
+
+def test_retries_are_counted_and_one_delivery_survives_two_server_errors(repo: Path, recorder: Recorder) -> None:
+    base = head(repo)
+    declare(repo)
+    recorder.plan["/hook"] = [500, 500]
+    data = ok_json(["notify", "--since", base], repo)
+    hook = next(o for o in data["outcomes"] if o["channel"] == "hook")
+    assert hook["status"] == "sent" and hook["attempts"] == 3
+    assert [r.status for r in recorder.to("/hook")] == [500, 500, 200]
+    keys = {r.headers["Idempotency-Key"] for r in recorder.to("/hook")}
+    assert len(keys) == 1  # the receiver can drop a duplicate
+
+
+def test_a_missing_variable_fails_that_channel_only(repo: Path, recorder: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("T_TEAMS_URL")
+    base = head(repo)
+    declare(repo)
+    result = run(["notify", "--since", base], repo)
+    assert result.exit_code == 1 and "environment variable T_TEAMS_URL is not set" in result.output, result
+    assert len(recorder.to("/slack")) == 1 and len(recorder.to("/hook")) == 1
+
+
+def test_stage_changes_are_routed_by_stage_and_service(repo: Path, recorder: Recorder) -> None:
+    incident_id = declare(repo)
+    ready_to_leave_identify(repo, incident_id)
+    base = head(repo)
+    ok(["advance", incident_id, "--at", t(5)], repo)
+    data = ok_json(["notify", "--since", base], repo)
+    assert sorted(o["channel"] for o in data["outcomes"]) == ["hook", "slack", "teams"]
+    assert "moved identify \u2192 notify" in recorder.to("/teams")[0].json()["attachments"][0]["content"]["body"][0]["text"]
+
+
+def test_dry_run_prints_payloads_and_changes_nothing(repo: Path, recorder: Recorder) -> None:
+    base = head(repo)
+    incident_with_update(repo)
+    before = snapshot(repo)
+    result = ok(["notify", "--since", base, "--dry-run"], repo)
+    assert "dry-run" in result.stdout and '"blocks"' in result.stdout and "AdaptiveCard" in result.stdout
+    assert not recorder.requests
+    assert_unchanged(before, snapshot(repo))
+
+
+def test_unknown_revision_is_a_clear_error(repo: Path) -> None:
+    result = run(["notify", "--since", "no-such-rev"], repo)
+    assert result.exit_code == 1 and "unknown revision" in result.output and not result.crashed, result
+
+
+def test_email_end_to_end_over_starttls(tmp_path: Path, smtp_server: tuple[Inbox, int]) -> None:
+    inbox, port = smtp_server
+    section = f"""notifications:
+  retry: {{attempts: 2, timeout_seconds: 2, backoff_seconds: 0.01, budget_seconds: 3}}
+  channels:
+    - {{id: mail, type: email, host: 127.0.0.1, port: {port}, starttls: true, from: mimctl@example.com, to: [mim@example.com]}}
+  routes:
+    - match: {{events: [declared]}}
+      channels: [mail]
+"""
+    repo = tracker_with(tmp_path, section)
+    base = head(repo)
+    incident_id = declare(repo)
+    ok(["notify", "--since", base], repo)
+    ok(["notify", "--since", base], repo)
+    (message,) = inbox.messages
+    assert message["Subject"] == f"[SEV1] {incident_id} declared (SEV1): Card payments failing at checkout"
+    assert message.get_content_type() == "text/plain" and "Services: checkout-api" in message.get_content()
+
+
+# --- units ----------------------------------------------------------------------------------
+
+
+def notice(**changes: object) -> Notice:
+    fields: dict[str, object] = dict(
+        path="incidents/INC-0001/timeline/x.yaml", incident_id="INC-0001", title="Checkout down", severity="SEV2",
+        stage="contain", services=("checkout-api",), kind="stakeholder-update", at="2025-03-10T08:00:00Z", by="pat",
+        audience="internal", headline="INC-0001 internal update", details=(("Severity", "SEV2"),), text="",
+    )
+    fields.update(changes)
+    return Notice(**fields)  # type: ignore[arg-type]
+
+
+def test_route_matching() -> None:
+    route = Route(("x",), events=("stakeholder-update",), severities=("SEV1", "SEV2"), services=("checkout-api", "web"),
+                  audiences=("internal",), stages=("contain",))
+    assert route.matches(notice())
+    assert not route.matches(notice(audience="public"))
+    assert not route.matches(notice(severity="SEV3"))
+    assert not route.matches(notice(services=("billing",)))
+    assert not route.matches(notice(kind="declared"))
+    assert Route(("x",)).matches(notice(kind="declared"))
+
+
+def test_slack_and_teams_escaping() -> None:
+    assert notifications.slack_escape("<!channel> & <@U123> <https://evil|x>") == (
+        "&lt;!channel&gt; &amp; &lt;@U123&gt; &lt;https://evil|x&gt;"
+    )
+    assert notifications.slack_escape("@channel @Everyone") == "@\u2060channel @\u2060Everyone"
+    escaped = notifications.teams_escape("**bold** [x](https://evil) <at>bob</at>")
+    assert "<" not in escaped and escaped.startswith("\\*\\*bold\\*\\* \\[x\\]\\(https://evil\\)")
+
+
+def test_email_subject_cannot_inject_headers() -> None:
+    channel = ChannelConfig("mail", "email", {"from": "mimctl@example.com", "to": ["mim@example.com"]})
+    message = notifications.email_message(notice(headline="Down\r\nBcc: victim@example.com\n\nbody"), channel)
+    parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
+    assert parsed["Bcc"] is None and "\n" not in str(parsed["Subject"]) and "\r" not in str(parsed["Subject"])
+    assert parsed["To"] == "mim@example.com"
+
+
+def test_routes_naming_unknown_channels_are_refused(tmp_path: Path) -> None:
+    section = "notifications:\n  routes:\n    - {channels: [nowhere]}\n"
+    repo = tracker_with(tmp_path, section)
+    base = head(repo)
+    declare(repo)
+    result = run(["notify", "--since", base], repo)
+    assert result.exit_code == 1 and "unknown channel(s): nowhere" in result.output, result

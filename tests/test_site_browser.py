@@ -1,0 +1,266 @@
+"""The published site in a real browser (headless Chromium): what readers see, and that records cannot run scripts.
+
+Each site is built once per module and served by http.server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from site_fixtures import (
+    ACTIVE_EVENTS,
+    ACTIVE_TITLE,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    KE_ID,
+    KE_SEARCH,
+    KE_TITLE,
+    Sample,
+    build,
+    html_files,
+    sample_tracker,
+    serve,
+    xss_tracker,
+)
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"headless Chromium not installed at {CHROMIUM} (CI installs it)")
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+# Records every way a script could announce itself, before any page script runs.
+HOOKS = """
+window.__alerts = [];
+for (const name of ["alert", "confirm", "prompt", "print"]) {
+  window[name] = (...args) => { window.__alerts.push(name + ":" + args.join(",")); };
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Watch:
+    """What a page did besides rendering: requests, dialogs, console errors, page errors."""
+
+    requests: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def attach(self, page: Any) -> None:
+        page.on("request", lambda request: self.requests.append(request.url))
+
+        def dialog(d: Any) -> None:
+            self.dialogs.append(f"{d.type}: {d.message}")
+            d.dismiss()
+
+        page.on("dialog", dialog)
+        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[tuple[Any, Watch]]:
+    context = browser.new_context(service_workers="block")
+    context.add_init_script(HOOKS)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    watch = Watch()
+    watch.attach(page)
+    yield page, watch
+    context.close()
+
+
+def open_search(tab: Any) -> Any:
+    """Open Material's search: the header's search field (wide screens) or its icon (narrow ones)."""
+    box = tab.locator(".md-search__input")
+    if not box.is_visible():
+        tab.locator("label[for=__search]:visible").first.click()
+    box.click()
+    return box
+
+
+def search(tab: Any, query: str) -> None:
+    """Type a query as a person does (Material searches on key presses, not on a bare input event)."""
+    box = open_search(tab)
+    box.fill("")
+    box.press_sequentially(query)
+
+
+# --- the sample site -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Sample:
+    return sample_tracker(tmp_path_factory.mktemp("browser") / "tracker")
+
+
+@pytest.fixture(scope="module")
+def site_url(sample: Sample) -> Iterator[str]:
+    site = build(sample.root, sample.root.parent / "site")
+    with serve(site) as url:
+        yield url
+
+
+def test_home_page_shows_the_active_incident_and_service_statuses(page: tuple[Any, Watch], site_url: str, sample: Sample) -> None:
+    tab, watch = page
+    tab.goto(site_url + "index.html")
+    active = tab.locator("article.mim-active")
+    assert active.count() >= 1
+    text = active.first.inner_text()
+    assert sample.active in text and ACTIVE_TITLE in text
+    assert "mim-indicator-critical" in (tab.locator(".mim-overall").get_attribute("class") or "")
+    statuses = {
+        item.locator("span").inner_text().strip(): item.locator("strong").inner_text().strip()
+        for item in tab.locator("li.mim-component").all()
+    }
+    assert statuses["Checkout API"] == "Major outage", statuses
+    others = {name: status for name, status in statuses.items() if name != "Checkout API"}
+    assert others and set(others.values()) == {"Operational"}, others
+    # The link from the status page reaches the incident.
+    active.first.locator(f"a:text-is('{sample.active}')").click()
+    tab.wait_for_url(re.compile(rf"incidents/{sample.active}\.html$"))
+    assert not watch.dialogs and not watch.errors, (watch.dialogs, watch.errors)
+
+
+def test_incident_timeline_is_in_chronological_order(page: tuple[Any, Watch], site_url: str, sample: Sample) -> None:
+    tab, _ = page
+    tab.goto(f"{site_url}incidents/{sample.active}.html")
+    times = tab.locator("ol.mim-timeline > li > time").evaluate_all("els => els.map(e => e.getAttribute('datetime'))")
+    kinds = tab.locator("ol.mim-timeline > li > strong").all_inner_texts()
+    assert times == sorted(times), times
+    # Recorded out of order (the notes at +30 and then +10 minutes), shown in real-world order.
+    shown = list(zip(times, kinds, strict=True))
+    assert shown == sorted(ACTIVE_EVENTS), shown
+    heading = tab.locator("h2", has_text="Timeline").inner_text()
+    assert f"({len(ACTIVE_EVENTS)} events)" in heading
+
+
+def _ke_result(tab: Any) -> Any:
+    return tab.locator(f".md-search-result__item:has(a[href*='kedb/{KE_ID}.html'])")
+
+
+def test_kedb_search_finds_a_known_error_by_a_symptom(page: tuple[Any, Watch], site_url: str) -> None:
+    tab, watch = page
+    tab.goto(site_url + "kedb/index.html")
+    search(tab, KE_SEARCH)
+    tab.locator(".md-search-result__item", has_text=KE_TITLE).first.wait_for(state="visible", timeout=15_000)
+    # The known error's own page is among the results; it opens on the symptom that matched.
+    result = _ke_result(tab)
+    result.first.wait_for(state="visible")
+    result.first.locator(f"a[href*='kedb/{KE_ID}.html']").first.click()
+    tab.wait_for_url(re.compile(rf"kedb/{KE_ID}\.html"))
+    assert KE_TITLE in tab.locator(".mim-title").inner_text()
+    assert "blank order total" in tab.locator("#symptoms + div").inner_text()
+    assert not watch.dialogs and not watch.errors, (watch.dialogs, watch.errors)
+
+
+def test_kedb_search_result_shows_the_known_error_title(page: tuple[Any, Watch], site_url: str) -> None:
+    tab, _ = page
+    tab.goto(site_url + "kedb/index.html")
+    search(tab, KE_SEARCH)
+    result = _ke_result(tab)
+    result.first.wait_for(state="visible", timeout=15_000)
+    assert KE_TITLE in result.first.inner_text(), result.first.inner_text()
+
+
+def test_search_opens_with_the_slash_key(page: tuple[Any, Watch], site_url: str) -> None:
+    tab, _ = page
+    tab.goto(site_url + "index.html")
+    tab.wait_for_load_state("load")
+    tab.keyboard.press("/")
+    box = tab.locator(".md-search__input")
+    box.wait_for(state="visible")
+    box.type("exchange rate sync")
+    tab.locator(".md-search-result__item", has_text=KE_TITLE).first.wait_for(state="visible", timeout=15_000)
+
+
+def _offsite(urls: list[str]) -> list[str]:
+    return [u for u in urls if urlsplit(u).scheme not in ("data", "blob", "about") and urlsplit(u).hostname not in LOCAL_HOSTS]
+
+
+def test_pages_make_no_request_outside_localhost(page: tuple[Any, Watch], site_url: str, sample: Sample) -> None:
+    tab, watch = page
+    for path in ("index.html", f"incidents/{sample.active}.html", "incidents/index.html", f"kedb/{KE_ID}.html",
+                 "reviews/INC-0001.html", "reports/index.html", "cli.html"):
+        tab.goto(site_url + path)
+    search(tab, "payments")
+    tab.locator(".md-search-result__item").first.wait_for(state="visible")
+    tab.wait_for_load_state("networkidle")
+    assert len(watch.requests) > 7
+    assert not _offsite(watch.requests), _offsite(watch.requests)
+
+
+# --- hostile records -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def xss_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
+    root = xss_tracker(tmp_path_factory.mktemp("xss-browser") / "tracker")
+    site = build(root, root.parent / "site")
+    generated = ("index.html", "incidents/", "kedb/", "reviews/", "reports/")
+    pages = [p.relative_to(site).as_posix() for p in html_files(site)]
+    with serve(site) as url:
+        yield url, [p for p in pages if p.startswith(generated)]
+
+
+PROVOKE = """
+() => {
+  const links = [...document.querySelectorAll("a[href]")];
+  const scripted = links.filter(a => a.getAttribute("href").replace(/[\\s\\x00-\\x1f]/g, "").toLowerCase().startsWith("javascript:"));
+  for (const a of scripted) { a.dispatchEvent(new MouseEvent("mouseover", {bubbles: true})); a.click(); }
+  for (const el of document.querySelectorAll("article *")) {
+    for (const type of ["mouseover", "mouseenter", "focus", "click"]) {
+      if (el.closest("a")) continue;  // a click inside a link would navigate away
+      el.dispatchEvent(new MouseEvent(type, {bubbles: true, cancelable: true}));
+    }
+  }
+  const handlers = [...document.querySelectorAll("*")].flatMap(
+    el => [...el.attributes].filter(a => a.name.startsWith("on")).map(a => el.tagName + " " + a.name));
+  return {scripted: scripted.map(a => a.outerHTML), handlers, alerts: window.__alerts};
+}
+"""
+
+
+def test_no_record_text_runs_a_script_in_the_browser(page: tuple[Any, Watch], xss_site: tuple[str, list[str]]) -> None:
+    tab, watch = page
+    url, pages = xss_site
+    assert any(p.startswith("incidents/INC-") for p in pages) and "kedb/KE-0001.html" in pages and "reviews/INC-0001.html" in pages
+    problems = []
+    for path in pages:
+        tab.goto(url + path)
+        found = tab.evaluate(PROVOKE)
+        for link in tab.locator("a[href^='javascript' i]").all():
+            link.hover()
+        if found["scripted"] or found["handlers"] or found["alerts"]:
+            problems.append(f"{path}: {found}")
+    assert not problems, "\n".join(problems)
+    assert not watch.dialogs, watch.dialogs
+    assert not [e for e in watch.errors if "alert" in e], watch.errors
+    assert len(pages) >= 10
+
+
+def test_search_results_for_hostile_records_run_no_script(page: tuple[Any, Watch], xss_site: tuple[str, list[str]]) -> None:
+    """Material renders search results as HTML, from the search index's copy of each page."""
+    tab, watch = page
+    url, _ = xss_site
+    tab.goto(url + "index.html")
+    open_search(tab)
+    for query in ("alert", "onmouseover", "script", "XSS summary", "javascript"):
+        search(tab, query)
+        tab.locator(".md-search-result__item").first.wait_for(state="visible", timeout=15_000)
+        found = tab.evaluate(PROVOKE.replace("article *", ".md-search-result *"))
+        assert not found["handlers"] and not found["scripted"] and not found["alerts"], (query, found)
+    assert not watch.dialogs, watch.dialogs
+    assert not [e for e in watch.errors if "alert" in e], watch.errors

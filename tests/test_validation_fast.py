@@ -1,0 +1,108 @@
+"""The fast validator (jsonschema-rs) and the reference (jsonschema) agree on valid and invalid records.
+
+Records are accepted on the fast validator's word alone, so a disagreement
+would let an invalid record through or hide a finding: these tests are the
+proof DESIGN.md asks for before such a fast path is used.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mimctl import validation
+from mimctl.yamlio import Document, LoadError, load_file
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMAS = str(ROOT / "schemas")
+KIND_OF = {"incident.yaml": "incident", "pir.yaml": "pir"}
+
+
+def _kind(path: Path) -> str | None:
+    if path.parent.name == "timeline":
+        return "event"
+    if path.parent.name == "kedb":
+        return "known-error"
+    return KIND_OF.get(path.name)
+
+
+def _records() -> list[tuple[Path, str]]:
+    found = []
+    for base in (ROOT / "incidents", ROOT / "kedb", ROOT / "tests" / "corpus"):
+        for path in sorted(base.rglob("*.yaml")):
+            kind = _kind(path)
+            if kind:
+                found.append((path, kind))
+    return found
+
+
+def _agree(data: Any, kind: str) -> tuple[bool, list[str]]:
+    fast = validation._fast_validator(SCHEMAS, kind)
+    assert fast is not None, "jsonschema-rs is a dependency"
+    slow = validation.slow_check(Document(data), kind, "x", SCHEMAS)
+    return fast.is_valid(data) == (not slow), [f.message for f in slow]
+
+
+RECORDS = _records()
+
+
+@pytest.mark.parametrize(("path", "kind"), RECORDS, ids=[str(p.relative_to(ROOT)) for p, _ in RECORDS])
+def test_both_validators_agree_on_every_record_file(path: Path, kind: str) -> None:
+    try:
+        data = load_file(path).data
+    except LoadError:
+        pytest.skip("not YAML the loader accepts: never reaches a schema")
+    same, messages = _agree(data, kind)
+    assert same, f"{path}: jsonschema says {messages or 'valid'}"
+
+
+def test_the_corpus_has_both_valid_and_invalid_records() -> None:
+    verdicts = set()
+    for path, kind in RECORDS:
+        try:
+            data = load_file(path).data
+        except LoadError:
+            continue
+        verdicts.add(not validation.slow_check(Document(data), kind, "x", SCHEMAS))
+    assert verdicts == {True, False}
+
+
+BASE = load_file(ROOT / "incidents" / "INC-0004" / "incident.yaml").data
+ODD = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["INC-0042\n", "2026-02-30T10:00:00Z", "2026-11-27T24:00:00Z", "2026-11-27T10:00:00+25:00",
+                     "2026-11-27T10:00Z", "2026-11-27 10:00:00Z", "SEV1", "high", "\u0085", "a\u2028b", "<b>", "x" * 201,
+                     "https://example.com/a b", "https://ok.example/x", "C-1a2b", "A1", "2026-12-01", "2026-13-01"]),
+    st.integers(min_value=-3, max_value=12),
+    st.booleans(),
+    st.none(),
+    st.lists(st.text(max_size=5), max_size=3),
+)
+PATHS = [("title",), ("id",), ("priority",), ("detected_at",), ("started_at",), ("severity",), ("services",), ("services", 0),
+         ("bridge", "url"), ("impacted_users", "count"), ("roles", "incident_manager"), ("visibility",), ("unknown",),
+         ("validation", "confirmed_at"), ("pir", "scheduled_at"), ("closure", "summary"), ("detection", "source")]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(PATHS), ODD), min_size=1, max_size=3))
+def test_both_validators_agree_on_mutated_incidents(mutations: list[tuple[tuple[Any, ...], Any]]) -> None:
+    data = copy.deepcopy(BASE)
+    for path, value in mutations:
+        target = data
+        for part in path[:-1]:
+            if not isinstance(target, dict) or not isinstance(target.get(part), dict | list):
+                break
+            target = target[part]
+        else:
+            last = path[-1]
+            if isinstance(target, dict):
+                target[last] = value
+            elif isinstance(target, list) and isinstance(last, int) and last < len(target):
+                target[last] = value
+    same, messages = _agree(data, "incident")
+    assert same, f"disagreement on {mutations!r}: jsonschema says {messages or 'valid'}"

@@ -1,0 +1,153 @@
+"""Commands that send: ``notify`` (what a push added) and ``escalate`` (what is due now)."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .common import EXIT_FAILED, TIME, default_person, emit, format_option, guarded, now, repo_option, tracker
+
+
+def _payload_text(payload: Any) -> str:
+    if isinstance(payload, (dict, list)):
+        return json.dumps(payload, indent=2, ensure_ascii=False)
+    return payload.as_string() if hasattr(payload, "as_string") else str(payload)
+
+
+def _report_text(report: Any) -> list[str]:
+    lines = []
+    for outcome in report.outcomes:
+        if outcome.status == "already-sent":
+            continue
+        line = f"{outcome.status:<8} {outcome.channel:<20} {outcome.headline}"
+        if outcome.attempts > 1:
+            line += f" ({outcome.attempts} attempts)"
+        if outcome.error:
+            line += f"\n         {outcome.error}"
+        if outcome.status == "dry-run":
+            line += "\n" + "\n".join("    " + row for row in _payload_text(outcome.payload).splitlines())
+        lines.append(line)
+    lines += [f"problem  {problem}" for problem in report.problems]
+    counts = {s: report.count(s) for s in ("sent", "already-sent", "failed", "not-sent", "dry-run")}
+    lines.append(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "nothing to send")
+    if report.commit:
+        lines.append(f"ledger committed {report.commit[:10]}")
+    failing = sorted({o.channel for o in report.outcomes if o.status == "failed"})
+    if failing:
+        lines.append(f"failing channel(s): {', '.join(failing)} (rerun to send only what is missing)")
+    return lines
+
+
+def _report_data(report: Any) -> dict[str, Any]:
+    return {
+        "ok": report.ok,
+        "outcomes": [o.as_dict() for o in report.outcomes],
+        "problems": report.problems,
+        "ledger_commit": report.commit,
+    }
+
+
+@click.command()
+@click.option("--since", required=True, help="Send what was added after this revision (e.g. the commit before a push).")
+@click.option("--until", default="HEAD", show_default=True, help="Up to this revision.")
+@click.option("--dry-run", is_flag=True, help="Print the payloads; send nothing, write no ledger.")
+@click.option("--no-commit", is_flag=True, help="Update the ledger file but do not commit it.")
+@format_option("text", "json")
+@repo_option
+@guarded
+def notify(since: str, until: str, dry_run: bool, no_commit: bool, output_format: str, repo: Path | None) -> int:
+    """Send the timeline events added between --since and --until to the channels routed in process.yaml.
+
+    Declarations, stage changes, stakeholder updates and escalations are sent
+    once per channel: delivered (event, channel) pairs are kept in
+    .mimctl/notifications.jsonl and committed, so a rerun sends only what is
+    missing. A channel that keeps failing is reported, the others still get
+    their messages, and the exit code is 1. Webhook URLs and secrets come from
+    the environment variables named in process.yaml.
+
+    \b
+    Example:
+      mimctl notify --since "$BEFORE"           # in CI, after a push
+      mimctl notify --since HEAD~3 --dry-run    # see the payloads
+    """
+    from .. import notifications
+    from ..model import format_time
+
+    tr = tracker(repo)
+    report = notifications.notify(tr, since, until, os.environ, format_time(now()), dry_run, commit=not no_commit)
+    emit(output_format, _report_data(report), "\n".join(_report_text(report)))
+    return 0 if report.ok else EXIT_FAILED
+
+
+@click.command()
+@click.option("--now", "moment", type=TIME, default=None, help="The time to judge by (default: the clock); for replays and tests.")
+@click.option("--dry-run", is_flag=True, help="Show what is due and the payloads; record and send nothing.")
+@click.option("--by", "by", default=None, help="Who records the escalation (default: $MIMCTL_USER or the login name).")
+@click.option("--no-commit", is_flag=True, help="Write the records and the ledger but do not commit.")
+@click.option("--no-notify", is_flag=True, help="Record the escalations but send nothing.")
+@format_option("text", "json")
+@repo_option
+@guarded
+def escalate(
+    moment: datetime | None, dry_run: bool, by: str | None, no_commit: bool, no_notify: bool, output_format: str, repo: Path | None
+) -> int:
+    """Move every unacknowledged active incident to its due escalation level, record it and notify.
+
+    Level 0 of the severity's policy is due at declaration; the next level once
+    the current level's ack_within_minutes passed without `mimctl ack`. Each
+    escalation is one commit (an escalation event, escalation.level/policy in
+    incident.yaml); then the routed channels are notified. Escalation
+    notifications that failed earlier are retried. Run it every few minutes.
+
+    \b
+    Example:
+      mimctl escalate                                  # from a scheduled job
+      mimctl escalate --now 2026-11-27T09:00Z --dry-run
+    """
+    from .. import escalation, notifications
+    from .. import operations as ops
+    from ..model import format_time
+    from ..transaction import Refused, apply
+
+    tr = tracker(repo)
+    moment = moment or now()
+    person = by or default_person()
+    steps, problems = escalation.plan(tr, moment)
+    recorded: list[dict[str, Any]] = []
+    new_paths: list[str] = []
+    texts: dict[str, str] = {}
+    for step in steps:
+        try:
+            incident = ops.load_incident(tr, step.incident_id)
+            change = escalation.change_for(tr, incident, step, moment, person)
+            event_paths = [p for p in change.writes if "/timeline/" in p]
+            commit = None
+            if dry_run:
+                texts.update({p: change.writes[p] for p in event_paths})
+            else:
+                commit = apply(tr, change, commit=not no_commit).commit
+            new_paths += event_paths
+            recorded.append({"incident": step.incident_id, "level": step.level, "to": list(step.to),
+                             "reason": step.reason, "commit": commit})
+        except Refused as exc:
+            problems.append(f"{step.incident_id}: {exc}" + "".join(f"\n  {f.as_text()}" for f in exc.findings))
+    report = None
+    if not no_notify:
+        paths = new_paths if dry_run else list(dict.fromkeys([*escalation.unsent_candidates(tr), *new_paths]))
+        report = notifications.send_events(tr, paths, os.environ, format_time(moment), dry_run, not no_commit, texts)
+    data = {"now": format_time(moment), "escalated": recorded, "problems": problems,
+            "notifications": _report_data(report) if report else None}
+    lines = [f"{r['incident']}: level {r['level']} \u2192 {', '.join(r['to'])} ({r['reason']})"
+             + (f" committed {r['commit'][:10]}" if r["commit"] else "") for r in recorded]
+    lines += [f"problem  {p}" for p in problems]
+    if not recorded:
+        lines.append("no escalation due")
+    if report is not None:
+        lines += _report_text(report)
+    emit(output_format, data, "\n".join(lines))
+    return 0 if not problems and (report is None or report.ok) else EXIT_FAILED

@@ -1,0 +1,123 @@
+"""Escalation: which unacknowledged active incidents are due for their next level, given a clock.
+
+The escalation path is data (process.yaml ``escalation_policies``, chosen by
+the incident's severity). Level 0 is due at declaration; level n+1 once level
+n's ``ack_within_minutes`` have passed since level n was reached, without an
+ack. The timeline is the memory: the last ``escalation`` event with a level
+says which level was reached and when, so a rerun never repeats a level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from . import operations as ops
+from .model import Incident, Process, parse_time
+from .store import Tracker
+from .transaction import Change
+
+
+@dataclass(frozen=True)
+class Step:
+    """The escalation due for one incident: the level to reach and whom it notifies."""
+
+    incident_id: str
+    policy: str
+    level: int
+    to: tuple[str, ...]
+    due_at: datetime
+    reason: str
+
+
+def acknowledged(incident: Incident) -> bool:
+    """Someone acknowledged the incident (the ``ack`` command, or a hand edit of escalation.acknowledged_at)."""
+    recorded = incident.data.get("escalation") or {}
+    return bool(recorded.get("acknowledged_at")) or bool(incident.events_of("ack"))
+
+
+def reached(incident: Incident) -> tuple[int, datetime | None]:
+    """The last level reached and when (from the timeline); (-1, None) before any escalation."""
+    levels = [e for e in incident.events_of("escalation") if isinstance(e.data.get("level"), int)]
+    if not levels:
+        return -1, None
+    last = levels[-1]
+    return int(last.data["level"]), last.at
+
+
+def declared_at(incident: Incident) -> datetime:
+    value = incident.data.get("declared_at")
+    if value:
+        return parse_time(value)
+    declared = incident.events_of("declared")
+    return declared[0].at if declared else incident.detected_at
+
+
+def due_step(incident: Incident, process: Process, now: datetime) -> Step | None:
+    """The next level if it is due at ``now``; None when acknowledged, inactive, at the top, or not yet due."""
+    stage = process.stage(incident.stage)
+    severity = process.severity(incident.severity)
+    if stage is None or not stage.active or severity is None or acknowledged(incident):
+        return None
+    policy_id = severity.escalation_policy
+    levels = process.escalation_policies.get(policy_id or "")
+    if not policy_id or not levels:
+        return None
+    level, at = reached(incident)
+    target = level + 1
+    if target >= len(levels):
+        return None
+    if at is None:
+        due, reason = declared_at(incident), f"escalation policy {policy_id} starts at declaration"
+    else:
+        minutes = int(levels[level]["ack_within_minutes"])
+        due = at + timedelta(minutes=minutes)
+        reason = f"not acknowledged within {minutes} minutes of level {level}"
+    if now < due:
+        return None
+    return Step(incident.id, policy_id, target, tuple(levels[target]["notify"]), due, reason)
+
+
+def plan(tracker: Tracker, now: datetime) -> tuple[list[Step], list[str]]:
+    """Due steps for every incident in the tracker, and the incidents that could not be read."""
+    steps, problems = [], []
+    process = tracker.process
+    for incident_id in tracker.incident_ids():
+        bundle = tracker.load_bundle(incident_id)
+        if bundle.model is None:
+            problems.append(f"{incident_id}: records are invalid, not escalated (run mimctl validate)")
+            continue
+        step = due_step(bundle.model, process, now)
+        if step is not None:
+            steps.append(step)
+    return steps, problems
+
+
+def change_for(tracker: Tracker, incident: Incident, step: Step, now: datetime, by: str) -> Change:
+    """The escalation event and the escalation.level/policy edits, as one change."""
+    change = ops.record(
+        tracker,
+        incident,
+        "escalation",
+        now,
+        by,
+        f"escalate to level {step.level} ({', '.join(step.to)})",
+        {"to": list(step.to), "level": step.level, "text": f"Escalated to level {step.level}: {step.reason}."},
+        {"escalation.level": step.level, "escalation.policy": step.policy},
+        trailers={"Escalation-Level": str(step.level), "Escalation-Policy": step.policy},
+    )
+    change.summary.update({"level": step.level, "to": list(step.to), "policy": step.policy})
+    return change
+
+
+def unsent_candidates(tracker: Tracker) -> list[str]:
+    """Escalation event files of unacknowledged active incidents (the ledger filters what was sent)."""
+    process = tracker.process
+    paths = []
+    for incident_id in tracker.incident_ids():
+        model = tracker.load_bundle(incident_id).model
+        stage = process.stage(model.stage) if model is not None else None
+        if model is None or stage is None or not stage.active or acknowledged(model):
+            continue
+        paths += [f"incidents/{incident_id}/timeline/{e.name}" for e in model.events_of("escalation")]
+    return paths
