@@ -100,9 +100,7 @@ def test_both_validators_agree_on_mutated_incidents(mutations: list[tuple[tuple[
             target = target[part]
         else:
             last = path[-1]
-            if isinstance(target, dict):
-                target[last] = value
-            elif isinstance(target, list) and isinstance(last, int) and last < len(target):
+            if isinstance(target, dict) or isinstance(target, list) and isinstance(last, int) and last < len(target):
                 target[last] = value
     same, messages = _agree(data, "incident")
     assert same, f"disagreement on {mutations!r}: jsonschema says {messages or 'valid'}"

@@ -46,9 +46,14 @@ class Commit:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "repository": self.repository, "sha": self.sha, "author": self.author,
-            "authored_at": format_time(self.authored_at), "committed_at": format_time(self.committed_at),
-            "subject": self.subject, "files": list(self.files), "services": list(self.services),
+            "repository": self.repository,
+            "sha": self.sha,
+            "author": self.author,
+            "authored_at": format_time(self.authored_at),
+            "committed_at": format_time(self.committed_at),
+            "subject": self.subject,
+            "files": list(self.files),
+            "services": list(self.services),
         }
 
 
@@ -66,9 +71,13 @@ class Changes:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "incident": self.incident_id, "since": format_time(self.since), "until": format_time(self.until),
-            "repositories": list(self.repositories), "unconfigured_services": list(self.unconfigured),
-            "errors": list(self.errors), "commits": [c.as_dict() for c in self.commits],
+            "incident": self.incident_id,
+            "since": format_time(self.since),
+            "until": format_time(self.until),
+            "repositories": list(self.repositories),
+            "unconfigured_services": list(self.unconfigured),
+            "errors": list(self.errors),
+            "commits": [c.as_dict() for c in self.commits],
         }
 
 
@@ -116,8 +125,14 @@ def recent_changes(root: Path, catalog: Catalog, incident: Incident, window: tim
                 if service_id not in services:
                     services = (*services, service_id)
                 found[key] = Commit(
-                    name, row["sha"], row["author"], parse_time(row["authored_at"]), parse_time(row["committed_at"]),
-                    row["subject"], files, services,
+                    name,
+                    row["sha"],
+                    row["author"],
+                    parse_time(row["authored_at"]),
+                    parse_time(row["committed_at"]),
+                    row["subject"],
+                    files,
+                    services,
                 )
     commits = sorted(found.values(), key=lambda c: (c.committed_at, c.sha), reverse=True)
     return Changes(incident.id, since, until, tuple(commits), tuple(looked), tuple(unconfigured), tuple(errors))

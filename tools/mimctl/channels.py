@@ -125,9 +125,7 @@ def send(
             secret = env_value(channel, "secret_env", env)
             payload = {**payload, "sent_at": int(clock())}
             body = _json(payload)
-            headers.update(
-                {SIGNATURE_HEADER: sign(secret, body), TIMESTAMP_HEADER: str(payload["sent_at"]), IDEMPOTENCY_HEADER: key}
-            )
+            headers.update({SIGNATURE_HEADER: sign(secret, body), TIMESTAMP_HEADER: str(payload["sent_at"]), IDEMPOTENCY_HEADER: key})
         else:
             body = _json(payload)
         return _retrying(lambda: _post_once(url, body, headers, policy.timeout), policy)
@@ -224,4 +222,3 @@ def _smtp_once(channel: ChannelConfig, message: EmailMessage, policy: RetryPolic
         raise ChannelError(f"SMTP to {host}:{port} failed: {exc}") from None
     except OSError as exc:
         raise _Retryable(f"SMTP to {host}:{port} failed: {exc}") from None
-

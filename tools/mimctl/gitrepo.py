@@ -8,7 +8,9 @@ the user's other staged work stays staged and out of it.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +77,7 @@ class GitRepo:
             raise GitError("HEAD is detached: check out a branch first (git switch -c NAME)")
 
     def has_head(self) -> bool:
-        return self.repo.head.is_valid()
+        return bool(self.repo.head.is_valid())
 
     def head_sha(self) -> str | None:
         return self.repo.head.commit.hexsha if self.has_head() else None
@@ -125,7 +127,9 @@ class GitRepo:
                 if not changed.strip("\0"):
                     self.restore_index(before)
                     return None
-            staged = {p for p in self._run("diff", "--cached", "--name-only", "-z", *(["HEAD"] if self.has_head() else [])).split("\0") if p}
+            staged = {
+                p for p in self._run("diff", "--cached", "--name-only", "-z", *(["HEAD"] if self.has_head() else [])).split("\0") if p
+            }
             if staged <= self._expand(paths):
                 # Only our paths are staged: a plain commit, much faster than
                 # --only, which builds a temporary index of the whole tree.
@@ -152,20 +156,11 @@ class GitRepo:
         except GitError:
             raise GitError(f"unknown revision {rev!r} (fetch it first, e.g. git fetch origin main)") from None
 
-    def changed_files(self, base: str) -> list[tuple[str, str, str | None]]:
-        """(status, path, old path) between the merge base of ``base`` and the work tree's HEAD."""
-        out = self._run("diff", "--name-status", "-z", "--no-renames", f"{base}...HEAD")
-        tokens = [t for t in out.split("\0") if t]
-        result = []
-        for index in range(0, len(tokens) - 1, 2):
-            result.append((tokens[index][0], tokens[index + 1], None))
-        return result
-
     def changed_files_worktree(self, base: str) -> list[tuple[str, str, str | None]]:
         """Changes from ``base`` to the files on disk (committed or not, untracked included)."""
         out = self._run("diff", "--name-status", "-z", "--no-renames", base)
         tokens = [t for t in out.split("\0") if t]
-        result = [(tokens[i][0], tokens[i + 1], None) for i in range(0, len(tokens) - 1, 2)]
+        result: list[tuple[str, str, str | None]] = [(tokens[i][0], tokens[i + 1], None) for i in range(0, len(tokens) - 1, 2)]
         untracked = self._run("ls-files", "--others", "--exclude-standard", "-z")
         result += [("A", p, None) for p in untracked.split("\0") if p]
         return result
@@ -191,14 +186,6 @@ class GitRepo:
     def merge_base(self, base: str) -> str:
         return self._run("merge-base", base, "HEAD").strip()
 
-    def log(self, path: str, max_count: int = 50) -> list[dict[str, str]]:
-        out = self._run("log", f"--max-count={max_count}", "--format=%H%x1f%an%x1f%aI%x1f%s", "--", path)
-        rows = []
-        for line in out.splitlines():
-            sha, author, date, subject = line.split("\x1f", 3)
-            rows.append({"sha": sha, "author": author, "date": date, "subject": subject})
-        return rows
-
     def added_files(self, since: str, until: str = "HEAD", under: str = "") -> list[str]:
         """Files added between the commits ``since`` and ``until`` (under a folder), in path order."""
         args = ["diff", "--name-only", "-z", "--no-renames", "--diff-filter=A", self.resolve(since), self.resolve(until)]
@@ -218,9 +205,6 @@ def init(root: Path, name: str = "mimctl demo", email: str = "demo@mimctl.invali
 
 
 # --- other repositories: recent changes before an incident ----------------------
-
-from collections.abc import Sequence  # noqa: E402 - kept with the functions that need it
-from datetime import datetime, timezone  # noqa: E402
 
 
 def _run_in(repo_path: Path, *args: str) -> str:
@@ -278,8 +262,14 @@ def log_window(repo_path: Path, since: datetime, until: datetime, paths: Sequenc
         if names and names[0].startswith("\n"):
             names[0] = names[0][1:]
         commits.append(
-            {"sha": sha, "author": author, "authored_at": authored, "committed_at": committed,
-             "subject": subject, "files": [n for n in names if n]}
+            {
+                "sha": sha,
+                "author": author,
+                "authored_at": authored,
+                "committed_at": committed,
+                "subject": subject,
+                "files": [n for n in names if n],
+            }
         )
     return commits
 

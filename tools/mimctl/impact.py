@@ -22,8 +22,16 @@ class Dependent:
     path: tuple[str, ...]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "owner": self.owner, "owner_name": self.owner_name, "contact": self.contact,
-                "tier": self.tier, "depth": len(self.path) - 1, "path": list(self.path)}
+        return {
+            "id": self.id,
+            "name": self.name,
+            "owner": self.owner,
+            "owner_name": self.owner_name,
+            "contact": self.contact,
+            "tier": self.tier,
+            "depth": len(self.path) - 1,
+            "path": list(self.path),
+        }
 
 
 def dependents(catalog: Catalog, service_id: str) -> list[Dependent]:
@@ -47,6 +55,15 @@ def dependents(catalog: Catalog, service_id: str) -> list[Dependent]:
             path.append(towards[path[-1]])
         service = catalog.services[dependent_id]
         team = catalog.teams.get(service.owner, {})
-        found.append(Dependent(service.id, service.name, service.owner, str(team.get("name", service.owner)),
-                               str(team.get("contact", "")), service.tier, tuple(path)))
+        found.append(
+            Dependent(
+                service.id,
+                service.name,
+                service.owner,
+                str(team.get("name", service.owner)),
+                str(team.get("contact", "")),
+                service.tier,
+                tuple(path),
+            )
+        )
     return sorted(found, key=lambda d: (len(d.path), d.tier, d.id))

@@ -133,12 +133,19 @@ class Plan:
 
 def _alert_fields(group: AlertGroup, alert: Alert) -> dict[str, Any]:
     text = alert.annotations.get("description") or alert.annotations.get("summary")
-    return _compact({
-        "text": clean_text(f"{alert.name} {alert.status}" + (f": {text}" if text else "")),
-        "url": alert.url,
-        "alert": {"name": alert.name, "fingerprint": alert.fingerprint, "status": alert.status,
-                  "group_key": group.group_key, "labels": dict(alert.labels)},
-    })
+    return _compact(
+        {
+            "text": clean_text(f"{alert.name} {alert.status}" + (f": {text}" if text else "")),
+            "url": alert.url,
+            "alert": {
+                "name": alert.name,
+                "fingerprint": alert.fingerprint,
+                "status": alert.status,
+                "group_key": group.group_key,
+                "labels": dict(alert.labels),
+            },
+        }
+    )
 
 
 def _event_at(alert: Alert, at: datetime) -> datetime:
@@ -170,12 +177,22 @@ def plan(tracker: Tracker, group: AlertGroup, at: datetime, by: str) -> Plan:
     firing = [a for a in group.alerts if a.status == "firing"] or list(group.alerts)
     first = firing[0]
     detected = min((a.starts_at for a in firing if a.starts_at), default=at)
-    fields.update({
-        "source": "alert", "reported_by": clean_line(group.source, 64),
-        "detected_at": format_time(min(detected, at)),
-        "alert": _compact({"name": first.name, "fingerprint": first.fingerprint, "group_key": group.group_key,
-                             "source": group.source, "url": group.url or first.url}),
-    })
+    fields.update(
+        {
+            "source": "alert",
+            "reported_by": clean_line(group.source, 64),
+            "detected_at": format_time(min(detected, at)),
+            "alert": _compact(
+                {
+                    "name": first.name,
+                    "fingerprint": first.fingerprint,
+                    "group_key": group.group_key,
+                    "source": group.source,
+                    "url": group.url or first.url,
+                }
+            ),
+        }
+    )
     if existing:
         fields["related_incidents"] = [existing]
     change = ops.declare(tracker, fields, at, by)
@@ -199,7 +216,9 @@ def _update(tracker: Tracker, incident: Incident, group: AlertGroup, at: datetim
         return Plan("unchanged", incident.id, None, reason="every alert is already recorded with this status")
     names = sorted({a.name for a in news})
     change = Change(
-        incident.id, {}, f"{incident.id}: alert {', '.join(names)} {group.status} ({len(news)} alert event(s))",
+        incident.id,
+        {},
+        f"{incident.id}: alert {', '.join(names)} {group.status} ({len(news)} alert event(s))",
         trailers={"Incident": incident.id, "Stage": incident.stage, "Event": "alert"},
     )
     for alert in news:

@@ -182,8 +182,7 @@ def to_ics(invite: Invite, email_domain: str | None = None) -> str:
     lines.append(f"ORGANIZER;CN={param_value(invite.organizer)}:{cal_address(invite.organizer, email_domain)}")
     for person in invite.attendees:
         lines.append(
-            f"ATTENDEE;CN={param_value(person)};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:"
-            f"{cal_address(person, email_domain)}"
+            f"ATTENDEE;CN={param_value(person)};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:{cal_address(person, email_domain)}"
         )
     lines += ["STATUS:CONFIRMED", "TRANSP:OPAQUE", "END:VEVENT", "END:VCALENDAR"]
     return "".join(fold(line) + CRLF for line in lines)

@@ -28,8 +28,9 @@ LOG_PATTERN, PHRASE, SERVICE, MAX_SERVICE = 4.0, 3.0, 1.0, 2.0
 _NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{]")
 _WORD = re.compile(r"[a-z0-9]+")
 SUGGESTION_PREFIX = "Possible known errors:"  # notes that ingestion adds; never matched against
-_STOP = frozenset({"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "of", "on", "or", "the", "to", "was",
-                   "were", "with"})
+_STOP = frozenset(
+    {"a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in", "is", "it", "of", "on", "or", "the", "to", "was", "were", "with"}
+)
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,16 @@ class Match:
     linked: bool
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "status": self.status, "score": self.score, "reasons": list(self.reasons),
-                "workaround": list(self.workaround), "signature": self.signature, "linked": self.linked}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "status": self.status,
+            "score": self.score,
+            "reasons": list(self.reasons),
+            "workaround": list(self.workaround),
+            "signature": self.signature,
+            "linked": self.linked,
+        }
 
 
 @dataclass
@@ -158,8 +167,14 @@ def rank(incident: Incident, known_errors: Iterable[KnownError]) -> Ranking:
     alerts = incident_alerts(incident)
     lines = [line[:MAX_LINE] for text in incident_texts(incident) for line in text.splitlines()]
     data = incident.data
-    symptom_text = " ".join([incident.title, data.get("summary") or "", (data.get("validation") or {}).get("scope") or "",
-                             *(e.text for e in incident.events_of("note") if not e.text.startswith(SUGGESTION_PREFIX))]).lower()
+    symptom_text = " ".join(
+        [
+            incident.title,
+            data.get("summary") or "",
+            (data.get("validation") or {}).get("scope") or "",
+            *(e.text for e in incident.events_of("note") if not e.text.startswith(SUGGESTION_PREFIX)),
+        ]
+    ).lower()
     words = _words(symptom_text)
     everything = " ".join([symptom_text, *(line.lower() for line in lines)])
     everything = " ".join(everything.split())
@@ -169,9 +184,11 @@ def rank(incident: Incident, known_errors: Iterable[KnownError]) -> Ranking:
             continue
         signatures = known.data.get("signatures") or {}
         score, reasons = 0.0, []
-        for part in (_alert_score(list(signatures.get("alerts") or ()), alerts),
-                     _log_score(known, lines, result.problems),
-                     _phrase_score(list(signatures.get("phrases") or ()), everything, words)):
+        for part in (
+            _alert_score(list(signatures.get("alerts") or ()), alerts),
+            _log_score(known, lines, result.problems),
+            _phrase_score(list(signatures.get("phrases") or ()), everything, words),
+        ):
             score += part[0]
             reasons += part[1]
         signature = score > 0
@@ -180,8 +197,18 @@ def rank(incident: Incident, known_errors: Iterable[KnownError]) -> Ranking:
             score += min(MAX_SERVICE, SERVICE * len(shared))
             reasons.append(f"shared services: {', '.join(shared)}")
         if score > 0:
-            result.matches.append(Match(known.id, known.title, str(known.data.get("status", "")), round(score, 1), tuple(reasons),
-                                        tuple(known.data.get("workaround") or ()), signature, known.id in linked))
+            result.matches.append(
+                Match(
+                    known.id,
+                    known.title,
+                    str(known.data.get("status", "")),
+                    round(score, 1),
+                    tuple(reasons),
+                    tuple(known.data.get("workaround") or ()),
+                    signature,
+                    known.id in linked,
+                )
+            )
     result.matches.sort(key=lambda m: (-m.score, m.id))
     return result
 
@@ -211,9 +238,17 @@ def known_error_data(incident: Incident, ke_id: str, at: datetime) -> dict[str, 
     workaround = [a.action for a in incident.containment() if a.state != "ineffective"]
     alert_names = list(dict.fromkeys(name for name, _ in incident_alerts(incident)))
     record = {
-        "id": ke_id, "title": incident.title, "status": "open", "created_at": format_time(at), "updated_at": format_time(at),
-        "services": list(incident.services), "symptoms": symptoms, "workaround": workaround, "root_cause": cause,
-        "problem_ref": (data.get("closure") or {}).get("problem_ref"), "incidents": [incident.id],
+        "id": ke_id,
+        "title": incident.title,
+        "status": "open",
+        "created_at": format_time(at),
+        "updated_at": format_time(at),
+        "services": list(incident.services),
+        "symptoms": symptoms,
+        "workaround": workaround,
+        "root_cause": cause,
+        "problem_ref": (data.get("closure") or {}).get("problem_ref"),
+        "incidents": [incident.id],
         "signatures": {"alerts": [{"name": n} for n in alert_names]} if alert_names else None,
     }
     return {k: v for k, v in record.items() if v not in (None, "", [], {})}
@@ -242,7 +277,9 @@ def new_from(tracker: Tracker, incident: Incident, at: datetime) -> Change:
         if current.exists():
             writes[f"{folder}/{name}"] = edit_text(current.read_text(encoding="utf-8"), _append("known_errors", ke_id))
     return Change(
-        incident.id, writes, f"{incident.id}: known error {ke_id} \u2014 {incident.title}",
+        incident.id,
+        writes,
+        f"{incident.id}: known error {ke_id} \u2014 {incident.title}",
         trailers={"Incident": incident.id, "Stage": incident.stage, "Known-Error": ke_id},
         summary={"known_error": ke_id, "path": path},
     )

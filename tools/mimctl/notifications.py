@@ -193,7 +193,7 @@ def added_events(tracker: Tracker, repo: Any, since: str, until: str = "HEAD") -
     prefix = repo.relative(tracker.root)
     prefix = "" if prefix == "." else prefix + "/"
     added = repo.added_files(since, until, prefix + INCIDENTS_DIR)
-    paths = [p[len(prefix):] for p in added if p.startswith(prefix) and p.endswith(".yaml")]
+    paths = [p[len(prefix) :] for p in added if p.startswith(prefix) and p.endswith(".yaml")]
     paths = [p for p in paths if len(PurePosixPath(p).parts) == 4 and PurePosixPath(p).parts[2] == TIMELINE_DIR]
     return sorted(paths, key=lambda p: (PurePosixPath(p).name, p))
 
@@ -259,8 +259,13 @@ def webhook_payload(notice: Notice, channel_id: str) -> dict[str, Any]:
         "channel": channel_id,
         "idempotency_key": channels.idempotency_key(notice.path, channel_id),
         "headline": notice.headline,
-        "incident": {"id": notice.incident_id, "title": notice.title, "severity": notice.severity,
-                     "stage": notice.stage, "services": list(notice.services)},
+        "incident": {
+            "id": notice.incident_id,
+            "title": notice.title,
+            "severity": notice.severity,
+            "stage": notice.stage,
+            "services": list(notice.services),
+        },
         "event": {"path": notice.path, **notice.event},
     }
 

@@ -93,9 +93,7 @@ def _references(tracker: Tracker, old: str) -> list[tuple[Path, str]]:
     return found
 
 
-def renumber(
-    tracker: Tracker, old_given: str, new_given: str | None = None, base: str | None = None, commit: bool = True
-) -> Renumbered:
+def renumber(tracker: Tracker, old_given: str, new_given: str | None = None, base: str | None = None, commit: bool = True) -> Renumbered:
     """Move incident ``old`` to ``new`` (default: the next id free here and on ``base``) and commit."""
     old = tracker.resolve_incident_id(old_given)
     with locked(tracker.root):
@@ -125,9 +123,7 @@ def renumber(
         old_rel = [tracker.rel(p) for p in moved]
         new_rel = [tracker.rel(new_dir / p.relative_to(old_dir)) for p in moved]
         # What each written file held before, keyed by where it is written.
-        before = {
-            path: _text(old_dir / path.relative_to(new_dir) if path.is_relative_to(new_dir) else path) for path in writes
-        }
+        before = {path: _text(old_dir / path.relative_to(new_dir) if path.is_relative_to(new_dir) else path) for path in writes}
         result = Renumbered(old, new, references=sorted(tracker.rel(p) for p in writes if not p.is_relative_to(new_dir)))
         renamed = False
         try:

@@ -57,7 +57,14 @@ def check_bundle(
     stage = process.stage(data["stage"])
     finished = stage is not None and stage.final  # classified under the matrix of its day
     if expected is not None and expected != data["priority"] and not finished:
-        out.append(_at(record, ("priority",), f"priority {data['priority']} disagrees with the matrix: impact {data['impact']} x urgency {data['urgency']} is priority {expected}", "priority"))
+        out.append(
+            _at(
+                record,
+                ("priority",),
+                f"priority {data['priority']} disagrees with the matrix: impact {data['impact']} x urgency {data['urgency']} is priority {expected}",
+                "priority",
+            )
+        )
     for index, service in enumerate(data.get("services", [])):
         if service not in catalog.services:
             out.append(_at(record, ("services", index), f"service {service!r} is not in the service catalog", "reference"))
@@ -104,7 +111,14 @@ def _times(bundle: Bundle, process: Process, now: datetime) -> list[Finding]:
     for event in incident.events:
         record = by_name[event.name]
         if event.at < detected and event.kind not in _EARLY_KINDS:
-            out.append(_at(record, ("at",), f"event time {event.data['at']} is before the incident was detected ({incident.data['detected_at']})", "time"))
+            out.append(
+                _at(
+                    record,
+                    ("at",),
+                    f"event time {event.data['at']} is before the incident was detected ({incident.data['detected_at']})",
+                    "time",
+                )
+            )
         if event.at > limit:
             out.append(_at(record, ("at",), f"event time {event.data['at']} is in the future", "time"))
     return out
@@ -125,7 +139,9 @@ def _stage_consistency(bundle: Bundle, process: Process) -> list[Finding]:
             out.append(_at(record, ("to",), f"unknown stage {event.data['to']!r}", "stage"))
         current = event.data["to"]
     if incident.stage != current:
-        out.append(_at(bundle.incident, ("stage",), f"stage is {incident.stage!r} but the timeline's stage events end in {current!r}", "stage"))
+        out.append(
+            _at(bundle.incident, ("stage",), f"stage is {incident.stage!r} but the timeline's stage events end in {current!r}", "stage")
+        )
     return out
 
 
@@ -144,7 +160,14 @@ def _references_in_timeline(bundle: Bundle) -> list[Finding]:
             seen[d["id"]] = event.name
         ref = d.get("action_id") or d.get("hypothesis_id")
         if ref and ref not in seen:
-            out.append(_at(record, ("action_id" if "action_id" in d else "hypothesis_id",), f"{ref} does not name an earlier containment action or hypothesis", "reference"))
+            out.append(
+                _at(
+                    record,
+                    ("action_id" if "action_id" in d else "hypothesis_id",),
+                    f"{ref} does not name an earlier containment action or hypothesis",
+                    "reference",
+                )
+            )
     return out
 
 
@@ -163,7 +186,14 @@ def check_catalog(record: Record, catalog: Catalog) -> list[Finding]:
             out.append(_at(record, ("services", index, "owner"), f"owner {service['owner']!r} is not a team in the catalog", "reference"))
         for dep_index, dep in enumerate(service.get("depends_on", [])):
             if dep not in catalog.services:
-                out.append(_at(record, ("services", index, "depends_on", dep_index), f"dependency {dep!r} is not a service in the catalog", "reference"))
+                out.append(
+                    _at(
+                        record,
+                        ("services", index, "depends_on", dep_index),
+                        f"dependency {dep!r} is not a service in the catalog",
+                        "reference",
+                    )
+                )
     for cycle in catalog.cycles():
         index = next(i for i, s in enumerate(services) if s["id"] == cycle[0])
         out.append(_at(record, ("services", index, "depends_on"), "dependency cycle: " + " -> ".join(cycle), "cycle"))
@@ -178,7 +208,14 @@ def check_process(record: Record, process: Process) -> list[Finding]:
     for impact in process.impacts:
         for urgency in process.urgencies:
             if process.priority(impact, urgency) is None:
-                out.append(_at(record, ("priority_matrix",), f"priority_matrix has no entry for impact {impact!r} x urgency {urgency!r}", "reference"))
+                out.append(
+                    _at(
+                        record,
+                        ("priority_matrix",),
+                        f"priority_matrix has no entry for impact {impact!r} x urgency {urgency!r}",
+                        "reference",
+                    )
+                )
     if process.manager_role not in process.roles:
         out.append(_at(record, ("manager_role",), f"manager_role {process.manager_role!r} is not a role", "reference"))
     ids = process.stage_ids
@@ -190,7 +227,14 @@ def check_process(record: Record, process: Process) -> list[Finding]:
                 out.append(_at(record, ("reopen", source), f"unknown stage {target!r}", "reference"))
     for index, severity in enumerate(process.severities):
         if severity.escalation_policy and severity.escalation_policy not in process.escalation_policies:
-            out.append(_at(record, ("severities", index, "escalation_policy"), f"unknown escalation policy {severity.escalation_policy!r}", "reference"))
+            out.append(
+                _at(
+                    record,
+                    ("severities", index, "escalation_policy"),
+                    f"unknown escalation policy {severity.escalation_policy!r}",
+                    "reference",
+                )
+            )
     return out
 
 
@@ -226,7 +270,6 @@ def check_ids(paths: Iterable[str], pattern_name: str) -> list[Finding]:
         else:
             seen[folded] = ident
     return out
-
 
 
 def check_alerts(record: Record, process: Process, catalog: Catalog) -> list[Finding]:

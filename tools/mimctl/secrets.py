@@ -91,7 +91,9 @@ SECRET_PATTERNS = (
 PERSONAL_PATTERNS = (
     Pattern(
         "an e-mail address",
-        re.compile(r"(?<![A-Za-z0-9._%+/:-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])"),
+        re.compile(
+            r"(?<![A-Za-z0-9._%+/:-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])"
+        ),
         "@",
     ),
     Pattern("a phone number", re.compile(r"(?<![\w+])\+[1-9][0-9 ().-]{6,20}[0-9](?![\w])"), "+"),
@@ -166,10 +168,14 @@ def scan(
 
 def _message(rule: str, name: str) -> str:
     if rule == SECRET:
-        return (f"this looks like {name}: a secret in git is leaked for good — revoke it, then remove it "
-                "(secrets belong in environment variables named in config)")
-    return (f"{name} in a field published on the public status site: remove it, or add a reviewed "
-            "exception (exceptions: [{rule: personal-data, path: FIELD, reason: ..., approved_by: ...}])")
+        return (
+            f"this looks like {name}: a secret in git is leaked for good — revoke it, then remove it "
+            "(secrets belong in environment variables named in config)"
+        )
+    return (
+        f"{name} in a field published on the public status site: remove it, or add a reviewed "
+        "exception (exceptions: [{rule: personal-data, path: FIELD, reason: ..., approved_by: ...}])"
+    )
 
 
 def _excepted(exceptions: list[Any], rule: str, field: str, prefix: str) -> bool:
@@ -204,8 +210,10 @@ def scan_bundle(bundle: Any) -> list[Finding]:
         if record.document is None:
             continue
         event = record.document.data
-        published = public and isinstance(event, dict) and (
-            event.get("kind") == "stage" or (event.get("kind") == "stakeholder-update" and event.get("audience") == "public")
+        published = (
+            public
+            and isinstance(event, dict)
+            and (event.get("kind") == "stage" or (event.get("kind") == "stakeholder-update" and event.get("audience") == "public"))
         )
         prefix = f"{PurePosixPath(record.path).parent.name}/{PurePosixPath(record.path).name}:"
         out += scan(event, record.path, record.document, PUBLIC_EVENT_FIELDS if published else (), (), exceptions, prefix)

@@ -15,6 +15,7 @@ from .model import Catalog, Process
 from .store import (
     CATALOG_FILE,
     INCIDENT_FILE,
+    INCIDENT_ID,
     INCIDENTS_DIR,
     KEDB_DIR,
     PROCESS_FILE,
@@ -130,7 +131,7 @@ def _check_incidents(
     files = 0
     findings: list[Finding] = []
     for incident_id in selected:
-        if not rules.INCIDENT_ID.match(incident_id):
+        if not INCIDENT_ID.match(incident_id):
             continue  # reported by check_ids
         if not (tracker.incident_dir(incident_id) / INCIDENT_FILE).is_file():
             findings.append(Finding(f"{INCIDENTS_DIR}/{incident_id}", 1, 1, f"incident folder has no {INCIDENT_FILE}", rule="path"))

@@ -56,7 +56,7 @@ def _validator(directory: str, kind: str) -> Any:
     checker.checks("date")(_is_date)
     schema = json.loads((Path(directory) / f"{kind}.schema.json").read_text(encoding="utf-8"))
     base = jsonschema.validators.validator_for(schema)
-    cls = jsonschema.validators.extend(base, {"pattern": _pattern})
+    cls = jsonschema.validators.extend(base, {"pattern": _pattern})  # type: ignore[no-untyped-call]
     return cls(schema, format_checker=checker)
 
 
@@ -160,7 +160,8 @@ def _message(error: Any) -> str:
         return f"{_short(error.instance)} is not a valid {error.validator_value}"
     if validator == "maxLength":
         return f"text is longer than {error.validator_value} characters"
-    return error.message if len(error.message) < 300 else error.message[:297] + "..."
+    message = str(error.message)
+    return message if len(message) < 300 else message[:297] + "..."
 
 
 def _short(value: Any) -> str:

@@ -191,11 +191,18 @@ def parse_alertmanager(payload: Any) -> AlertGroup:
         name = clean_line(labels.get("alertname", ""))
         if not name:
             raise PayloadError(f"{where}labels.alertname: missing (every Alertmanager alert has one)")
-        alerts.append(Alert(
-            name, _status(raw, "status", where), labels, _string_map(raw, "annotations", where, 4000),
-            _fingerprint(_get(raw, "fingerprint", where, str), name, labels),
-            _time(raw, "startsAt", where, required=True), _time(raw, "endsAt", where), clean_url(_get(raw, "generatorURL", where, str)),
-        ))
+        alerts.append(
+            Alert(
+                name,
+                _status(raw, "status", where),
+                labels,
+                _string_map(raw, "annotations", where, 4000),
+                _fingerprint(_get(raw, "fingerprint", where, str), name, labels),
+                _time(raw, "startsAt", where, required=True),
+                _time(raw, "endsAt", where),
+                clean_url(_get(raw, "generatorURL", where, str)),
+            )
+        )
     return AlertGroup("alertmanager", group_key, status, tuple(alerts), common, clean_url(_get(data, "externalURL", "", str)))
 
 
@@ -214,11 +221,18 @@ def parse_generic(payload: Any) -> AlertGroup:
             raise PayloadError(f"{where}name: empty")
         labels = {**common, **_string_map(raw, "labels", where, 1000)}
         annotations = {k: clean_text(v) for k in ("summary", "description") if (v := _get(raw, k, where, str))}
-        alerts.append(Alert(
-            name, _status(raw, "status", where, "firing"), labels, annotations,
-            _fingerprint(_get(raw, "fingerprint", where, str), name, labels),
-            _time(raw, "starts_at", where), _time(raw, "ends_at", where), clean_url(_get(raw, "url", where, str)),
-        ))
+        alerts.append(
+            Alert(
+                name,
+                _status(raw, "status", where, "firing"),
+                labels,
+                annotations,
+                _fingerprint(_get(raw, "fingerprint", where, str), name, labels),
+                _time(raw, "starts_at", where),
+                _time(raw, "ends_at", where),
+                clean_url(_get(raw, "url", where, str)),
+            )
+        )
     status = "firing" if any(a.status == "firing" for a in alerts) else "resolved"
     common_annotations = {k: clean_text(v) for k in ("summary", "description") if (v := _get(data, k, "", str))}
     return AlertGroup(source, group_key, status, tuple(alerts), common_annotations, clean_url(_get(data, "url", "", str)))

@@ -13,6 +13,7 @@ and floats are resolved; everything else, timestamps and YAML 1.1 words like
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -169,14 +170,14 @@ def _build(parser: Any) -> Document:
             if key in frame[0]:  # type: ignore[index]
                 raise LoadError(f"duplicate key {key!r}", *_mark(event))
             frame[2] = key  # type: ignore[index]
-            positions[(*frame[1], key)] = _mark(event)  # type: ignore[index]
+            positions[frame[1] + (key,)] = _mark(event)  # type: ignore[index]
             continue
         if frame is None:
             path: Path_ = ()
         elif in_mapping:
-            path = (*frame[1], frame[2])
+            path = frame[1] + (frame[2],)
         else:
-            path = (*frame[1], len(frame[0]))
+            path = frame[1] + (len(frame[0]),)
         if not in_mapping:
             positions[path] = _mark(event)
         if cls is _SCALAR:
@@ -248,7 +249,7 @@ def detect_indent(text: str) -> tuple[int, int, int]:
     mapping, offset = 2, 2
     lines = text.splitlines()
     found_map = found_seq = False
-    for previous, line in zip(lines, lines[1:]):
+    for previous, line in zip(lines, lines[1:], strict=False):
         key = _KEY_LINE.match(previous)
         if not key:
             continue
@@ -319,8 +320,6 @@ def atomic_write(path: Path, text: str) -> None:
             os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise

@@ -19,7 +19,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_OK, EXIT_FAILED, EXIT_UNEXPECTED, EXIT_INTERRUPTED = 0, 1, 3, 130
 
 
-class TimeParam(click.ParamType):
+class TimeParam(click.ParamType):  # type: ignore[type-arg,unused-ignore]
     """An RFC 3339 time; a missing zone means UTC. ``now`` is accepted."""
 
     name = "TIME"

@@ -208,7 +208,7 @@ def run_demo(root: Path, echo: Any) -> int:
         code = invoke(["validate", "--repo", str(root)])
     echo(buffer.getvalue().strip() or "validate: see above")
     if code != 0:
-        return code
+        return int(code)
     return _build_site(root, echo)
 
 

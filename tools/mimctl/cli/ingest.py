@@ -42,11 +42,17 @@ def _ingest(kind: str, source: str, at: datetime, by: str | None, no_commit: boo
     plan = core.plan(tr, group, at, webhook.clean_line(by or group.source, 64) or kind)
     applied = apply(tr, plan.change, commit=not no_commit) if plan.change is not None else None
     data: dict[str, Any] = {
-        "action": plan.action, "incident": plan.incident_id, "group_key": group.group_key, "status": group.status,
+        "action": plan.action,
+        "incident": plan.incident_id,
+        "group_key": group.group_key,
+        "status": group.status,
         "opened": [plan.incident_id] if plan.action == "opened" else [],
         "updated": [plan.incident_id] if plan.action == "updated" else [],
-        "events": plan.events, "suggestions": plan.suggestions, "reason": plan.reason,
-        "commit": applied.commit if applied else None, "paths": applied.paths if applied else [],
+        "events": plan.events,
+        "suggestions": plan.suggestions,
+        "reason": plan.reason,
+        "commit": applied.commit if applied else None,
+        "paths": applied.paths if applied else [],
     }
     if applied is not None and plan.change is not None:
         where = f"committed {applied.commit[:10]}" if applied.commit else "written, not committed"
@@ -201,4 +207,3 @@ def impact(service: str, output_format: str, repo: Path | None) -> int:
         lines.append(f"  {d.id}  tier {d.tier}  owner {d.owner_name}{f' ({d.contact})' if d.contact else ''}  via {' -> '.join(d.path)}")
     emit(output_format, data, "\n".join(lines))
     return 0
-

@@ -40,8 +40,9 @@ def _incidents(tr: Any) -> tuple[list[Any], list[str]]:
 
 def _warn_skipped(skipped: list[str]) -> None:
     if skipped:
-        click.echo(f"mimctl: left out {len(skipped)} incident(s) with invalid records: {', '.join(skipped)} "
-                   "(mimctl validate says why)", err=True)
+        click.echo(
+            f"mimctl: left out {len(skipped)} incident(s) with invalid records: {', '.join(skipped)} (mimctl validate says why)", err=True
+        )
 
 
 def _csv(header: list[str], rows: list[list[Any]]) -> str:
@@ -125,8 +126,15 @@ def actions(owner: str | None, overdue: bool, today: str | None, output_format: 
     if owner is not None:
         items = [a for a in items if a.owner == owner]
     rows = [
-        {"incident": a.incident_id, "id": a.id, "title": a.title, "owner": a.owner,
-         "due": a.due.isoformat() if a.due else None, "status": a.status, "overdue": a.overdue(day)}
+        {
+            "incident": a.incident_id,
+            "id": a.id,
+            "title": a.title,
+            "owner": a.owner,
+            "due": a.due.isoformat() if a.due else None,
+            "status": a.status,
+            "overdue": a.overdue(day),
+        }
         for a in items
     ]
     if output_format == "csv":
@@ -182,8 +190,7 @@ def _stats_text(by: str, groups: list[Any], overdue: int, day: date) -> str:
     names = {"time_to_acknowledge": "MTTA", "time_to_contain": "contain", "time_to_resolve": "MTTR"}
     lines = [f"{by:<14} {'incidents':>9} " + " ".join(f"{names[n]:>9}" for n in DURATIONS)]
     for group in groups:
-        lines.append(f"{group.key:<14} {group.incidents:>9} "
-                     + " ".join(f"{duration_text(group.duration(n).mean):>9}" for n in DURATIONS))
+        lines.append(f"{group.key:<14} {group.incidents:>9} " + " ".join(f"{duration_text(group.duration(n).mean):>9}" for n in DURATIONS))
     total = groups[-1]
     spent = [f"{stage} {duration_text(s.mean)} (n={s.count})" for stage, s in total.time_in_stage if s.count]
     lines.append("mean time in stage: " + ("; ".join(spent) or "-"))
@@ -193,8 +200,14 @@ def _stats_text(by: str, groups: list[Any], overdue: int, day: date) -> str:
 
 
 @click.command()
-@click.option("--by", "by", type=click.Choice(["severity", "service", "month"]), default="severity", show_default=True,
-              help="Group incidents by this (an incident with several services counts for each).")
+@click.option(
+    "--by",
+    "by",
+    type=click.Choice(["severity", "service", "month"]),
+    default="severity",
+    show_default=True,
+    help="Group incidents by this (an incident with several services counts for each).",
+)
 @click.option("--today", metavar="DATE", help="The date overdue action items are judged on (default: today).")
 @format_option("text", "json", "csv")
 @repo_option
@@ -222,9 +235,16 @@ def stats(by: str, today: str | None, output_format: str, repo: Path | None) -> 
     if output_format == "csv":
         click.echo(_stats_csv(by, groups))
         return 0
-    data = {"by": by, "incidents": len(incidents), "skipped": skipped, "today": day.isoformat(),
-            "overdue_actions": late, "definitions": DEFINITIONS,
-            "groups": [_group(g) for g in groups[:-1]], "overall": _group(groups[-1])}
+    data = {
+        "by": by,
+        "incidents": len(incidents),
+        "skipped": skipped,
+        "today": day.isoformat(),
+        "overdue_actions": late,
+        "definitions": DEFINITIONS,
+        "groups": [_group(g) for g in groups[:-1]],
+        "overall": _group(groups[-1]),
+    }
     emit(output_format, data, _stats_text(by, groups, late, day))
     return 0
 
@@ -234,17 +254,23 @@ def stats(by: str, today: str | None, output_format: str, repo: Path | None) -> 
 
 @click.command("invite")
 @click.argument("incident_id", metavar="ID")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path, allow_dash=True), default="-",
-              show_default=True, help="Write the .ics here ('-' for standard output).")
-@click.option("--email-domain", envvar="MIMCTL_EMAIL_DOMAIN", show_envvar=True,
-              help="Turn handles into addresses: alice -> alice@DOMAIN.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+    default="-",
+    show_default=True,
+    help="Write the .ics here ('-' for standard output).",
+)
+@click.option("--email-domain", envvar="MIMCTL_EMAIL_DOMAIN", show_envvar=True, help="Turn handles into addresses: alice -> alice@DOMAIN.")
 @click.option("--link", help="A link to the incident or review page (http/https).")
 @click.option("--by", "by", help="The organizer (default: $MIMCTL_USER or the login name).")
 @click.option("--no-commit", is_flag=True, help="Record the new SEQUENCE in incident.yaml but do not commit.")
 @repo_option
 @guarded
-def pir_invite(incident_id: str, output: Path, email_domain: str | None, link: str | None, by: str | None,
-               no_commit: bool, repo: Path | None) -> int:
+def pir_invite(
+    incident_id: str, output: Path, email_domain: str | None, link: str | None, by: str | None, no_commit: bool, repo: Path | None
+) -> int:
     """Make the calendar invite (.ics, RFC 5545) for the scheduled review meeting.
 
     The UID is the same for every invite of this review; SEQUENCE goes up by
@@ -272,8 +298,9 @@ def pir_invite(incident_id: str, output: Path, email_domain: str | None, link: s
     pir = dict(incident.data.get("pir") or {})
     try:
         sequence = next_sequence(pir)
-        ics = to_ics(invite_for(incident, remote_name(tr.root) or tr.root.resolve().name, sequence.number,
-                                organizer, now(), link), email_domain)
+        ics = to_ics(
+            invite_for(incident, remote_name(tr.root) or tr.root.resolve().name, sequence.number, organizer, now(), link), email_domain
+        )
     except InviteError as exc:
         raise click.ClickException(f"{incident.id}: {exc}") from None
     recorded = "unchanged"
@@ -281,8 +308,16 @@ def pir_invite(incident_id: str, output: Path, email_domain: str | None, link: s
         when = format_time(datetime.fromisoformat(str(pir["scheduled_at"]).replace("Z", "+00:00")))
         what = "rescheduled to" if sequence.rescheduled else "for"
         text = f"PIR invite sent (SEQUENCE {sequence.number}): meeting {what} {when}"
-        change = ops.record(tr, incident, "note", now(), organizer, f"PIR invite, sequence {sequence.number}",
-                            {"text": text}, {"pir.sequence": sequence.number, "pir.invited_for": when})
+        change = ops.record(
+            tr,
+            incident,
+            "note",
+            now(),
+            organizer,
+            f"PIR invite, sequence {sequence.number}",
+            {"text": text},
+            {"pir.sequence": sequence.number, "pir.invited_for": when},
+        )
         applied = apply(tr, change, commit=not no_commit)
         recorded = f"committed {applied.commit[:10]}" if applied.commit else "written to incident.yaml, not committed"
     if str(output) == "-":

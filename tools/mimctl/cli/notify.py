@@ -132,18 +132,26 @@ def escalate(
             else:
                 commit = apply(tr, change, commit=not no_commit).commit
             new_paths += event_paths
-            recorded.append({"incident": step.incident_id, "level": step.level, "to": list(step.to),
-                             "reason": step.reason, "commit": commit})
+            recorded.append(
+                {"incident": step.incident_id, "level": step.level, "to": list(step.to), "reason": step.reason, "commit": commit}
+            )
         except Refused as exc:
             problems.append(f"{step.incident_id}: {exc}" + "".join(f"\n  {f.as_text()}" for f in exc.findings))
     report = None
     if not no_notify:
         paths = new_paths if dry_run else list(dict.fromkeys([*escalation.unsent_candidates(tr), *new_paths]))
         report = notifications.send_events(tr, paths, os.environ, format_time(moment), dry_run, not no_commit, texts)
-    data = {"now": format_time(moment), "escalated": recorded, "problems": problems,
-            "notifications": _report_data(report) if report else None}
-    lines = [f"{r['incident']}: level {r['level']} \u2192 {', '.join(r['to'])} ({r['reason']})"
-             + (f" committed {r['commit'][:10]}" if r["commit"] else "") for r in recorded]
+    data = {
+        "now": format_time(moment),
+        "escalated": recorded,
+        "problems": problems,
+        "notifications": _report_data(report) if report else None,
+    }
+    lines = [
+        f"{r['incident']}: level {r['level']} \u2192 {', '.join(r['to'])} ({r['reason']})"
+        + (f" committed {r['commit'][:10]}" if r["commit"] else "")
+        for r in recorded
+    ]
     lines += [f"problem  {p}" for p in problems]
     if not recorded:
         lines.append("no escalation due")

@@ -63,7 +63,12 @@ def _record(
 @click.option("--impact", required=True, help="Impact level from process.yaml, e.g. high.")
 @click.option("--urgency", required=True, help="Urgency level from process.yaml, e.g. high.")
 @click.option("--severity", required=True, help="Severity id from process.yaml, e.g. SEV1.")
-@click.option("--source", type=click.Choice(["monitoring", "alert", "user-report", "staff-report", "third-party", "other"]), required=True, help="How it was detected.")
+@click.option(
+    "--source",
+    type=click.Choice(["monitoring", "alert", "user-report", "staff-report", "third-party", "other"]),
+    required=True,
+    help="How it was detected.",
+)
 @click.option("--reported-by", help="Who reported it.")
 @click.option("--alert-name", help="The alert's name, when an alert detected it.")
 @click.option("--alert-id", help="The alert's id or fingerprint.")
@@ -80,12 +85,30 @@ def _record(
 @recording
 @guarded
 def new(
-    title: str, services: tuple[str, ...], impact: str, urgency: str, severity: str, source: str,
-    reported_by: str | None, alert_name: str | None, alert_id: str | None, summary: str | None,
-    major_reason: str | None, started: datetime | None, detected: datetime | None,
-    user_count: int | None, segment: str | None, regions: tuple[str, ...], risks: tuple[str, ...],
-    visibility: str | None, incident_id: str | None,
-    at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None,
+    title: str,
+    services: tuple[str, ...],
+    impact: str,
+    urgency: str,
+    severity: str,
+    source: str,
+    reported_by: str | None,
+    alert_name: str | None,
+    alert_id: str | None,
+    summary: str | None,
+    major_reason: str | None,
+    started: datetime | None,
+    detected: datetime | None,
+    user_count: int | None,
+    segment: str | None,
+    regions: tuple[str, ...],
+    risks: tuple[str, ...],
+    visibility: str | None,
+    incident_id: str | None,
+    at: datetime,
+    by: str | None,
+    no_commit: bool,
+    output_format: str,
+    repo: Path | None,
 ) -> int:
     """Declare a major incident: create its folder in the first stage and commit.
 
@@ -104,12 +127,22 @@ def new(
     alert = {k: v for k, v in {"name": alert_name, "id": alert_id}.items() if v}
     fields = {
         "id": incident_id.upper() if incident_id else None,
-        "title": title, "services": services, "impact": impact, "urgency": urgency, "severity": severity,
-        "source": source, "reported_by": reported_by, "alert": alert or None, "summary": summary,
-        "major_reason": major_reason, "visibility": visibility,
+        "title": title,
+        "services": services,
+        "impact": impact,
+        "urgency": urgency,
+        "severity": severity,
+        "source": source,
+        "reported_by": reported_by,
+        "alert": alert or None,
+        "summary": summary,
+        "major_reason": major_reason,
+        "visibility": visibility,
         "started_at": format_time(started) if started else None,
         "detected_at": format_time(detected) if detected else None,
-        "impacted_users": users or None, "regions": list(regions), "risks": list(risks),
+        "impacted_users": users or None,
+        "regions": list(regions),
+        "risks": list(risks),
     }
     change = ops.declare(tr, fields, at, by or default_person())
     return _finish(tr, change, no_commit, output_format)
@@ -135,7 +168,9 @@ def note(incident_id: str, text: str, at: datetime, by: str | None, no_commit: b
 @click.option("--scope", help="What is affected, as confirmed.")
 @recording
 @guarded
-def confirm(incident_id: str, scope: str | None, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def confirm(
+    incident_id: str, scope: str | None, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None
+) -> int:
     """Record that the incident is confirmed as real (validation), by whom and its scope."""
     person = by or default_person()
     edits = {"validation.confirmed_by": person, "validation.confirmed_at": format_time(at), "validation.scope": scope}
@@ -154,9 +189,19 @@ def confirm(incident_id: str, scope: str | None, at: datetime, by: str | None, n
 @recording
 @guarded
 def classify(
-    incident_id: str, impact: str | None, urgency: str | None, severity: str | None, major_reason: str | None,
-    user_count: int | None, segment: str | None, summary: str | None,
-    at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None,
+    incident_id: str,
+    impact: str | None,
+    urgency: str | None,
+    severity: str | None,
+    major_reason: str | None,
+    user_count: int | None,
+    segment: str | None,
+    summary: str | None,
+    at: datetime,
+    by: str | None,
+    no_commit: bool,
+    output_format: str,
+    repo: Path | None,
 ) -> int:
     """Classify: impact and urgency (priority follows from the matrix), severity, why major.
 
@@ -173,8 +218,13 @@ def classify(
     if priority is None:
         raise click.BadParameter(f"impact {new_impact!r} x urgency {new_urgency!r} is not in the priority matrix")
     edits: dict[str, Any] = {"impact": new_impact, "urgency": new_urgency, "priority": priority}
-    for key, value in (("severity", severity), ("major_reason", major_reason), ("summary", summary),
-                       ("impacted_users.count", user_count), ("impacted_users.segment", segment)):
+    for key, value in (
+        ("severity", severity),
+        ("major_reason", major_reason),
+        ("summary", summary),
+        ("impacted_users.count", user_count),
+        ("impacted_users.segment", segment),
+    ):
         if value is not None:
             edits[key] = value
     text = f"impact {new_impact}, urgency {new_urgency} -> priority {priority}; severity {severity or incident.severity}"
@@ -188,7 +238,9 @@ def classify(
 @click.argument("person")
 @recording
 @guarded
-def assign(incident_id: str, role: str, person: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def assign(
+    incident_id: str, role: str, person: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None
+) -> int:
     """Assign ROLE to PERSON; if someone held it, this is a hand-over.
 
     \b
@@ -202,8 +254,16 @@ def assign(incident_id: str, role: str, person: str, at: datetime, by: str | Non
         raise click.BadParameter(f"unknown role {role!r}; roles: {', '.join(tr.process.roles)}", param_hint="ROLE")
     previous = (incident.data.get("roles") or {}).get(role)
     subject = f"{role} handed over from {previous} to {person}" if previous else f"{role} assigned to {person}"
-    change = ops.record(tr, incident, "role", at, by or default_person(), subject,
-                        {"role": role, "person": person, "previous": previous}, {f"roles.{role}": person})
+    change = ops.record(
+        tr,
+        incident,
+        "role",
+        at,
+        by or default_person(),
+        subject,
+        {"role": role, "person": person, "previous": previous},
+        {f"roles.{role}": person},
+    )
     return _finish(tr, change, no_commit, output_format)
 
 
@@ -215,8 +275,18 @@ def assign(incident_id: str, role: str, person: str, at: datetime, by: str | Non
 @click.option("--text", help="What was said.")
 @recording
 @guarded
-def notified(incident_id: str, recipients: tuple[str, ...], channel: str | None, mirt: bool, text: str | None,
-             at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def notified(
+    incident_id: str,
+    recipients: tuple[str, ...],
+    channel: str | None,
+    mirt: bool,
+    text: str | None,
+    at: datetime,
+    by: str | None,
+    no_commit: bool,
+    output_format: str,
+    repo: Path | None,
+) -> int:
     """Record a notification that was sent (to the manager, the MIRT, stakeholders)."""
     tr = tracker(repo)
     incident = ops.load_incident(tr, incident_id)
@@ -224,8 +294,16 @@ def notified(incident_id: str, recipients: tuple[str, ...], channel: str | None,
     if mirt:
         members = list(incident.data.get("mirt", []))
         edits = {"mirt": members + [r for r in recipients if r not in members]}
-    change = ops.record(tr, incident, "notification", at, by or default_person(), f"notified {', '.join(recipients)}",
-                        {"to": list(recipients), "channel": channel, "text": text}, edits)
+    change = ops.record(
+        tr,
+        incident,
+        "notification",
+        at,
+        by or default_person(),
+        f"notified {', '.join(recipients)}",
+        {"to": list(recipients), "channel": channel, "text": text},
+        edits,
+    )
     return _finish(tr, change, no_commit, output_format)
 
 
@@ -237,16 +315,36 @@ def notified(incident_id: str, recipients: tuple[str, ...], channel: str | None,
 @click.option("--text", help="Why.")
 @recording
 @guarded
-def escalated(incident_id: str, recipients: tuple[str, ...], level: int | None, policy: str | None, text: str | None,
-              at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def escalated(
+    incident_id: str,
+    recipients: tuple[str, ...],
+    level: int | None,
+    policy: str | None,
+    text: str | None,
+    at: datetime,
+    by: str | None,
+    no_commit: bool,
+    output_format: str,
+    repo: Path | None,
+) -> int:
     """Record an escalation that was made (and the level of the escalation path reached)."""
     edits: dict[str, Any] = {}
     if level is not None:
         edits["escalation.level"] = level
     if policy:
         edits["escalation.policy"] = policy
-    return _record(repo, incident_id, "escalation", at, by, no_commit, output_format,
-                   f"escalated to {', '.join(recipients)}", {"to": list(recipients), "level": level, "text": text}, edits)
+    return _record(
+        repo,
+        incident_id,
+        "escalation",
+        at,
+        by,
+        no_commit,
+        output_format,
+        f"escalated to {', '.join(recipients)}",
+        {"to": list(recipients), "level": level, "text": text},
+        edits,
+    )
 
 
 @click.command()
@@ -290,11 +388,23 @@ def containment() -> None:
 @click.option("--rollback", required=True, help="How to undo it.")
 @recording
 @guarded
-def containment_add(incident_id: str, action: str, rollback: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def containment_add(
+    incident_id: str, action: str, rollback: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None
+) -> int:
     """Log a containment action with its rollback; prints its id (C-xxxx)."""
     action_id = ops.new_short_id("C")
-    return _record(repo, incident_id, "containment", at, by, no_commit, output_format, f"containment {action_id}: {action[:60]}",
-                   {"id": action_id, "action": action, "rollback": rollback}, summary={"action_id": action_id})
+    return _record(
+        repo,
+        incident_id,
+        "containment",
+        at,
+        by,
+        no_commit,
+        output_format,
+        f"containment {action_id}: {action[:60]}",
+        {"id": action_id, "action": action, "rollback": rollback},
+        summary={"action_id": action_id},
+    )
 
 
 @containment.command("set")
@@ -304,10 +414,29 @@ def containment_add(incident_id: str, action: str, rollback: str, at: datetime, 
 @click.option("--text", help="Details.")
 @recording
 @guarded
-def containment_set(incident_id: str, action_id: str, state: str, text: str | None, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def containment_set(
+    incident_id: str,
+    action_id: str,
+    state: str,
+    text: str | None,
+    at: datetime,
+    by: str | None,
+    no_commit: bool,
+    output_format: str,
+    repo: Path | None,
+) -> int:
     """Record a containment action's new state."""
-    return _record(repo, incident_id, "containment-update", at, by, no_commit, output_format, f"containment {action_id} {state}",
-                   {"action_id": action_id, "state": state, "text": text})
+    return _record(
+        repo,
+        incident_id,
+        "containment-update",
+        at,
+        by,
+        no_commit,
+        output_format,
+        f"containment {action_id} {state}",
+        {"action_id": action_id, "state": state, "text": text},
+    )
 
 
 @containment.command("none")
@@ -315,10 +444,22 @@ def containment_set(incident_id: str, action_id: str, state: str, text: str | No
 @click.option("--reason", required=True, help="Why no containment action is possible.")
 @recording
 @guarded
-def containment_none(incident_id: str, reason: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def containment_none(
+    incident_id: str, reason: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None
+) -> int:
     """Record why containment is not possible."""
-    return _record(repo, incident_id, "note", at, by, no_commit, output_format, "containment not possible",
-                   {"text": f"Containment not possible: {reason}"}, {"containment_not_possible": reason})
+    return _record(
+        repo,
+        incident_id,
+        "note",
+        at,
+        by,
+        no_commit,
+        output_format,
+        "containment not possible",
+        {"text": f"Containment not possible: {reason}"},
+        {"containment_not_possible": reason},
+    )
 
 
 @click.group()
@@ -338,11 +479,30 @@ def hypothesis() -> None:
 @click.option("--evidence", multiple=True, help="Evidence so far (repeatable).")
 @recording
 @guarded
-def hypothesis_add(incident_id: str, text: str, evidence: tuple[str, ...], at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def hypothesis_add(
+    incident_id: str,
+    text: str,
+    evidence: tuple[str, ...],
+    at: datetime,
+    by: str | None,
+    no_commit: bool,
+    output_format: str,
+    repo: Path | None,
+) -> int:
     """Record an open hypothesis; prints its id (H-xxxx)."""
     hypothesis_id = ops.new_short_id("H")
-    return _record(repo, incident_id, "hypothesis", at, by, no_commit, output_format, f"hypothesis {hypothesis_id}",
-                   {"id": hypothesis_id, "text": text, "evidence": list(evidence)}, summary={"hypothesis_id": hypothesis_id})
+    return _record(
+        repo,
+        incident_id,
+        "hypothesis",
+        at,
+        by,
+        no_commit,
+        output_format,
+        f"hypothesis {hypothesis_id}",
+        {"id": hypothesis_id, "text": text, "evidence": list(evidence)},
+        summary={"hypothesis_id": hypothesis_id},
+    )
 
 
 @hypothesis.command("set")
@@ -352,10 +512,29 @@ def hypothesis_add(incident_id: str, text: str, evidence: tuple[str, ...], at: d
 @click.option("--evidence", multiple=True, help="Evidence for the verdict (repeatable).")
 @recording
 @guarded
-def hypothesis_set(incident_id: str, hypothesis_id: str, state: str, evidence: tuple[str, ...], at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def hypothesis_set(
+    incident_id: str,
+    hypothesis_id: str,
+    state: str,
+    evidence: tuple[str, ...],
+    at: datetime,
+    by: str | None,
+    no_commit: bool,
+    output_format: str,
+    repo: Path | None,
+) -> int:
     """Confirm or refute a hypothesis (or re-open it)."""
-    return _record(repo, incident_id, "hypothesis-update", at, by, no_commit, output_format, f"hypothesis {hypothesis_id} {state}",
-                   {"hypothesis_id": hypothesis_id, "state": state, "evidence": list(evidence)})
+    return _record(
+        repo,
+        incident_id,
+        "hypothesis-update",
+        at,
+        by,
+        no_commit,
+        output_format,
+        f"hypothesis {hypothesis_id} {state}",
+        {"hypothesis_id": hypothesis_id, "state": state, "evidence": list(evidence)},
+    )
 
 
 @click.command()
@@ -364,7 +543,16 @@ def hypothesis_set(incident_id: str, hypothesis_id: str, state: str, evidence: t
 @click.option("--link", "links", multiple=True, help="A link to a dashboard, log query... (repeatable).")
 @recording
 @guarded
-def evidence(incident_id: str, text: str, links: tuple[str, ...], at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def evidence(
+    incident_id: str,
+    text: str,
+    links: tuple[str, ...],
+    at: datetime,
+    by: str | None,
+    no_commit: bool,
+    output_format: str,
+    repo: Path | None,
+) -> int:
     """Record evidence examined: a log excerpt, a graph, a finding."""
     return _record(repo, incident_id, "evidence", at, by, no_commit, output_format, "evidence", {"text": text, "links": list(links)})
 
@@ -372,12 +560,24 @@ def evidence(incident_id: str, text: str, links: tuple[str, ...], at: datetime, 
 @click.command()
 @INCIDENT
 @click.argument("text")
-@click.option("--status", type=click.Choice(["investigating", "identified", "monitoring", "resolved"]), required=True, help="Statuspage-style status.")
+@click.option(
+    "--status", type=click.Choice(["investigating", "identified", "monitoring", "resolved"]), required=True, help="Statuspage-style status."
+)
 @click.option("--public", "audience", flag_value="public", help="Publish on the public status page.")
 @click.option("--internal", "audience", flag_value="internal", default=True, help="Internal only (default).")
 @recording
 @guarded
-def update(incident_id: str, text: str, status: str, audience: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def update(
+    incident_id: str,
+    text: str,
+    status: str,
+    audience: str,
+    at: datetime,
+    by: str | None,
+    no_commit: bool,
+    output_format: str,
+    repo: Path | None,
+) -> int:
     """Post a stakeholder update.
 
     \b
@@ -385,8 +585,17 @@ def update(incident_id: str, text: str, status: str, audience: str, at: datetime
       mimctl update INC-0042 --public --status identified \\
         "We found the cause of failed card payments and are rolling out a fix."
     """
-    return _record(repo, incident_id, "stakeholder-update", at, by, no_commit, output_format, f"{audience} update: {status}",
-                   {"audience": audience, "status": status, "text": text})
+    return _record(
+        repo,
+        incident_id,
+        "stakeholder-update",
+        at,
+        by,
+        no_commit,
+        output_format,
+        f"{audience} update: {status}",
+        {"audience": audience, "status": status, "text": text},
+    )
 
 
 @click.command()
@@ -395,12 +604,21 @@ def update(incident_id: str, text: str, status: str, audience: str, at: datetime
 @click.option("--unknown", "unknown_reason", help="Why the cause is still unknown.")
 @recording
 @guarded
-def cause(incident_id: str, summary: str | None, unknown_reason: str | None, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def cause(
+    incident_id: str,
+    summary: str | None,
+    unknown_reason: str | None,
+    at: datetime,
+    by: str | None,
+    no_commit: bool,
+    output_format: str,
+    repo: Path | None,
+) -> int:
     """Record the cause (confirmed), or why it is still unknown."""
     if bool(summary) == bool(unknown_reason):
         raise click.UsageError("give exactly one of --confirmed TEXT or --unknown REASON")
     if summary:
-        edits = {"cause": {"status": "confirmed", "summary": summary}}
+        edits: dict[str, Any] = {"cause": {"status": "confirmed", "summary": summary}}
         text = f"Cause confirmed: {summary}"
     else:
         edits = {"cause": {"status": "unknown", "unknown_reason": unknown_reason}}
@@ -415,7 +633,18 @@ def cause(incident_id: str, summary: str | None, unknown_reason: str | None, at:
 @guarded
 def plan(incident_id: str, text: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
     """Record the resolution plan."""
-    return _record(repo, incident_id, "note", at, by, no_commit, output_format, "resolution plan", {"text": f"Resolution plan: {text}"}, {"resolution_plan": text})
+    return _record(
+        repo,
+        incident_id,
+        "note",
+        at,
+        by,
+        no_commit,
+        output_format,
+        "resolution plan",
+        {"text": f"Resolution plan: {text}"},
+        {"resolution_plan": text},
+    )
 
 
 @click.command()
@@ -427,8 +656,19 @@ def plan(incident_id: str, text: str, at: datetime, by: str | None, no_commit: b
 @click.option("--confirmed-by", help="Who confirmed the service works (users, stakeholders).")
 @recording
 @guarded
-def resolution(incident_id: str, change_ref: str | None, summary: str | None, validated_in: str | None, stable: bool,
-               confirmed_by: str | None, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def resolution(
+    incident_id: str,
+    change_ref: str | None,
+    summary: str | None,
+    validated_in: str | None,
+    stable: bool,
+    confirmed_by: str | None,
+    at: datetime,
+    by: str | None,
+    no_commit: bool,
+    output_format: str,
+    repo: Path | None,
+) -> int:
     """Record the fix, that it is stable, and that users confirmed it (any of these).
 
     \b
@@ -441,7 +681,9 @@ def resolution(incident_id: str, change_ref: str | None, summary: str | None, va
     edits: dict[str, Any] = {}
     done = []
     if change_ref:
-        edits.update({"resolution.change_ref": change_ref, "resolution.implemented_at": stamp, "resolution.implemented_by": by or default_person()})
+        edits.update(
+            {"resolution.change_ref": change_ref, "resolution.implemented_at": stamp, "resolution.implemented_by": by or default_person()}
+        )
         done.append(f"fix implemented ({change_ref})")
     if summary:
         edits["resolution.summary"] = summary
@@ -456,7 +698,9 @@ def resolution(incident_id: str, change_ref: str | None, summary: str | None, va
     if not edits:
         raise click.UsageError("give at least one of --implemented, --summary, --validated-in, --stable, --confirmed-by")
     text = "; ".join(done) or "resolution details"
-    return _record(repo, incident_id, "resolution", at, by, no_commit, output_format, f"resolution: {text}", {"text": summary or text}, edits)
+    return _record(
+        repo, incident_id, "resolution", at, by, no_commit, output_format, f"resolution: {text}", {"text": summary or text}, edits
+    )
 
 
 @click.command()
@@ -466,8 +710,17 @@ def resolution(incident_id: str, change_ref: str | None, summary: str | None, va
 @click.option("--dependents-validated", is_flag=True, help="Dependent services validated at --at.")
 @recording
 @guarded
-def recovery(incident_id: str, summary: str | None, restored: bool, dependents_validated: bool,
-             at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def recovery(
+    incident_id: str,
+    summary: str | None,
+    restored: bool,
+    dependents_validated: bool,
+    at: datetime,
+    by: str | None,
+    no_commit: bool,
+    output_format: str,
+    repo: Path | None,
+) -> int:
     """Record recovery: services restored, dependents validated."""
     stamp = format_time(at)
     person = by or default_person()
@@ -487,15 +740,33 @@ def recovery(incident_id: str, summary: str | None, restored: bool, dependents_v
 @click.option("--summary", required=True, help="Closure summary: what happened and how it was resolved.")
 @click.option("--problem", "problem_ref", help="Problem record reference for root cause analysis.")
 @click.option("--no-problem", "no_problem_reason", help="Why no problem record is needed.")
-@click.option("--users-restored/--users-not-restored", default=True, show_default=True, help="All impacted users and services are back to normal.")
+@click.option(
+    "--users-restored/--users-not-restored", default=True, show_default=True, help="All impacted users and services are back to normal."
+)
 @recording
 @guarded
-def close(incident_id: str, summary: str, problem_ref: str | None, no_problem_reason: str | None, users_restored: bool,
-          at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def close(
+    incident_id: str,
+    summary: str,
+    problem_ref: str | None,
+    no_problem_reason: str | None,
+    users_restored: bool,
+    at: datetime,
+    by: str | None,
+    no_commit: bool,
+    output_format: str,
+    repo: Path | None,
+) -> int:
     """Record closure details (and the hand-over to Problem Management)."""
     person = by or default_person()
-    edits = {"closure.summary": summary, "closure.closed_at": format_time(at), "closure.closed_by": person,
-             "closure.users_restored": users_restored, "closure.problem_ref": problem_ref, "closure.no_problem_reason": no_problem_reason}
+    edits = {
+        "closure.summary": summary,
+        "closure.closed_at": format_time(at),
+        "closure.closed_by": person,
+        "closure.users_restored": users_restored,
+        "closure.problem_ref": problem_ref,
+        "closure.no_problem_reason": no_problem_reason,
+    }
     edits = {k: v for k, v in edits.items() if v is not None}
     return _record(repo, incident_id, "closure", at, person, no_commit, output_format, "closure recorded", {"text": summary}, edits)
 
@@ -507,7 +778,17 @@ def close(incident_id: str, summary: str, problem_ref: str | None, no_problem_re
 @click.option("--json", "as_json", is_flag=True, help="VALUE is JSON (a number, list or mapping).")
 @recording
 @guarded
-def set_field(incident_id: str, field: str, value: str, as_json: bool, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def set_field(
+    incident_id: str,
+    field: str,
+    value: str,
+    as_json: bool,
+    at: datetime,
+    by: str | None,
+    no_commit: bool,
+    output_format: str,
+    repo: Path | None,
+) -> int:
     """Set any field of incident.yaml (dotted path); the result must validate.
 
     \b
@@ -525,8 +806,9 @@ def set_field(incident_id: str, field: str, value: str, as_json: bool, at: datet
             parsed = json.loads(value)
         except ValueError as exc:
             raise click.BadParameter(f"not JSON: {exc}", param_hint="VALUE") from None
-    return _record(repo, incident_id, "field", at, by, no_commit, output_format, f"set {field}",
-                   {"field": field, "value": parsed}, {field: parsed})
+    return _record(
+        repo, incident_id, "field", at, by, no_commit, output_format, f"set {field}", {"field": field, "value": parsed}, {field: parsed}
+    )
 
 
 @click.group()
@@ -551,8 +833,17 @@ def pir() -> None:
 @click.option("--not-required", "not_required_reason", help="Why no review is needed.")
 @recording
 @guarded
-def pir_schedule(incident_id: str, when: datetime | None, attendees: tuple[str, ...], not_required_reason: str | None,
-                 at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def pir_schedule(
+    incident_id: str,
+    when: datetime | None,
+    attendees: tuple[str, ...],
+    not_required_reason: str | None,
+    at: datetime,
+    by: str | None,
+    no_commit: bool,
+    output_format: str,
+    repo: Path | None,
+) -> int:
     """Schedule the review meeting (or record why none is needed)."""
     if not_required_reason:
         edits: dict[str, Any] = {"pir.not_required_reason": not_required_reason}
@@ -614,7 +905,9 @@ def pir_set(incident_id: str, field: str, value: str, as_json: bool, no_commit: 
 @click.option("--attendee", "attendees", multiple=True, required=True, help="Who attended (repeatable).")
 @editing
 @guarded
-def pir_complete(incident_id: str, held: datetime, attendees: tuple[str, ...], no_commit: bool, output_format: str, repo: Path | None) -> int:
+def pir_complete(
+    incident_id: str, held: datetime, attendees: tuple[str, ...], no_commit: bool, output_format: str, repo: Path | None
+) -> int:
     """Record the meeting and mark the review complete."""
 
     def change(data: Any) -> None:
@@ -637,7 +930,9 @@ def pir_action() -> None:
 @click.option("--kind", type=click.Choice(["prevent", "detect", "mitigate", "process", "training", "tooling"]))
 @editing
 @guarded
-def pir_action_add(incident_id: str, title: str, owner: str, due: str, kind: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def pir_action_add(
+    incident_id: str, title: str, owner: str, due: str, kind: str | None, no_commit: bool, output_format: str, repo: Path | None
+) -> int:
     """Add an action item (id A1, A2, ...)."""
 
     def change(data: Any) -> None:

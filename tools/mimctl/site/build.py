@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 STARTER_CONFIG = Path(__file__).resolve().parent.parent / "starter" / "mkdocs.yml"
 
@@ -39,7 +40,7 @@ def build_site(root: Path, output: Path, public: bool = False, strict: bool = Tr
         raise SiteBuildError("the site needs the 'site' extra: pip install 'mimctl[site]'") from None
     config_file = root / "mkdocs.yml"
     with tempfile.TemporaryDirectory(prefix="mimctl-docs-") as empty_docs:
-        overrides: dict[str, object] = {"site_dir": str(output.resolve()), "strict": strict}
+        overrides: dict[str, Any] = {"site_dir": str(output.resolve()), "strict": strict}
         if not config_file.exists():
             config_file = STARTER_CONFIG
             overrides["docs_dir"] = str((root / "docs") if (root / "docs").is_dir() else Path(empty_docs))

@@ -147,9 +147,7 @@ def stacked_bar_chart(
     height = bars_end + 12 + legend_rows * 20 + 8
     desc_rows = []
     for row, label in enumerate(labels):
-        parts = ", ".join(
-            f"{_clean(name)} {fmt(_value(float(values[row])))}" for name, values in series
-        )
+        parts = ", ".join(f"{_clean(name)} {fmt(_value(float(values[row])))}" for name, values in series)
         desc_rows.append(f"{_clean(label)}: {parts}")
     lines = _open(title, "; ".join(desc_rows), height)
     for row, label in enumerate(labels):

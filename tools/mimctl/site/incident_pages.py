@@ -6,8 +6,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from ..model import Incident, format_time
-from ..status import duration
 from ..report import md
+from ..status import duration
 from . import layout
 from .data import SiteData
 from .safe import block, rich, text, url
@@ -146,10 +146,10 @@ def index_pages(site: SiteData) -> dict[str, str]:
             title = f"Incidents — {label.lower()} {key}"
             extra = ""
             if folder == "service" and key in site.catalog.services:
-                service = site.catalog.services[key]
+                entry = site.catalog.services[key]
                 dependents = site.catalog.dependents(key)
                 extra = block(
-                    f"<p>{text(service.name)} — owner {text(service.owner)}, tier {service.tier}.</p>"
+                    f"<p>{text(entry.name)} — owner {text(entry.owner)}, tier {entry.tier}.</p>"
                     + (f"<p>Depended on by: {text(', '.join(dependents))}</p>" if dependents else ""),
                 )
             pages[page] = (
@@ -213,10 +213,10 @@ def _event(inc: Incident, event_data: dict[str, object]) -> str:
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value)
         bits.append(f'<span class="mim-k">{text(key)}</span> {text(value)}')
-    evidence = event_data.get("evidence") or []
+    evidence = event_data.get("evidence")
     body = rich(event_data.get("text"))
-    if evidence:
-        body += "<ul>" + "".join(f"<li>{rich(e)}</li>" for e in evidence) + "</ul>"  # type: ignore[union-attr]
+    if isinstance(evidence, list) and evidence:
+        body += "<ul>" + "".join(f"<li>{rich(e)}</li>" for e in evidence) + "</ul>"
     return " · ".join(bits) + body
 
 

@@ -159,10 +159,7 @@ def _actions_section(site: SiteData) -> list[str]:
     lines += ["### Overdue", ""]
     if not late_items:
         return [*lines, f"No action item is overdue on {today.isoformat()}.", ""]
-    rows = [
-        [a.due.isoformat() if a.due else "", md(a.incident_id), md(a.id), md(a.owner), md(a.status), md(a.title)]
-        for a in late_items
-    ]
+    rows = [[a.due.isoformat() if a.due else "", md(a.incident_id), md(a.id), md(a.owner), md(a.status), md(a.title)] for a in late_items]
     return lines + _table(["Due", "Incident", "Action", "Owner", "Status", "Title"], rows, numbers=False)
 
 
@@ -180,8 +177,7 @@ def _page(site: SiteData, total: Group, groups: dict[str, tuple[Group, ...]], ch
         *(f"- **{label}**: {DEFINITIONS[name]}." for name, label in SHORT.items()),
         f"- **Time in each stage**: {DEFINITIONS['time_in_stage']}.",
         "",
-        "Means and medians count only the incidents that reached the point measured; "
-        "`n=` shows how many when that is fewer than all.",
+        "Means and medians count only the incidents that reached the point measured; `n=` shows how many when that is fewer than all.",
         "",
         "## Overview",
         "",

@@ -170,45 +170,47 @@ def _components(site: SiteData, page_id: str) -> list[dict[str, Any]]:
             top.append(key)
         if service.group:
             groups.setdefault(service.group, []).append(service.id)
-        found.append({
-            "id": service.id,
-            "name": service.name,
-            "status": statuses[service.id],
-            "created_at": created,
-            "updated_at": format_time(changed[service.id]) if service.id in changed else created,
-            "position": len(groups[service.group]) if service.group else top.index(key) + 1,
-            "description": None,
-            "showcase": True,
-            "start_date": None,
-            "group_id": _group_id(service.group) if service.group else None,
-            "page_id": page_id,
-            "group": False,
-            "only_show_if_degraded": False,
-        })
+        found.append(
+            {
+                "id": service.id,
+                "name": service.name,
+                "status": statuses[service.id],
+                "created_at": created,
+                "updated_at": format_time(changed[service.id]) if service.id in changed else created,
+                "position": len(groups[service.group]) if service.group else top.index(key) + 1,
+                "description": None,
+                "showcase": True,
+                "start_date": None,
+                "group_id": _group_id(service.group) if service.group else None,
+                "page_id": page_id,
+                "group": False,
+                "only_show_if_degraded": False,
+            }
+        )
     for group, members in groups.items():
         times = [changed[m] for m in members if m in changed]
-        found.append({
-            "id": _group_id(group),
-            "name": group,
-            "status": reduce(partial(_worst, COMPONENT_STATUSES), (statuses[m] for m in members), "operational"),
-            "created_at": created,
-            "updated_at": format_time(max(times)) if times else created,
-            "position": top.index(_group_id(group)) + 1,
-            "description": None,
-            "showcase": False,
-            "start_date": None,
-            "group_id": None,
-            "page_id": page_id,
-            "group": True,
-            "only_show_if_degraded": False,
-            "components": members,
-        })
+        found.append(
+            {
+                "id": _group_id(group),
+                "name": group,
+                "status": reduce(partial(_worst, COMPONENT_STATUSES), (statuses[m] for m in members), "operational"),
+                "created_at": created,
+                "updated_at": format_time(max(times)) if times else created,
+                "position": top.index(_group_id(group)) + 1,
+                "description": None,
+                "showcase": False,
+                "start_date": None,
+                "group_id": None,
+                "page_id": page_id,
+                "group": True,
+                "only_show_if_degraded": False,
+                "components": members,
+            }
+        )
     return found
 
 
-def _incident(
-    site: SiteData, incident: Incident, components: dict[str, dict[str, Any]], page_id: str, base_url: str
-) -> dict[str, Any]:
+def _incident(site: SiteData, incident: Incident, components: dict[str, dict[str, Any]], page_id: str, base_url: str) -> dict[str, Any]:
     status = incident_status(site, incident)
     updates = _updates(site, incident)
     affected = [components[s] for s in incident.services if s in components]
@@ -234,16 +236,13 @@ def _resolved_at(incident: Incident, updates: list[Event]) -> str:
     said = [u.at for u in updates if _said(u) == "resolved"]
     if said:
         return format_time(said[-1])
-    for fallback in ((incident.data.get("closure") or {}).get("closed_at"),
-                     (incident.data.get("resolution") or {}).get("implemented_at")):
+    for fallback in ((incident.data.get("closure") or {}).get("closed_at"), (incident.data.get("resolution") or {}).get("implemented_at")):
         if fallback:
             return format_time(parse_time(str(fallback)))
     return format_time(max([incident.detected_at, *(e.at for e in incident.events)]))
 
 
-def _incident_updates(
-    site: SiteData, incident: Incident, updates: list[Event], affected: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
+def _incident_updates(site: SiteData, incident: Incident, updates: list[Event], affected: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Updates newest first, each saying how the incident's components changed with it."""
     severity = site.process.severity(incident.severity)
     impaired = severity.component_status if severity else "partial_outage"
@@ -252,18 +251,18 @@ def _incident_updates(
     for update in updates:
         now = "operational" if _said(update) == "resolved" else impaired
         at = format_time(update.at)
-        found.append({
-            "id": f"{incident.id}-{PurePosixPath(update.name).stem}",
-            "status": _said(update),
-            "body": update.text,
-            "incident_id": incident.id,
-            "created_at": at,
-            "updated_at": at,
-            "display_at": at,
-            "affected_components": [
-                {"code": c["id"], "name": c["name"], "old_status": before, "new_status": now} for c in affected
-            ],
-        })
+        found.append(
+            {
+                "id": f"{incident.id}-{PurePosixPath(update.name).stem}",
+                "status": _said(update),
+                "body": update.text,
+                "incident_id": incident.id,
+                "created_at": at,
+                "updated_at": at,
+                "display_at": at,
+                "affected_components": [{"code": c["id"], "name": c["name"], "old_status": before, "new_status": now} for c in affected],
+            }
+        )
         before = now
     return found[::-1]
 
