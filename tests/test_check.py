@@ -245,3 +245,17 @@ def test_unknown_base_is_a_clear_error(feature: Path) -> None:
     result = run(["check", "--base", "no-such-branch"], feature)
     assert result.exit_code == 1 and not result.crashed, result
     assert "no-such-branch" in result.stderr, result
+
+
+def test_uncommitted_changes_are_judged_only_when_asked(feature: Path) -> None:
+    # The pull-request check judges commits; an uncommitted edit is what --uncommitted is for.
+    path = first_timeline_file(feature)
+    with open(feature / path, "a", encoding="utf-8") as handle:
+        handle.write("text: edited afterwards\n")
+
+    committed_only = check(feature)
+    with_worktree = check(feature, "--uncommitted")
+
+    assert committed_only.exit_code == 0, committed_only
+    assert with_worktree.exit_code == 1, with_worktree
+    assert path in with_worktree.output and "append-only" in with_worktree.output

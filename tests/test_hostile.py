@@ -181,7 +181,7 @@ def mimctl(args: list[str], repo: Path) -> Outcome:
 
 
 def _commands(case: Case) -> list[list[str]]:
-    commands = [["validate"], ["check", "--base", "main"]]
+    commands = [["validate"], ["check", "--base", "main", "--uncommitted"]]
     if case.reads_incident:
         commands += [["show", INC], ["note", INC, "hostile"], ["list"]]
     return commands

@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 
@@ -156,13 +156,19 @@ class GitRepo:
         except GitError:
             raise GitError(f"unknown revision {rev!r} (fetch it first, e.g. git fetch origin main)") from None
 
-    def changed_files_worktree(self, base: str) -> list[tuple[str, str, str | None]]:
-        """Changes from ``base`` to the files on disk (committed or not, untracked included)."""
-        out = self._run("diff", "--name-status", "-z", "--no-renames", base)
+    def changed_files(self, base: str, worktree: bool = False) -> list[tuple[str, str]]:
+        """(status, path) of what changed since ``base``: the commits up to HEAD, tree to tree.
+
+        That costs time in proportion to the change. With ``worktree``, also
+        uncommitted and untracked files, which means looking at every file.
+        """
+        target = [] if worktree else ["HEAD"]
+        out = self._run("diff", "--name-status", "-z", "--no-renames", base, *target)
         tokens = [t for t in out.split("\0") if t]
-        result: list[tuple[str, str, str | None]] = [(tokens[i][0], tokens[i + 1], None) for i in range(0, len(tokens) - 1, 2)]
-        untracked = self._run("ls-files", "--others", "--exclude-standard", "-z")
-        result += [("A", p, None) for p in untracked.split("\0") if p]
+        result = [(tokens[i][0], tokens[i + 1]) for i in range(0, len(tokens) - 1, 2)]
+        if worktree:
+            untracked = self._run("ls-files", "--others", "--exclude-standard", "-z")
+            result += [("A", p) for p in untracked.split("\0") if p]
         return result
 
     def show(self, rev: str, path: str) -> bytes | None:
@@ -176,12 +182,9 @@ class GitRepo:
         return data
 
     def list_dir(self, rev: str, folder: str) -> list[str]:
-        """Names directly inside ``folder`` at ``rev``."""
-        try:
-            tree = self.repo.commit(rev).tree / folder
-        except KeyError:
-            return []
-        return [item.name for item in tree]
+        """Names directly inside ``folder`` at ``rev`` (git ls-tree: fast in a large tree)."""
+        out = self._run("ls-tree", "--name-only", "-z", rev, "--", folder.rstrip("/") + "/")
+        return [PurePosixPath(p).name for p in out.split("\0") if p]
 
     def merge_base(self, base: str) -> str:
         return self._run("merge-base", base, "HEAD").strip()

@@ -49,13 +49,14 @@ class CheckResult:
         return self.report.ok and all(change.ok for change in self.stage_changes)
 
 
-def run_check(tracker: Tracker, base: str) -> CheckResult:
+def run_check(tracker: Tracker, base: str, worktree: bool = False) -> CheckResult:
+    """Judge the commits since ``base`` (and, with ``worktree``, uncommitted files too)."""
     repo = GitRepo(tracker.root)
     base_sha = repo.resolve(base)
     fork_point = repo.merge_base(base_sha)
     prefix = repo.relative(tracker.root)
     prefix = "" if prefix == "." else prefix + "/"
-    changed = [(status, path[len(prefix) :]) for status, path, _ in repo.changed_files_worktree(fork_point) if path.startswith(prefix)]
+    changed = [(status, path[len(prefix) :]) for status, path in repo.changed_files(fork_point, worktree) if path.startswith(prefix)]
     rules_changed = any(path in (PROCESS_FILE, CATALOG_FILE) or path.startswith("schemas/") for _, path in changed)
     touched = {PurePosixPath(p).parts[1] for _, p in changed if p.startswith(f"{INCIDENTS_DIR}/") and len(PurePosixPath(p).parts) > 2}
     kedb_touched = any(p.startswith(f"{KEDB_DIR}/") for _, p in changed)

@@ -51,26 +51,31 @@ def validate(paths: tuple[Path, ...], output_format: str, repo: Path | None) -> 
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the Markdown summary here (default: $GITHUB_STEP_SUMMARY when set).",
 )
+@click.option("--uncommitted", is_flag=True, help="Also judge uncommitted and untracked files (reads every file: slower in a large repository).")
 @format_option("text", "json", "github")
 @repo_option
 @guarded
-def check(base: str, summary_path: Path | None, output_format: str, repo: Path | None) -> int:
+def check(base: str, summary_path: Path | None, uncommitted: bool, output_format: str, repo: Path | None) -> int:
     """The pull-request check: validate what changed and audit the change itself.
 
     Fails when a timeline file is modified or deleted, a stage change is not a
     legal transition with its gate met, or a new ID collides with one on BASE.
     Writes a Markdown summary for reviewers.
 
+    It judges the commits since BASE, in time proportional to the change;
+    --uncommitted adds what is not committed yet.
+
     \b
-    Example (in a workflow):
-      mimctl check --base origin/main --format github
+    Examples:
+      mimctl check --base origin/main --format github   # in a workflow
+      mimctl check --base main --uncommitted            # before committing
     """
     import json
 
     from ..prcheck import as_data, run_check, stage_change_findings, summary_markdown
 
     tr = tracker(repo)
-    result = run_check(tr, base)
+    result = run_check(tr, base, worktree=uncommitted)
     markdown = summary_markdown(result)
     target = summary_path or (Path(os.environ["GITHUB_STEP_SUMMARY"]) if os.environ.get("GITHUB_STEP_SUMMARY") else None)
     if target is not None:
