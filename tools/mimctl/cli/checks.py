@@ -51,7 +51,9 @@ def validate(paths: tuple[Path, ...], output_format: str, repo: Path | None) -> 
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the Markdown summary here (default: $GITHUB_STEP_SUMMARY when set).",
 )
-@click.option("--uncommitted", is_flag=True, help="Also judge uncommitted and untracked files (reads every file: slower in a large repository).")
+@click.option(
+    "--uncommitted", is_flag=True, help="Also judge uncommitted and untracked files (reads every file: slower in a large repository)."
+)
 @format_option("text", "json", "github")
 @repo_option
 @guarded

@@ -95,6 +95,16 @@ def recording(func: F) -> F:
     return format_option("text", "json")(repo_option(func))
 
 
+def json_value(value: str, as_json: bool) -> Any:
+    """VALUE as given, or parsed as JSON (a number, list or mapping) with --json."""
+    if not as_json:
+        return value
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"not JSON: {exc}", param_hint="VALUE") from None
+
+
 def tracker(repo: Path | None) -> Any:
     from ..store import Tracker, find_root
 

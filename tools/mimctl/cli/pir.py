@@ -10,7 +10,7 @@ import click
 
 from .. import operations as ops
 from ..model import format_time
-from .common import TIME, guarded, recording, tracker
+from .common import TIME, guarded, json_value, recording, tracker
 from .record import INCIDENT, _finish, _record
 
 
@@ -91,14 +91,7 @@ def pir_new(incident_id: str, no_commit: bool, output_format: str, repo: Path | 
 @guarded
 def pir_set(incident_id: str, field: str, value: str, as_json: bool, no_commit: bool, output_format: str, repo: Path | None) -> int:
     """Set a field of the review (summary, root_causes, known_errors, ...)."""
-    import json
-
-    parsed: Any = value
-    if as_json:
-        try:
-            parsed = json.loads(value)
-        except ValueError as exc:
-            raise click.BadParameter(f"not JSON: {exc}", param_hint="VALUE") from None
+    parsed = json_value(value, as_json)
     return _pir_change(repo, incident_id, f"review: set {field}", lambda data: ops.set_path(data, field, parsed), no_commit, output_format)
 
 

@@ -11,7 +11,7 @@ import click
 from .. import operations as ops
 from ..model import format_time
 from ..transaction import Change, apply
-from .common import TIME, default_person, emit, guarded, recording, tracker
+from .common import TIME, default_person, emit, guarded, json_value, recording, tracker
 
 INCIDENT = click.argument("incident_id", metavar="ID")
 
@@ -608,16 +608,9 @@ def set_field(
       mimctl set INC-0042 regions '["eu-west-1","eu-central-1"]' --json
       mimctl set INC-0042 impacted_users.segment "EU card customers"
     """
-    import json
-
     if field in ("id", "stage"):
         raise click.BadParameter("id and stage are changed by 'mimctl advance' only", param_hint="FIELD")
-    parsed: Any = value
-    if as_json:
-        try:
-            parsed = json.loads(value)
-        except ValueError as exc:
-            raise click.BadParameter(f"not JSON: {exc}", param_hint="VALUE") from None
+    parsed = json_value(value, as_json)
     return _record(
         repo, incident_id, "field", at, by, no_commit, output_format, f"set {field}", {"field": field, "value": parsed}, {field: parsed}
     )
