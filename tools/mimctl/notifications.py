@@ -8,13 +8,10 @@ nothing twice. Sending itself is channels.py's job.
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import re
-import tempfile
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage
 from pathlib import Path, PurePosixPath
@@ -23,6 +20,7 @@ from typing import Any
 from . import channels
 from .channels import ChannelConfig, RetryPolicy
 from .store import INCIDENT_FILE, INCIDENT_ID, INCIDENTS_DIR, PROCESS_FILE, TIMELINE_DIR, Tracker, TrackerError
+from .transaction import locked
 from .yamlio import atomic_write
 
 NOTIFIED_KINDS = ("declared", "stage", "stakeholder-update", "escalation")
@@ -331,19 +329,9 @@ class Ledger:
         atomic_write(self.path, "\n".join(self.lines) + "\n")
 
 
-@contextmanager
-def exclusive(root: Path) -> Iterator[None]:
+def exclusive(root: Path) -> AbstractContextManager[None]:
     """One sender at a time per checkout, so two runs cannot both send before either records."""
-    digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
-    handle = open(Path(tempfile.gettempdir()) / f"mimctl-notify-{digest}.lock", "a+")  # noqa: SIM115
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise TrackerError("another mimctl notify or escalate is sending from this checkout; try again when it ends") from None
-        yield
-    finally:
-        handle.close()
+    return locked(root, "notify", wait=0, busy="another mimctl notify or escalate is sending from this checkout; try again when it ends")
 
 
 # --- delivering ------------------------------------------------------------------------

@@ -61,21 +61,21 @@ class Applied:
 
 
 @contextmanager
-def locked(root: Path) -> Iterator[None]:
-    """One writing command at a time per checkout (released even if the process dies)."""
+def locked(root: Path, name: str = "write", wait: float = LOCK_WAIT_SECONDS, busy: str = "") -> Iterator[None]:
+    """Hold the checkout's ``name`` lock (released even if the process dies); wait up to ``wait`` seconds."""
     # Outside the work tree, so that the lock never shows up as an untracked file.
     digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
-    lock_path = Path(tempfile.gettempdir()) / f"mimctl-{digest}.lock"
-    handle = open(lock_path, "a+")  # noqa: SIM115 - held for the whole block
+    suffix = "" if name == "write" else f"-{name}"
+    handle = open(Path(tempfile.gettempdir()) / f"mimctl-{digest}{suffix}.lock", "a+")  # noqa: SIM115 - held for the block
     try:
-        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        deadline = time.monotonic() + wait
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise Refused("another mimctl command is writing to this checkout; try again when it ends") from None
+                if time.monotonic() >= deadline:
+                    raise Refused(busy or "another mimctl command is writing to this checkout; try again when it ends") from None
                 time.sleep(0.05)
         yield
     finally:
