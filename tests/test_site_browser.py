@@ -161,7 +161,7 @@ def test_kedb_search_finds_a_known_error_by_a_symptom(page: tuple[Any, Watch], s
     result.first.wait_for(state="visible")
     result.first.locator(f"a[href*='kedb/{KE_ID}.html']").first.click()
     tab.wait_for_url(re.compile(rf"kedb/{KE_ID}\.html"))
-    assert KE_TITLE in tab.locator(".mim-title").inner_text()
+    assert KE_TITLE in tab.locator("h1").inner_text()
     assert "blank order total" in tab.locator("#symptoms + div").inner_text()
     assert not watch.dialogs and not watch.errors, (watch.dialogs, watch.errors)
 

@@ -382,7 +382,7 @@ def incident_page(site: SiteData, inc: Incident) -> str:
     parts = [
         layout.front_matter(f"{inc.id}: {inc.title}"),
         f"# {inc.id}: {md(inc.title)}\n",
-        block(f'<p class="mim-title">{text(inc.title)}</p>{rich(inc.data.get("summary"))}', "mim-head"),
+        block(rich(inc.data.get("summary")) or "<p></p>", "mim-head"),
         block(_stage_progress(site, inc), "mim-progress"),
         *_classification(site, page, inc),
         *_people(site, inc),

@@ -39,7 +39,6 @@ def known_error_page(site: SiteData, ke: KnownError) -> str:
     parts = [
         layout.front_matter(f"{ke.id}: {ke.title}"),
         f"# {ke.id}: {md(ke.title)}\n",
-        block(f'<p class="mim-title">{text(ke.title)}</p>', "mim-head"),
         block(
             _rows(
                 [
