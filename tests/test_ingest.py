@@ -304,3 +304,26 @@ def test_alerts_config_references_are_checked(tmp_path: Path) -> None:
     assert messages == ["service 'no-such-service' is not in the service catalog",
                         "unknown severity 'SEV9'; severities: SEV1, SEV2, SEV3, SEV4",
                         "unknown impact 'huge'; allowed: high, medium, low"]
+
+
+def test_two_ingests_of_one_group_at_once_open_one_incident(repo: Path) -> None:
+    # Two deliveries of the same alert group race (a retrying Alertmanager, two receivers):
+    # the lookup of the group's incident and the write happen under one lock, so the second
+    # one finds the incident the first opened.
+    import os
+    import subprocess
+    import sys
+
+    from gitutil import GIT_ENV, git
+
+    env = {**os.environ, **GIT_ENV, "MIMCTL_USER": "alertmanager"}
+    command = [sys.executable, "-m", "mimctl", "ingest", "alertmanager", str(FIXTURES / "firing.json"), "--at", t(60)]
+    runs = [subprocess.Popen(command, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    outputs = [run.communicate(timeout=120) for run in runs]
+
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    assert sorted(p.name for p in (repo / "incidents").iterdir()) == ["INC-0001"], outputs
+    assert len(events(repo, kind="declared")) == 1, outputs
+    declarations = [line for line in git("log", "--format=%s", cwd=repo).splitlines() if "declare" in line]
+    assert len(declarations) == 1, declarations
+    assert_valid(repo)

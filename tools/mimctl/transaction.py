@@ -22,6 +22,7 @@ from .validate import bundle_findings
 from .yamlio import atomic_write
 
 LOCK_WAIT_SECONDS = 10.0
+_HELD: set[str] = set()  # locks this process holds (flock would deadlock on a second open)
 
 
 class Refused(Exception):
@@ -66,7 +67,12 @@ def locked(root: Path, name: str = "write", wait: float = LOCK_WAIT_SECONDS, bus
     # Outside the work tree, so that the lock never shows up as an untracked file.
     digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
     suffix = "" if name == "write" else f"-{name}"
-    handle = open(Path(tempfile.gettempdir()) / f"mimctl-{digest}{suffix}.lock", "a+")  # noqa: SIM115 - held for the block
+    key = f"mimctl-{digest}{suffix}.lock"
+    if key in _HELD:  # already ours: a command that reads, decides and writes under one lock
+        yield
+        return
+    handle = open(Path(tempfile.gettempdir()) / key, "a+")  # noqa: SIM115 - held for the block
+    _HELD.add(key)
     try:
         deadline = time.monotonic() + wait
         while True:
@@ -79,6 +85,7 @@ def locked(root: Path, name: str = "write", wait: float = LOCK_WAIT_SECONDS, bus
                 time.sleep(0.05)
         yield
     finally:
+        _HELD.discard(key)
         handle.close()
 
 

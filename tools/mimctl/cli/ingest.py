@@ -30,7 +30,7 @@ def _read(source: str) -> bytes:
 def _ingest(kind: str, source: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
     from .. import ingest as core
     from .. import webhook
-    from ..transaction import apply
+    from ..transaction import apply, locked
 
     tr = tracker(repo)
     parse = webhook.parse_alertmanager if kind == "alertmanager" else webhook.parse_generic
@@ -39,8 +39,9 @@ def _ingest(kind: str, source: str, at: datetime, by: str | None, no_commit: boo
     except webhook.PayloadError as exc:
         click.echo(f"mimctl: rejected {kind} payload: {exc}; nothing was changed", err=True)
         return EXIT_FAILED
-    plan = core.plan(tr, group, at, webhook.clean_line(by or group.source, 64) or kind)
-    applied = apply(tr, plan.change, commit=not no_commit) if plan.change is not None else None
+    with locked(tr.root):  # find the incident a group opened and write, with no other ingest in between
+        plan = core.plan(tr, group, at, webhook.clean_line(by or group.source, 64) or kind)
+        applied = apply(tr, plan.change, commit=not no_commit) if plan.change is not None else None
     data: dict[str, Any] = {
         "action": plan.action,
         "incident": plan.incident_id,
