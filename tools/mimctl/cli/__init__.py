@@ -16,45 +16,59 @@ import click
 
 from .. import __version__
 
+# Sections of `mimctl --help`, in lifecycle order:
 # command name -> (module, attribute, one-line help shown in `mimctl --help`)
-COMMANDS: dict[str, tuple[str, str, str]] = {
-    "new": ("record", "new", "Declare a major incident."),
-    "note": ("record", "note", "Add a note to the timeline."),
-    "confirm": ("record", "confirm", "Record that the incident is real, by whom and its scope."),
-    "classify": ("record", "classify", "Set impact, urgency (priority follows) and severity."),
-    "assign": ("record", "assign", "Assign a role or hand it over."),
-    "notified": ("record", "notified", "Record a notification that was sent."),
-    "escalated": ("record", "escalated", "Record an escalation that was made."),
-    "ack": ("record", "ack", "Record that a responder acknowledged the incident."),
-    "bridge": ("record", "bridge", "Record the bridge / war room link."),
-    "containment": ("investigation", "containment", "Log containment actions and their rollback state."),
-    "hypothesis": ("investigation", "hypothesis", "Record hypotheses and confirm or refute them."),
-    "evidence": ("investigation", "evidence", "Record evidence examined (logs, graphs, links)."),
-    "update": ("record", "update", "Post a stakeholder update (internal or public)."),
-    "cause": ("record", "cause", "Record the root cause, or why it is still unknown."),
-    "plan": ("record", "plan", "Record the resolution plan."),
-    "resolution": ("record", "resolution", "Record the fix, its stability and its confirmation."),
-    "recovery": ("record", "recovery", "Record recovery: restored, dependents validated."),
-    "close": ("record", "close", "Record closure details and the problem reference."),
-    "pir": ("pir", "pir", "Schedule, write and complete the post-incident review."),
-    "set": ("record", "set_field", "Set any incident field (validated against the schema)."),
-    "changes": ("insight", "changes", "List recent commits to the affected services' repositories before detection."),
-    "actions": ("insight", "actions", "List PIR action items across all incidents; overdue ones stand out."),
-    "stats": ("insight", "stats", "Report counts, MTTA, time to contain, MTTR and time in each stage."),
-    "notify": ("notify", "notify", "Send what a push added to the timelines to the routed channels."),
-    "escalate": ("notify", "escalate", "Escalate unacknowledged active incidents that are due, and notify."),
-    "renumber": ("renumber", "renumber", "Give an incident a fresh id (after an id collision)."),
-    "ingest": ("ingest", "ingest", "Open or update incidents from alert notifications (Alertmanager, generic)."),
-    "kedb": ("ingest", "kedb", "Match incidents against known errors; add known errors from incidents."),
-    "impact": ("ingest", "impact", "List every service that depends on a service, with owners and paths."),
-    "advance": ("lifecycle", "advance", "Move an incident to its next stage once the gate is met."),
-    "show": ("lifecycle", "show", "Show an incident: stage, times, next gate."),
-    "list": ("lifecycle", "list_incidents", "List open incidents by stage and severity."),
-    "validate": ("checks", "validate", "Validate records against schemas and rules."),
-    "check": ("checks", "check", "The pull-request check against a base revision."),
-    "site": ("site", "site", "Build the status page and knowledge-base site."),
-    "demo": ("demo", "demo", "Run a sample incident through all nine stages in a scratch repository."),
+SECTIONS: dict[str, dict[str, tuple[str, str, str]]] = {
+    "Lifecycle": {
+        "new": ("record", "new", "Declare a major incident (stage: identify)."),
+        "advance": ("lifecycle", "advance", "Move an incident to its next stage once the gate is met."),
+        "show": ("lifecycle", "show", "Show an incident: stage, times, next gate."),
+        "list": ("lifecycle", "list_incidents", "List open incidents by stage and severity (alias: status)."),
+    },
+    "Identify, notify, escalate": {
+        "confirm": ("record", "confirm", "Record that the incident is real, by whom and its scope."),
+        "classify": ("record", "classify", "Set impact, urgency (priority follows) and severity."),
+        "assign": ("record", "assign", "Assign a role or hand it over."),
+        "notified": ("record", "notified", "Record a notification that was sent."),
+        "escalated": ("record", "escalated", "Record an escalation that was made."),
+        "ack": ("record", "ack", "Record that a responder acknowledged the incident."),
+        "bridge": ("record", "bridge", "Record the bridge / war room link."),
+        "update": ("record", "update", "Post a stakeholder update (internal or public)."),
+        "note": ("record", "note", "Add a note to the timeline."),
+    },
+    "Contain, investigate, resolve, recover, close": {
+        "containment": ("investigation", "containment", "Log containment actions and their rollback state."),
+        "hypothesis": ("investigation", "hypothesis", "Record hypotheses and confirm or refute them."),
+        "evidence": ("investigation", "evidence", "Record evidence examined (logs, graphs, links)."),
+        "changes": ("insight", "changes", "List recent commits to the affected services' repositories before detection."),
+        "impact": ("ingest", "impact", "List every service that depends on a service, with owners and paths."),
+        "cause": ("record", "cause", "Record the root cause, or why it is still unknown."),
+        "plan": ("record", "plan", "Record the resolution plan."),
+        "resolution": ("record", "resolution", "Record the fix, its stability and its confirmation."),
+        "recovery": ("record", "recovery", "Record recovery: restored, dependents validated."),
+        "close": ("record", "close", "Record closure details and the problem reference."),
+        "set": ("record", "set_field", "Set any incident field (validated against the schema)."),
+    },
+    "Review and improve": {
+        "pir": ("pir", "pir", "Schedule, write, complete and invite to the post-incident review."),
+        "kedb": ("ingest", "kedb", "Match incidents against known errors; add known errors from incidents."),
+        "actions": ("insight", "actions", "List PIR action items across all incidents; overdue ones stand out."),
+        "stats": ("insight", "stats", "Report counts, MTTA, time to contain, MTTR and time in each stage."),
+    },
+    "Automation": {
+        "ingest": ("ingest", "ingest", "Open or update incidents from alert notifications (Alertmanager, generic)."),
+        "notify": ("notify", "notify", "Send what a push added to the timelines to the routed channels."),
+        "escalate": ("notify", "escalate", "Escalate unacknowledged active incidents that are due, and notify."),
+    },
+    "Checks, site and repository": {
+        "validate": ("checks", "validate", "Validate records against schemas and rules."),
+        "check": ("checks", "check", "The pull-request check against a base revision."),
+        "renumber": ("renumber", "renumber", "Give an incident a fresh id (after an id collision)."),
+        "site": ("site", "site", "Build the status page and knowledge-base site."),
+        "demo": ("demo", "demo", "Run a sample incident through all nine stages in a scratch repository."),
+    },
 }
+COMMANDS: dict[str, tuple[str, str, str]] = {name: entry for section in SECTIONS.values() for name, entry in section.items()}
 
 
 class LazyGroup(click.Group):
@@ -72,9 +86,9 @@ class LazyGroup(click.Group):
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, help_text) for name, (_, _, help_text) in COMMANDS.items()]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
+        for title, commands in SECTIONS.items():
+            with formatter.section(title):
+                formatter.write_dl([(name, help_text) for name, (_, _, help_text) in commands.items()])
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
