@@ -196,15 +196,24 @@ class GitRepo:
         return sorted(p for p in out.split("\0") if p)
 
 
-def init(root: Path, name: str = "mimctl demo", email: str = "demo@mimctl.invalid") -> GitRepo:
-    """Create a repository with a local identity (for the demo's scratch repository)."""
+def init(root: Path, name: str | None = "mimctl demo", email: str = "demo@mimctl.invalid") -> GitRepo:
+    """Create a repository; with ``name``, a local identity (the demo's scratch repository has no other)."""
     git = _git()
     repo = git.Repo.init(root, initial_branch="main")
-    with repo.config_writer() as config:
-        config.set_value("user", "name", name)
-        config.set_value("user", "email", email)
-        config.set_value("commit", "gpgsign", "false")
+    if name is not None:
+        with repo.config_writer() as config:
+            config.set_value("user", "name", name)
+            config.set_value("user", "email", email)
+            config.set_value("commit", "gpgsign", "false")
     return GitRepo(root)
+
+
+def find(root: Path) -> GitRepo | None:
+    """The repository ``root`` is in, or None."""
+    try:
+        return GitRepo(root)
+    except GitError:
+        return None
 
 
 # --- other repositories: recent changes before an incident ----------------------

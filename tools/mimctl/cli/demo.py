@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import shutil
 import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,9 +13,6 @@ from typing import Any
 import click
 
 from .common import EXIT_FAILED, guarded
-
-STARTER = Path(__file__).resolve().parent.parent / "starter"
-SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 
 
 def _script(start: datetime) -> list[tuple[str, list[str]]]:
@@ -177,15 +173,13 @@ def _script(start: datetime) -> list[tuple[str, list[str]]]:
 def run_demo(root: Path, echo: Any) -> int:
     """Build a tracker at ``root``, replay the script, validate, build the site; returns an exit code."""
     from .. import gitrepo
+    from ..scaffold import create
     from . import invoke
 
     root.mkdir(parents=True, exist_ok=True)
-    for name in ("process.yaml", "catalog.yaml"):
-        shutil.copyfile(STARTER / name, root / name)
-    shutil.copytree(SCHEMAS, root / "schemas", dirs_exist_ok=True)
-    (root / ".gitignore").write_text("site/\nsite-public/\n", encoding="utf-8")
+    paths = create(root, with_site=False)
     repo = gitrepo.init(root)
-    repo.commit_paths([".gitignore", "process.yaml", "catalog.yaml", "schemas"], "Start a tracker repository\n")
+    repo.commit_paths(paths, "Start a tracker repository\n")
     start = (datetime.now(timezone.utc) - timedelta(days=12)).replace(microsecond=0, second=0)
     ids: dict[str, str] = {}
     for step, (what, args) in enumerate(_script(start), 1):

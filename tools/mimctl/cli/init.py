@@ -1,0 +1,51 @@
+"""`mimctl init`: start a tracker repository."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .common import emit, format_option, guarded
+
+
+@click.command()
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
+@click.option("--no-site", is_flag=True, help="Leave out mkdocs.yml and docs/ (records only).")
+@click.option("--no-commit", is_flag=True, help="Write the files but do not commit.")
+@format_option("text", "json")
+@guarded
+def init(path: Path, no_site: bool, no_commit: bool, output_format: str) -> int:
+    """Start a tracker repository in PATH (default: here), or turn an existing repository into one.
+
+    Writes the starter process.yaml (the nine stages and their gates, the ITIL
+    impact x urgency matrix, SEV1-SEV4, roles, escalation), an example
+    catalog.yaml, the schemas, and a site configuration; makes PATH a git
+    repository if it is not one; and commits. Then edit catalog.yaml to list
+    your services and teams, and process.yaml to fit your process.
+
+    \b
+    Examples:
+      mimctl init incidents-tracker && cd incidents-tracker
+      mimctl init --no-site .        # records only, in the current repository
+    """
+    from .. import gitrepo
+    from ..scaffold import create
+
+    path.mkdir(parents=True, exist_ok=True)
+    repo = gitrepo.find(path)
+    if repo is not None and not no_commit:
+        repo.ensure_safe()
+    paths = create(path, with_site=not no_site)
+    commit = None
+    if not no_commit:
+        repo = repo or gitrepo.init(path, name=None)
+        commit = repo.commit_paths([repo.relative(path / p) for p in paths], "Start a tracker repository\n\nCreated by mimctl init.\n")
+    emit(
+        output_format,
+        {"path": str(path.resolve()), "files": paths, "commit": commit},
+        f"tracker repository ready in {path.resolve()}"
+        + (f" (committed {commit[:10]})" if commit else " (not committed)")
+        + "\nnext: edit catalog.yaml (your services and teams), then: mimctl new --help",
+    )
+    return 0
