@@ -14,7 +14,6 @@ from .findings import Finding, dotted
 from .yamlio import Document
 
 PACKAGED_SCHEMAS = Path(__file__).parent / "schemas"
-KINDS = ("incident", "event", "pir", "known-error", "process", "catalog")
 
 
 @lru_cache(maxsize=16)

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from .. import __version__
+from .common import EXIT_UNEXPECTED
 
 # Sections of `mimctl --help`, in lifecycle order:
 # command name -> (module, attribute, one-line help shown in `mimctl --help`)
@@ -122,7 +123,7 @@ def run() -> None:
         if os.environ.get("MIMCTL_DEBUG"):
             traceback.print_exc()
         click.echo(f"mimctl: unexpected error: {type(exc).__name__}: {exc} (set MIMCTL_DEBUG=1 for details)", err=True)
-        sys.exit(3)
+        sys.exit(EXIT_UNEXPECTED)
 
 
 def invoke(args: list[str]) -> Any:
