@@ -8,19 +8,20 @@ reviewer-approved pull request would make them.
 from __future__ import annotations
 
 import json
-import secrets
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import site_fixtures
 from conftest import make_tracker
-from gitutil import ok, t
+from gitutil import t
 from mimctl.model import parse_time
 from mimctl.site.data import INTERNAL, PUBLIC, SiteData, collect
 from mimctl.site.statusapi import component_statuses, overall, status_api
 from mimctl.store import Tracker
+from site_fixtures import move, update
 
 NOW = datetime(2025, 3, 11, 12, 0, tzinfo=timezone.utc)
 BASE = "https://status.example.com/"
@@ -40,30 +41,7 @@ SECRET = "Internal only: the root password was rotated"
 
 def declare(root: Path, service: str, severity: str, at: str, visibility: str = "public", title: str = "Outage") -> str:
     """Declare an incident with the CLI; its id."""
-    out = ok(["new", "--title", title, "--service", service, "--impact", "high", "--urgency", "high",
-              "--severity", severity, "--source", "alert", "--visibility", visibility, "--repo", str(root),
-              "--no-commit", "--at", at, "--by", "pat", "--format", "json"], root)
-    return str(out.json()["incident"])
-
-
-def update(root: Path, incident_id: str, status: str, text: str, at: str, public: bool = True) -> None:
-    ok(["update", incident_id, "--public" if public else "--internal", "--status", status, text,
-        "--repo", str(root), "--no-commit", "--at", at, "--by", "sam"], root)
-
-
-def move(root: Path, incident_id: str, to: str, at: str) -> None:
-    """Move an incident to stage ``to`` by hand: a stage event and the new ``stage:`` line."""
-    folder = root / "incidents" / incident_id
-    record = folder / "incident.yaml"
-    lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
-    index = next(i for i, line in enumerate(lines) if line.startswith("stage: "))
-    source = lines[index].split(":", 1)[1].strip()
-    lines[index] = f"stage: {to}\n"
-    record.write_text("".join(lines), encoding="utf-8")
-    stamp = parse_time(at).strftime("%Y%m%dT%H%M%SZ")
-    (folder / "timeline" / f"{stamp}-stage-{secrets.token_hex(3)}.yaml").write_text(
-        f"at: '{at}'\nkind: stage\nby: pat\nfrom: {source}\nto: {to}\nreason: Approved in review\n", encoding="utf-8"
-    )
+    return site_fixtures.declare(root, title, service, severity, at, visibility)
 
 
 def build(root: Path, edition: str) -> SiteData:
