@@ -22,6 +22,7 @@ from gitutil import (
     snapshot,
     t,
     timeline_files,
+    tracker_with_kedb,
     trailers,
 )
 from mimctl.cli import main
@@ -38,14 +39,7 @@ def payload(name: str) -> dict[str, Any]:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """A tracker with the sample KEDB (its incident links dropped, as those incidents are not here)."""
-    root = make_tracker(tmp_path / "repo")
-    (root / "kedb").mkdir()
-    for source in sorted((REPO_ROOT / "kedb").glob("KE-*.yaml")):
-        lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
-        (root / "kedb" / source.name).write_text("".join(line for line in lines if not line.startswith("incidents:")), encoding="utf-8")
-    commit_all(root, "Add the known error database")
-    return root
+    return tracker_with_kedb(tmp_path / "repo")
 
 
 def ingest(repo: Path, source: str | Path, kind: str = "alertmanager", at: str = t(60)) -> Any:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gitutil import REPO_ROOT, commit_all, commit_files, declare, make_tracker, ok, ok_json, run, t, trailers
+from gitutil import REPO_ROOT, commit_files, declare, make_tracker, ok, ok_json, run, t, tracker_with_kedb, trailers
 from mimctl.kedb import compile_pattern, rank
 from mimctl.model import Event, Incident, KnownError, parse_time
 from mimctl.store import Tracker
@@ -87,13 +87,7 @@ def test_retired_known_errors_are_left_out() -> None:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = make_tracker(tmp_path / "repo")
-    (root / "kedb").mkdir()
-    for source in sorted((REPO_ROOT / "kedb").glob("KE-*.yaml")):
-        lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
-        (root / "kedb" / source.name).write_text("".join(x for x in lines if not x.startswith("incidents:")), encoding="utf-8")
-    commit_all(root, "Add the known error database")
-    return root
+    return tracker_with_kedb(tmp_path / "repo")
 
 
 def test_kedb_match_lists_the_right_known_error_with_its_workaround(repo: Path) -> None:
