@@ -8,6 +8,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -75,8 +76,30 @@ def format_option(*choices: str) -> Callable[[F], F]:
     return decorate
 
 
+@dataclass(frozen=True)
+class Recording:
+    """The options every recording command shares: when, who, whether to commit, output, where."""
+
+    at: datetime
+    by: str | None
+    no_commit: bool
+    output_format: str
+    repo: Path | None
+
+    @property
+    def person(self) -> str:
+        """Who did it: --by, else the default person."""
+        return self.by or default_person()
+
+
 def recording(func: F) -> F:
-    """Options every command that records something shares."""
+    """Add the options every command that records something shares; the command receives them as ``rec``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None, **kwargs: Any) -> Any:
+        return func(*args, rec=Recording(at, by, no_commit, output_format, repo), **kwargs)
+
+    command: Any = wrapper
     for option in reversed(
         [
             click.option(
@@ -91,8 +114,8 @@ def recording(func: F) -> F:
             click.option("--no-commit", is_flag=True, help="Edit the files but do not commit."),
         ]
     ):
-        func = option(func)
-    return format_option("text", "json")(repo_option(func))
+        command = option(command)
+    return format_option("text", "json")(repo_option(command))  # type: ignore[no-any-return]
 
 
 def json_value(value: str, as_json: bool) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from .common import EXIT_FAILED, TIME, emit, format_option, guarded, recording, repo_option, tracker
+from .common import EXIT_FAILED, TIME, Recording, emit, format_option, guarded, recording, repo_option, tracker
 
 SOURCE = click.argument("source", metavar="[FILE|-]", default="-", required=False)
 
@@ -82,7 +82,7 @@ def ingest() -> None:
 @SOURCE
 @recording
 @guarded
-def alertmanager(source: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def alertmanager(source: str, rec: Recording) -> int:
     """Ingest a Prometheus Alertmanager webhook notification (version 4) from FILE or stdin.
 
     \b
@@ -90,14 +90,14 @@ def alertmanager(source: str, at: datetime, by: str | None, no_commit: bool, out
       mimctl ingest alertmanager payload.json --format json
       curl -s ... | mimctl ingest alertmanager -
     """
-    return _ingest("alertmanager", source, at, by, no_commit, output_format, repo)
+    return _ingest("alertmanager", source, rec.at, rec.by, rec.no_commit, rec.output_format, rec.repo)
 
 
 @ingest.command()
 @SOURCE
 @recording
 @guarded
-def generic(source: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def generic(source: str, rec: Recording) -> int:
     """Ingest an alert in the generic JSON shape of docs/alerts.md from FILE or stdin.
 
     \b
@@ -105,7 +105,7 @@ def generic(source: str, at: datetime, by: str | None, no_commit: bool, output_f
       echo '{"group_key": "checkout-5xx", "alerts": [{"name": "CheckoutErrorRate",
              "labels": {"service": "checkout-api", "severity": "critical"}}]}' | mimctl ingest generic -
     """
-    return _ingest("generic", source, at, by, no_commit, output_format, repo)
+    return _ingest("generic", source, rec.at, rec.by, rec.no_commit, rec.output_format, rec.repo)
 
 
 @click.group()

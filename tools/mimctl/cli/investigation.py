@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from pathlib import Path
-
 import click
 
 from .. import operations as ops
-from .common import guarded, recording
+from .common import Recording, guarded, recording
 from .record import INCIDENT, _record
 
 
@@ -31,19 +28,13 @@ def containment() -> None:
 @click.option("--rollback", required=True, help="How to undo it.")
 @recording
 @guarded
-def containment_add(
-    incident_id: str, action: str, rollback: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None
-) -> int:
+def containment_add(incident_id: str, action: str, rollback: str, rec: Recording) -> int:
     """Log a containment action with its rollback; prints its id (C-xxxx)."""
     action_id = ops.new_short_id("C")
     return _record(
-        repo,
+        rec,
         incident_id,
         "containment",
-        at,
-        by,
-        no_commit,
-        output_format,
         f"containment {action_id}: {action[:60]}",
         {"id": action_id, "action": action, "rollback": rollback},
         summary={"action_id": action_id},
@@ -57,26 +48,12 @@ def containment_add(
 @click.option("--text", help="Details.")
 @recording
 @guarded
-def containment_set(
-    incident_id: str,
-    action_id: str,
-    state: str,
-    text: str | None,
-    at: datetime,
-    by: str | None,
-    no_commit: bool,
-    output_format: str,
-    repo: Path | None,
-) -> int:
+def containment_set(incident_id: str, action_id: str, state: str, text: str | None, rec: Recording) -> int:
     """Record a containment action's new state."""
     return _record(
-        repo,
+        rec,
         incident_id,
         "containment-update",
-        at,
-        by,
-        no_commit,
-        output_format,
         f"containment {action_id} {state}",
         {"action_id": action_id, "state": state, "text": text},
     )
@@ -87,18 +64,12 @@ def containment_set(
 @click.option("--reason", required=True, help="Why no containment action is possible.")
 @recording
 @guarded
-def containment_none(
-    incident_id: str, reason: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None
-) -> int:
+def containment_none(incident_id: str, reason: str, rec: Recording) -> int:
     """Record why containment is not possible."""
     return _record(
-        repo,
+        rec,
         incident_id,
         "note",
-        at,
-        by,
-        no_commit,
-        output_format,
         "containment not possible",
         {"text": f"Containment not possible: {reason}"},
         {"containment_not_possible": reason},
@@ -122,26 +93,13 @@ def hypothesis() -> None:
 @click.option("--evidence", multiple=True, help="Evidence so far (repeatable).")
 @recording
 @guarded
-def hypothesis_add(
-    incident_id: str,
-    text: str,
-    evidence: tuple[str, ...],
-    at: datetime,
-    by: str | None,
-    no_commit: bool,
-    output_format: str,
-    repo: Path | None,
-) -> int:
+def hypothesis_add(incident_id: str, text: str, evidence: tuple[str, ...], rec: Recording) -> int:
     """Record an open hypothesis; prints its id (H-xxxx)."""
     hypothesis_id = ops.new_short_id("H")
     return _record(
-        repo,
+        rec,
         incident_id,
         "hypothesis",
-        at,
-        by,
-        no_commit,
-        output_format,
         f"hypothesis {hypothesis_id}",
         {"id": hypothesis_id, "text": text, "evidence": list(evidence)},
         summary={"hypothesis_id": hypothesis_id},
@@ -155,26 +113,12 @@ def hypothesis_add(
 @click.option("--evidence", multiple=True, help="Evidence for the verdict (repeatable).")
 @recording
 @guarded
-def hypothesis_set(
-    incident_id: str,
-    hypothesis_id: str,
-    state: str,
-    evidence: tuple[str, ...],
-    at: datetime,
-    by: str | None,
-    no_commit: bool,
-    output_format: str,
-    repo: Path | None,
-) -> int:
+def hypothesis_set(incident_id: str, hypothesis_id: str, state: str, evidence: tuple[str, ...], rec: Recording) -> int:
     """Confirm or refute a hypothesis (or re-open it)."""
     return _record(
-        repo,
+        rec,
         incident_id,
         "hypothesis-update",
-        at,
-        by,
-        no_commit,
-        output_format,
         f"hypothesis {hypothesis_id} {state}",
         {"hypothesis_id": hypothesis_id, "state": state, "evidence": list(evidence)},
     )
@@ -186,15 +130,6 @@ def hypothesis_set(
 @click.option("--link", "links", multiple=True, help="A link to a dashboard, log query... (repeatable).")
 @recording
 @guarded
-def evidence(
-    incident_id: str,
-    text: str,
-    links: tuple[str, ...],
-    at: datetime,
-    by: str | None,
-    no_commit: bool,
-    output_format: str,
-    repo: Path | None,
-) -> int:
+def evidence(incident_id: str, text: str, links: tuple[str, ...], rec: Recording) -> int:
     """Record evidence examined: a log excerpt, a graph, a finding."""
-    return _record(repo, incident_id, "evidence", at, by, no_commit, output_format, "evidence", {"text": text, "links": list(links)})
+    return _record(rec, incident_id, "evidence", "evidence", {"text": text, "links": list(links)})

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import click
 
 from .. import operations as ops
 from .. import status
-from .common import EXIT_FAILED, default_person, emit, format_option, guarded, recording, repo_option, tracker
+from .common import EXIT_FAILED, Recording, emit, format_option, guarded, recording, repo_option, tracker
 from .record import INCIDENT, _finish
 
 
@@ -19,16 +18,7 @@ from .record import INCIDENT, _finish
 @click.option("--reason", help="Why stages are skipped, or why the incident moves back.")
 @recording
 @guarded
-def advance(
-    incident_id: str,
-    target: str | None,
-    reason: str | None,
-    at: datetime,
-    by: str | None,
-    no_commit: bool,
-    output_format: str,
-    repo: Path | None,
-) -> int:
+def advance(incident_id: str, target: str | None, reason: str | None, rec: Recording) -> int:
     """Check the exit gate of the current stage and move to the next stage.
 
     On success: sets stage:, adds the stage event and commits with trailers
@@ -41,9 +31,9 @@ def advance(
       mimctl advance INC-0042 --to investigate --reason "Nothing to contain: upstream outage"
       mimctl advance INC-0042 --to investigate --reason "Fix did not hold"   # back, if process.yaml allows
     """
-    tr = tracker(repo)
+    tr = tracker(rec.repo)
     incident = ops.load_incident(tr, incident_id)
-    transition, change = ops.advance(tr, incident, target, reason, at, by or default_person())
+    transition, change = ops.advance(tr, incident, target, reason, rec.at, rec.person)
     if change is None:
         data = {
             "incident": incident.id,
@@ -53,13 +43,13 @@ def advance(
             "problems": list(transition.problems),
             "missing": [{"item": i.name, "description": i.description} for i in transition.gate if not i.met],
         }
-        if output_format == "json":
+        if rec.output_format == "json":
             emit("json", data, "")
         else:
             click.echo(f"{incident.id}: " + status.render_gate_failure(transition), err=True)
         return EXIT_FAILED
     change.summary.update({"from": transition.source, "to": transition.target, "skipped": list(transition.skipped)})
-    return _finish(tr, change, no_commit, output_format)
+    return _finish(tr, change, rec.no_commit, rec.output_format)
 
 
 @click.command()

@@ -10,7 +10,7 @@ import click
 
 from .. import operations as ops
 from ..model import format_time
-from .common import TIME, guarded, json_value, recording, tracker
+from .common import TIME, Recording, guarded, json_value, recording, tracker
 from .record import INCIDENT, _finish, _record
 
 
@@ -37,15 +37,7 @@ def pir() -> None:
 @recording
 @guarded
 def pir_schedule(
-    incident_id: str,
-    when: datetime | None,
-    attendees: tuple[str, ...],
-    not_required_reason: str | None,
-    at: datetime,
-    by: str | None,
-    no_commit: bool,
-    output_format: str,
-    repo: Path | None,
+    incident_id: str, when: datetime | None, attendees: tuple[str, ...], not_required_reason: str | None, rec: Recording
 ) -> int:
     """Schedule the review meeting (or record why none is needed)."""
     if not_required_reason:
@@ -56,7 +48,7 @@ def pir_schedule(
             raise click.UsageError("give --when and at least one --attendee, or --not-required REASON")
         edits = {"pir.scheduled_at": format_time(when), "pir.attendees": list(attendees)}
         text = f"PIR scheduled for {format_time(when)}"
-    return _record(repo, incident_id, "note", at, by, no_commit, output_format, text.split(":")[0], {"text": text}, edits)
+    return _record(rec, incident_id, "note", text.split(":")[0], {"text": text}, edits)
 
 
 def editing(func: Any) -> Any:

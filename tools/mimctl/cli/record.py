@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import click
@@ -11,7 +10,7 @@ import click
 from .. import operations as ops
 from ..model import format_time
 from ..transaction import Change, apply
-from .common import TIME, default_person, emit, guarded, json_value, recording, tracker
+from .common import TIME, Recording, emit, guarded, json_value, recording, tracker
 
 INCIDENT = click.argument("incident_id", metavar="ID")
 
@@ -38,23 +37,20 @@ def _finish(tr: Any, change: Change, no_commit: bool, output_format: str) -> int
 
 
 def _record(
-    repo: Path | None,
+    rec: Recording,
     incident_id: str,
     kind: str,
-    at: datetime,
-    by: str | None,
-    no_commit: bool,
-    output_format: str,
     subject: str,
     fields: dict[str, Any] | None = None,
     edits: dict[str, Any] | None = None,
     summary: dict[str, Any] | None = None,
 ) -> int:
-    tr = tracker(repo)
+    """Record one event (and edits to incident.yaml) as one commit, and report it."""
+    tr = tracker(rec.repo)
     incident = ops.load_incident(tr, incident_id)
-    change = ops.record(tr, incident, kind, at, by or default_person(), subject, fields, edits)
+    change = ops.record(tr, incident, kind, rec.at, rec.person, subject, fields, edits)
     change.summary.update(summary or {})
-    return _finish(tr, change, no_commit, output_format)
+    return _finish(tr, change, rec.no_commit, rec.output_format)
 
 
 @click.command()
@@ -104,11 +100,7 @@ def new(
     risks: tuple[str, ...],
     visibility: str | None,
     incident_id: str | None,
-    at: datetime,
-    by: str | None,
-    no_commit: bool,
-    output_format: str,
-    repo: Path | None,
+    rec: Recording,
 ) -> int:
     """Declare a major incident: create its folder in the first stage and commit.
 
@@ -122,7 +114,7 @@ def new(
         --impact high --urgency high --severity SEV1 --source alert \\
         --alert-name PaymentsErrorRate --started 2026-11-27T08:02Z
     """
-    tr = tracker(repo)
+    tr = tracker(rec.repo)
     users = {k: v for k, v in {"count": user_count, "segment": segment}.items() if v is not None}
     alert = {k: v for k, v in {"name": alert_name, "id": alert_id}.items() if v}
     fields = {
@@ -144,8 +136,8 @@ def new(
         "regions": list(regions),
         "risks": list(risks),
     }
-    change = ops.declare(tr, fields, at, by or default_person())
-    return _finish(tr, change, no_commit, output_format)
+    change = ops.declare(tr, fields, rec.at, rec.person)
+    return _finish(tr, change, rec.no_commit, rec.output_format)
 
 
 @click.command()
@@ -153,14 +145,14 @@ def new(
 @click.argument("text")
 @recording
 @guarded
-def note(incident_id: str, text: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def note(incident_id: str, text: str, rec: Recording) -> int:
     """Add a note to the timeline.
 
     \b
     Example:
       mimctl note INC-0042 "Error rate back under 1% after the rollback" --at 2026-11-27T09:40Z
     """
-    return _record(repo, incident_id, "note", at, by, no_commit, output_format, "note", {"text": text})
+    return _record(rec, incident_id, "note", "note", {"text": text})
 
 
 @click.command()
@@ -168,13 +160,11 @@ def note(incident_id: str, text: str, at: datetime, by: str | None, no_commit: b
 @click.option("--scope", help="What is affected, as confirmed.")
 @recording
 @guarded
-def confirm(
-    incident_id: str, scope: str | None, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None
-) -> int:
+def confirm(incident_id: str, scope: str | None, rec: Recording) -> int:
     """Record that the incident is confirmed as real (validation), by whom and its scope."""
-    person = by or default_person()
-    edits = {"validation.confirmed_by": person, "validation.confirmed_at": format_time(at), "validation.scope": scope}
-    return _record(repo, incident_id, "validated", at, person, no_commit, output_format, "confirmed as real", {"text": scope}, edits)
+    person = rec.person
+    edits = {"validation.confirmed_by": person, "validation.confirmed_at": format_time(rec.at), "validation.scope": scope}
+    return _record(rec, incident_id, "validated", "confirmed as real", {"text": scope}, edits)
 
 
 @click.command()
@@ -197,11 +187,7 @@ def classify(
     user_count: int | None,
     segment: str | None,
     summary: str | None,
-    at: datetime,
-    by: str | None,
-    no_commit: bool,
-    output_format: str,
-    repo: Path | None,
+    rec: Recording,
 ) -> int:
     """Classify: impact and urgency (priority follows from the matrix), severity, why major.
 
@@ -210,7 +196,7 @@ def classify(
       mimctl classify INC-0042 --impact high --urgency medium --severity SEV2 \\
         --reason "All EU card payments fail" --users 120000 --segment "EU customers"
     """
-    tr = tracker(repo)
+    tr = tracker(rec.repo)
     incident = ops.load_incident(tr, incident_id)
     new_impact = impact or incident.data["impact"]
     new_urgency = urgency or incident.data["urgency"]
@@ -228,8 +214,8 @@ def classify(
         if value is not None:
             edits[key] = value
     text = f"impact {new_impact}, urgency {new_urgency} -> priority {priority}; severity {severity or incident.severity}"
-    change = ops.record(tr, incident, "classified", at, by or default_person(), f"classify: {text}", {"text": text}, edits)
-    return _finish(tr, change, no_commit, output_format)
+    change = ops.record(tr, incident, "classified", rec.at, rec.person, f"classify: {text}", {"text": text}, edits)
+    return _finish(tr, change, rec.no_commit, rec.output_format)
 
 
 @click.command()
@@ -238,9 +224,7 @@ def classify(
 @click.argument("person")
 @recording
 @guarded
-def assign(
-    incident_id: str, role: str, person: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None
-) -> int:
+def assign(incident_id: str, role: str, person: str, rec: Recording) -> int:
     """Assign ROLE to PERSON; if someone held it, this is a hand-over.
 
     \b
@@ -248,7 +232,7 @@ def assign(
       mimctl assign INC-0042 incident_manager alice
       mimctl assign INC-0042 incident_manager bob --at 2026-11-27T16:00Z   # hand-over
     """
-    tr = tracker(repo)
+    tr = tracker(rec.repo)
     incident = ops.load_incident(tr, incident_id)
     if role not in tr.process.roles:
         raise click.BadParameter(f"unknown role {role!r}; roles: {', '.join(tr.process.roles)}", param_hint="ROLE")
@@ -258,13 +242,13 @@ def assign(
         tr,
         incident,
         "role",
-        at,
-        by or default_person(),
+        rec.at,
+        rec.person,
         subject,
         {"role": role, "person": person, "previous": previous},
         {f"roles.{role}": person},
     )
-    return _finish(tr, change, no_commit, output_format)
+    return _finish(tr, change, rec.no_commit, rec.output_format)
 
 
 @click.command()
@@ -275,20 +259,9 @@ def assign(
 @click.option("--text", help="What was said.")
 @recording
 @guarded
-def notified(
-    incident_id: str,
-    recipients: tuple[str, ...],
-    channel: str | None,
-    mirt: bool,
-    text: str | None,
-    at: datetime,
-    by: str | None,
-    no_commit: bool,
-    output_format: str,
-    repo: Path | None,
-) -> int:
+def notified(incident_id: str, recipients: tuple[str, ...], channel: str | None, mirt: bool, text: str | None, rec: Recording) -> int:
     """Record a notification that was sent (to the manager, the MIRT, stakeholders)."""
-    tr = tracker(repo)
+    tr = tracker(rec.repo)
     incident = ops.load_incident(tr, incident_id)
     edits = None
     if mirt:
@@ -298,13 +271,13 @@ def notified(
         tr,
         incident,
         "notification",
-        at,
-        by or default_person(),
+        rec.at,
+        rec.person,
         f"notified {', '.join(recipients)}",
         {"to": list(recipients), "channel": channel, "text": text},
         edits,
     )
-    return _finish(tr, change, no_commit, output_format)
+    return _finish(tr, change, rec.no_commit, rec.output_format)
 
 
 @click.command()
@@ -316,16 +289,7 @@ def notified(
 @recording
 @guarded
 def escalated(
-    incident_id: str,
-    recipients: tuple[str, ...],
-    level: int | None,
-    policy: str | None,
-    text: str | None,
-    at: datetime,
-    by: str | None,
-    no_commit: bool,
-    output_format: str,
-    repo: Path | None,
+    incident_id: str, recipients: tuple[str, ...], level: int | None, policy: str | None, text: str | None, rec: Recording
 ) -> int:
     """Record an escalation that was made (and the level of the escalation path reached)."""
     edits: dict[str, Any] = {}
@@ -334,13 +298,9 @@ def escalated(
     if policy:
         edits["escalation.policy"] = policy
     return _record(
-        repo,
+        rec,
         incident_id,
         "escalation",
-        at,
-        by,
-        no_commit,
-        output_format,
         f"escalated to {', '.join(recipients)}",
         {"to": list(recipients), "level": level, "text": text},
         edits,
@@ -351,11 +311,11 @@ def escalated(
 @INCIDENT
 @recording
 @guarded
-def ack(incident_id: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def ack(incident_id: str, rec: Recording) -> int:
     """Record that you acknowledged the incident (stops further escalation)."""
-    person = by or default_person()
-    edits = {"escalation.acknowledged_by": person, "escalation.acknowledged_at": format_time(at)}
-    return _record(repo, incident_id, "ack", at, person, no_commit, output_format, f"acknowledged by {person}", None, edits)
+    person = rec.person
+    edits = {"escalation.acknowledged_by": person, "escalation.acknowledged_at": format_time(rec.at)}
+    return _record(rec, incident_id, "ack", f"acknowledged by {person}", None, edits)
 
 
 @click.command()
@@ -363,10 +323,10 @@ def ack(incident_id: str, at: datetime, by: str | None, no_commit: bool, output_
 @click.argument("url")
 @recording
 @guarded
-def bridge(incident_id: str, url: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def bridge(incident_id: str, url: str, rec: Recording) -> int:
     """Record the bridge / virtual war room (an http(s) link)."""
-    edits = {"bridge.url": url, "bridge.opened_at": format_time(at)}
-    return _record(repo, incident_id, "bridge", at, by, no_commit, output_format, "bridge opened", {"url": url}, edits)
+    edits = {"bridge.url": url, "bridge.opened_at": format_time(rec.at)}
+    return _record(rec, incident_id, "bridge", "bridge opened", {"url": url}, edits)
 
 
 @click.command()
@@ -379,17 +339,7 @@ def bridge(incident_id: str, url: str, at: datetime, by: str | None, no_commit: 
 @click.option("--internal", "audience", flag_value="internal", default=True, help="Internal only (default).")
 @recording
 @guarded
-def update(
-    incident_id: str,
-    text: str,
-    status: str,
-    audience: str,
-    at: datetime,
-    by: str | None,
-    no_commit: bool,
-    output_format: str,
-    repo: Path | None,
-) -> int:
+def update(incident_id: str, text: str, status: str, audience: str, rec: Recording) -> int:
     """Post a stakeholder update.
 
     \b
@@ -398,13 +348,9 @@ def update(
         "We found the cause of failed card payments and are rolling out a fix."
     """
     return _record(
-        repo,
+        rec,
         incident_id,
         "stakeholder-update",
-        at,
-        by,
-        no_commit,
-        output_format,
         f"{audience} update: {status}",
         {"audience": audience, "status": status, "text": text},
     )
@@ -416,16 +362,7 @@ def update(
 @click.option("--unknown", "unknown_reason", help="Why the cause is still unknown.")
 @recording
 @guarded
-def cause(
-    incident_id: str,
-    summary: str | None,
-    unknown_reason: str | None,
-    at: datetime,
-    by: str | None,
-    no_commit: bool,
-    output_format: str,
-    repo: Path | None,
-) -> int:
+def cause(incident_id: str, summary: str | None, unknown_reason: str | None, rec: Recording) -> int:
     """Record the cause (confirmed), or why it is still unknown."""
     if bool(summary) == bool(unknown_reason):
         raise click.UsageError("give exactly one of --confirmed TEXT or --unknown REASON")
@@ -435,7 +372,7 @@ def cause(
     else:
         edits = {"cause": {"status": "unknown", "unknown_reason": unknown_reason}}
         text = f"Cause still unknown: {unknown_reason}"
-    return _record(repo, incident_id, "note", at, by, no_commit, output_format, "cause recorded", {"text": text}, edits)
+    return _record(rec, incident_id, "note", "cause recorded", {"text": text}, edits)
 
 
 @click.command()
@@ -443,16 +380,12 @@ def cause(
 @click.argument("text")
 @recording
 @guarded
-def plan(incident_id: str, text: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def plan(incident_id: str, text: str, rec: Recording) -> int:
     """Record the resolution plan."""
     return _record(
-        repo,
+        rec,
         incident_id,
         "note",
-        at,
-        by,
-        no_commit,
-        output_format,
         "resolution plan",
         {"text": f"Resolution plan: {text}"},
         {"resolution_plan": text},
@@ -475,11 +408,7 @@ def resolution(
     validated_in: str | None,
     stable: bool,
     confirmed_by: str | None,
-    at: datetime,
-    by: str | None,
-    no_commit: bool,
-    output_format: str,
-    repo: Path | None,
+    rec: Recording,
 ) -> int:
     """Record the fix, that it is stable, and that users confirmed it (any of these).
 
@@ -489,13 +418,11 @@ def resolution(
       mimctl resolution INC-0042 --stable --at 2026-11-27T10:30Z
       mimctl resolution INC-0042 --confirmed-by "service desk"
     """
-    stamp = format_time(at)
+    stamp = format_time(rec.at)
     edits: dict[str, Any] = {}
     done = []
     if change_ref:
-        edits.update(
-            {"resolution.change_ref": change_ref, "resolution.implemented_at": stamp, "resolution.implemented_by": by or default_person()}
-        )
+        edits.update({"resolution.change_ref": change_ref, "resolution.implemented_at": stamp, "resolution.implemented_by": rec.person})
         done.append(f"fix implemented ({change_ref})")
     if summary:
         edits["resolution.summary"] = summary
@@ -510,9 +437,7 @@ def resolution(
     if not edits:
         raise click.UsageError("give at least one of --implemented, --summary, --validated-in, --stable, --confirmed-by")
     text = "; ".join(done) or "resolution details"
-    return _record(
-        repo, incident_id, "resolution", at, by, no_commit, output_format, f"resolution: {text}", {"text": summary or text}, edits
-    )
+    return _record(rec, incident_id, "resolution", f"resolution: {text}", {"text": summary or text}, edits)
 
 
 @click.command()
@@ -522,20 +447,10 @@ def resolution(
 @click.option("--dependents-validated", is_flag=True, help="Dependent services validated at --at.")
 @recording
 @guarded
-def recovery(
-    incident_id: str,
-    summary: str | None,
-    restored: bool,
-    dependents_validated: bool,
-    at: datetime,
-    by: str | None,
-    no_commit: bool,
-    output_format: str,
-    repo: Path | None,
-) -> int:
+def recovery(incident_id: str, summary: str | None, restored: bool, dependents_validated: bool, rec: Recording) -> int:
     """Record recovery: services restored, dependents validated."""
-    stamp = format_time(at)
-    person = by or default_person()
+    stamp = format_time(rec.at)
+    person = rec.person
     edits: dict[str, Any] = {"recovery.summary": summary}
     if restored:
         edits["recovery.restored_at"] = stamp
@@ -544,7 +459,7 @@ def recovery(
     edits = {k: v for k, v in edits.items() if v is not None}
     if not edits:
         raise click.UsageError("give at least one of --summary, --restored, --dependents-validated")
-    return _record(repo, incident_id, "recovery", at, person, no_commit, output_format, "recovery", {"text": summary}, edits)
+    return _record(rec, incident_id, "recovery", "recovery", {"text": summary}, edits)
 
 
 @click.command()
@@ -558,29 +473,20 @@ def recovery(
 @recording
 @guarded
 def close(
-    incident_id: str,
-    summary: str,
-    problem_ref: str | None,
-    no_problem_reason: str | None,
-    users_restored: bool,
-    at: datetime,
-    by: str | None,
-    no_commit: bool,
-    output_format: str,
-    repo: Path | None,
+    incident_id: str, summary: str, problem_ref: str | None, no_problem_reason: str | None, users_restored: bool, rec: Recording
 ) -> int:
     """Record closure details (and the hand-over to Problem Management)."""
-    person = by or default_person()
+    person = rec.person
     edits = {
         "closure.summary": summary,
-        "closure.closed_at": format_time(at),
+        "closure.closed_at": format_time(rec.at),
         "closure.closed_by": person,
         "closure.users_restored": users_restored,
         "closure.problem_ref": problem_ref,
         "closure.no_problem_reason": no_problem_reason,
     }
     edits = {k: v for k, v in edits.items() if v is not None}
-    return _record(repo, incident_id, "closure", at, person, no_commit, output_format, "closure recorded", {"text": summary}, edits)
+    return _record(rec, incident_id, "closure", "closure recorded", {"text": summary}, edits)
 
 
 @click.command("set")
@@ -590,17 +496,7 @@ def close(
 @click.option("--json", "as_json", is_flag=True, help="VALUE is JSON (a number, list or mapping).")
 @recording
 @guarded
-def set_field(
-    incident_id: str,
-    field: str,
-    value: str,
-    as_json: bool,
-    at: datetime,
-    by: str | None,
-    no_commit: bool,
-    output_format: str,
-    repo: Path | None,
-) -> int:
+def set_field(incident_id: str, field: str, value: str, as_json: bool, rec: Recording) -> int:
     """Set any field of incident.yaml (dotted path); the result must validate.
 
     \b
@@ -611,6 +507,4 @@ def set_field(
     if field in ("id", "stage"):
         raise click.BadParameter("id and stage are changed by 'mimctl advance' only", param_hint="FIELD")
     parsed = json_value(value, as_json)
-    return _record(
-        repo, incident_id, "field", at, by, no_commit, output_format, f"set {field}", {"field": field, "value": parsed}, {field: parsed}
-    )
+    return _record(rec, incident_id, "field", f"set {field}", {"field": field, "value": parsed}, {field: parsed})
