@@ -26,9 +26,32 @@ def timed(args: list[str], cwd: Path) -> float:
 def declare_ready(repo: Path) -> str:
     """A new incident whose identify gate is met (setup, not timed)."""
     out = subprocess.run(
-        [*MIMCTL, "new", "--title", "Bench", "--service", "auth", "--impact", "high", "--urgency", "high",
-         "--severity", "SEV1", "--source", "alert", "--summary", "Bench", "--users", "5", "--format", "json"],
-        cwd=repo, check=True, capture_output=True, text=True,
+        [
+            *MIMCTL,
+            "new",
+            "--title",
+            "Bench",
+            "--service",
+            "auth",
+            "--impact",
+            "high",
+            "--urgency",
+            "high",
+            "--severity",
+            "SEV1",
+            "--source",
+            "alert",
+            "--summary",
+            "Bench",
+            "--users",
+            "5",
+            "--format",
+            "json",
+        ],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     incident = out.split('"incident": "')[1].split('"')[0]
     subprocess.run([*MIMCTL, "confirm", incident], cwd=repo, check=True, stdout=subprocess.DEVNULL)
@@ -71,7 +94,12 @@ def main() -> None:
     base = statistics.median(plain)
     print(f"Repository: {sum(1 for _ in (repo / 'incidents').iterdir())} incidents; {args.runs} runs each\n")
     print("| command | median ms | min ms | max ms |\n|---|---|---|---|")
-    for name, samples_ in (("git add + commit (one file)", plain), ("mimctl advance", advance), ("mimctl note", note), ("mimctl --help", helps)):
+    for name, samples_ in (
+        ("git add + commit (one file)", plain),
+        ("mimctl advance", advance),
+        ("mimctl note", note),
+        ("mimctl --help", helps),
+    ):
         print(summarise(name, samples_))
     print(f"\nadvance / plain git: {statistics.median(advance) / base:.2f}x; note / plain git: {statistics.median(note) / base:.2f}x")
 

@@ -152,13 +152,14 @@ def count_files(repo: Path) -> int:
 
 # a. validation -------------------------------------------------------------------------------
 
+
 def check_jsonschema_once(repo: Path, exe: str) -> float:
     """One check-jsonschema pass per record kind over all files of that kind; total seconds."""
     total = 0.0
     for schema, pattern in SCHEMA_OF.values():
         files = sorted(str(p.relative_to(repo)) for p in repo.glob(pattern))
         for start in range(0, len(files), CHUNK):
-            total += timed([exe, "--schemafile", f"schemas/{schema}", *files[start:start + CHUNK]], repo)
+            total += timed([exe, "--schemafile", f"schemas/{schema}", *files[start : start + CHUNK]], repo)
     return total
 
 
@@ -173,10 +174,10 @@ def bench_validation(report: Report, sizes: list[tuple[int, int]], runs: int, ba
         repo = tracker(incidents, kes)
         files = count_files(repo)
         print(f"[a] validate {incidents} incidents ({files:,} files)", flush=True)
-        mine = repeat(runs, lambda: timed([*MIMCTL, "validate"], repo))
+        mine = repeat(runs, lambda repo=repo: timed([*MIMCTL, "validate"], repo))
         base = None
         if exe:
-            base = repeat(baseline_runs if incidents == largest else runs, lambda: check_jsonschema_once(repo, exe))
+            base = repeat(baseline_runs if incidents == largest else runs, lambda repo=repo: check_jsonschema_once(repo, exe))
         row = Row(f"{incidents:,} incidents ({files:,} files)", mine, base)
         if incidents == largest and base:
             row.target = "≥ 10x faster"
@@ -187,6 +188,7 @@ def bench_validation(report: Report, sizes: list[tuple[int, int]], runs: int, ba
 
 
 # b. pull-request check -----------------------------------------------------------------------
+
 
 def bench_prcheck(report: Report, small: tuple[int, int], large: tuple[int, int], runs: int) -> None:
     samples: dict[int, list[float]] = {}
@@ -199,11 +201,13 @@ def bench_prcheck(report: Report, small: tuple[int, int], large: tuple[int, int]
             folder = sorted((repo / "incidents").iterdir())[0]
             now = datetime.now(timezone.utc)
             event = folder / "timeline" / f"{now:%Y%m%dT%H%M%SZ}-note-be0c41.yaml"
-            event.write_text("# yaml-language-server: $schema=../../../schemas/event.schema.json\n"
-                             f"at: '{now:%Y-%m-%dT%H:%M:%SZ}'\nkind: note\nby: bench\ntext: One more note from the pull request.\n")
+            event.write_text(
+                "# yaml-language-server: $schema=../../../schemas/event.schema.json\n"
+                f"at: '{now:%Y-%m-%dT%H:%M:%SZ}'\nkind: note\nby: bench\ntext: One more note from the pull request.\n"
+            )
             subprocess.run([*GIT, "add", str(event)], cwd=repo, check=True)
             subprocess.run([*GIT, "commit", "-q", "--no-verify", "-m", "bench: one timeline event"], cwd=repo, check=True)
-            samples[incidents] = repeat(runs, lambda: timed([*MIMCTL, "check", "--base", "main"], repo))
+            samples[incidents] = repeat(runs, lambda repo=repo: timed([*MIMCTL, "check", "--base", "main"], repo))
         finally:
             restore(repo, head)
     small_row = Row(f"{small[0]:,} incidents", samples[small[0]])
@@ -214,6 +218,7 @@ def bench_prcheck(report: Report, small: tuple[int, int], large: tuple[int, int]
 
 
 # c. responder commands -----------------------------------------------------------------------
+
 
 def bench_responder(report: Report, size: tuple[int, int], runs: int) -> None:
     repo = tracker(*size)
@@ -337,31 +342,40 @@ def bench_site(report: Report, size: tuple[int, int], small: tuple[int, int], ru
 
 # noise and page ------------------------------------------------------------------------------
 
+
 def calibrate(samples: int = 15) -> str:
     """Spread of a fixed small workload (Python start-up), as a measure of machine noise."""
     times = [timed([sys.executable, "-c", "sum(range(300000))"], ROOT) for _ in range(samples)]
     median = statistics.median(times)
     spread = (max(times) - min(times)) / median * 100
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (f"a fixed workload (Python start-up plus a short loop, {samples} runs) took median {median * 1000:.0f} ms, "
-            f"min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f} ms (spread {spread:.0f}% of the median); "
-            f"load average {load}. Differences smaller than that spread are not meaningful.")
+    return (
+        f"a fixed workload (Python start-up plus a short loop, {samples} runs) took median {median * 1000:.0f} ms, "
+        f"min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f} ms (spread {spread:.0f}% of the median); "
+        f"load average {load}. Differences smaller than that spread are not meaningful."
+    )
 
 
 def table(rows: Iterable[Row], baseline_label: str = "baseline median ms") -> list[str]:
-    out = [f"| measurement | median ms | min ms | max ms | runs | {baseline_label} | ratio | target | result |",
-           "|---|---:|---:|---:|---:|---:|---:|---|---|"]
+    out = [
+        f"| measurement | median ms | min ms | max ms | runs | {baseline_label} | ratio | target | result |",
+        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
     for row in rows:
         base = ms(statistics.median(row.baseline)) if row.baseline else ""
         ratio = f"{row.ratio():.2f}x" if row.baseline else ""
-        out.append(f"| {row.name} | {ms(row.median)} | {ms(min(row.samples))} | {ms(max(row.samples))} | {len(row.samples)} "
-                   f"| {base} | {ratio} | {row.target} | {row.verdict} |")
+        out.append(
+            f"| {row.name} | {ms(row.median)} | {ms(min(row.samples))} | {ms(max(row.samples))} | {len(row.samples)} "
+            f"| {base} | {ratio} | {row.target} | {row.verdict} |"
+        )
     return out
 
 
 def validation_table(rows: list[Row]) -> list[str]:
-    out = ["| tracker | mimctl validate median | min | max | runs | check-jsonschema median | min | max | runs | speed-up | target | result |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+    out = [
+        "| tracker | mimctl validate median | min | max | runs | check-jsonschema median | min | max | runs | speed-up | target | result |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
     for row in rows:
         if row.baseline:
             b = row.baseline
@@ -369,8 +383,10 @@ def validation_table(rows: list[Row]) -> list[str]:
             speed = f"{statistics.median(b) / row.median:.1f}x"
         else:
             base, speed = "skipped | | | ", ""
-        out.append(f"| {row.name} | {ms(row.median)} | {ms(min(row.samples))} | {ms(max(row.samples))} | {len(row.samples)} "
-                   f"| {base} | {speed} | {row.target} | {row.verdict} |")
+        out.append(
+            f"| {row.name} | {ms(row.median)} | {ms(min(row.samples))} | {ms(max(row.samples))} | {len(row.samples)} "
+            f"| {base} | {speed} | {row.target} | {row.verdict} |"
+        )
     return out
 
 
@@ -403,27 +419,49 @@ def write(report: Report) -> None:
         "",
     ]
     if "a" in report.sections:
-        lines += ["## Validation of the whole repository", "",
-                  "`mimctl validate` (schemas and cross-record rules) against check-jsonschema with the same schemas",
-                  "over the same files: one call per record kind with all files of that kind (split into calls of",
-                  f"{CHUNK:,} files, as a command line has a length limit), times summed. check-jsonschema checks the",
-                  "schemas only, so it does less work than mimctl.", "",
-                  *validation_table(report.sections["a"]), ""]
+        lines += [
+            "## Validation of the whole repository",
+            "",
+            "`mimctl validate` (schemas and cross-record rules) against check-jsonschema with the same schemas",
+            "over the same files: one call per record kind with all files of that kind (split into calls of",
+            f"{CHUNK:,} files, as a command line has a length limit), times summed. check-jsonschema checks the",
+            "schemas only, so it does less work than mimctl.",
+            "",
+            *validation_table(report.sections["a"]),
+            "",
+        ]
     if "b" in report.sections:
-        lines += ["## Pull-request check", "",
-                  "`mimctl check --base main` on a branch that adds one timeline event to one incident.", "",
-                  *table(report.sections["b"], "small tracker median"), ""]
+        lines += [
+            "## Pull-request check",
+            "",
+            "`mimctl check --base main` on a branch that adds one timeline event to one incident.",
+            "",
+            *table(report.sections["b"], "small tracker median"),
+            "",
+        ]
     if "c" in report.sections:
-        lines += ["## Responder commands", "",
-                  "Each command commits its change, as does the baseline: `git add FILE && git commit -m msg`.", "",
-                  *(f"- {fact}" for fact in report.facts.get("c", [])), "",
-                  *table(report.sections["c"], "plain git median"), ""]
+        lines += [
+            "## Responder commands",
+            "",
+            "Each command commits its change, as does the baseline: `git add FILE && git commit -m msg`.",
+            "",
+            *(f"- {fact}" for fact in report.facts.get("c", [])),
+            "",
+            *table(report.sections["c"], "plain git median"),
+            "",
+        ]
     if "d" in report.sections:
-        lines += ["## Site", "",
-                  "`mimctl site build` against `mkdocs build` of the same pages written out beforehand (Material",
-                  "theme, search plugin, `use_directory_urls: false`, a nav of six entries), run alternately.", "",
-                  *table(report.sections["d"], "plain mkdocs median"), "",
-                  *(f"- {fact}" for fact in report.facts.get("d", [])), ""]
+        lines += [
+            "## Site",
+            "",
+            "`mimctl site build` against `mkdocs build` of the same pages written out beforehand (Material",
+            "theme, search plugin, `use_directory_urls: false`, a nav of six entries), run alternately.",
+            "",
+            *table(report.sections["d"], "plain mkdocs median"),
+            "",
+            *(f"- {fact}" for fact in report.facts.get("d", [])),
+            "",
+        ]
     if report.notes:
         lines += ["## Notes", "", *(f"- {note}" for note in report.notes), ""]
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -434,8 +472,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small trackers, for a smoke run")
     parser.add_argument("--runs", type=int, default=None, help="runs per measurement (default 3, quick 2)")
-    parser.add_argument("--baseline-runs", type=int, default=None,
-                        help="runs of check-jsonschema on the largest tracker (default: --runs); it is slow")
+    parser.add_argument(
+        "--baseline-runs", type=int, default=None, help="runs of check-jsonschema on the largest tracker (default: --runs); it is slow"
+    )
     parser.add_argument("--only", default="a,b,c,d", help="sections to run, e.g. a,d")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()

@@ -25,8 +25,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Share of incidents per stage; the rest of the history is complete.
 STAGE_WEIGHTS = {
-    "complete": 80, "review": 4, "close": 3, "recover": 2, "resolve": 2,
-    "investigate": 3, "contain": 3, "identify": 3,
+    "complete": 80,
+    "review": 4,
+    "close": 3,
+    "recover": 2,
+    "resolve": 2,
+    "investigate": 3,
+    "contain": 3,
+    "identify": 3,
 }
 # Events that later events or the stage rules depend on: never trimmed.
 ESSENTIAL_KINDS = frozenset({"declared", "validated", "classified", "stage", "containment", "hypothesis"})
@@ -39,7 +45,10 @@ _FILE_STAMP = re.compile(r"^(\d{8}T\d{6}Z)-(.+)-[0-9a-f]{6}\.yaml$")
 _REF = re.compile(r"\b(INC|KE|inc)-(\d{4,8})\b")
 _FILLERS = (
     ("note", "text: '{who} checked the {thing} dashboard again at step {i}: error rate {pct}% and holding; nothing new in the logs.'\n"),
-    ("evidence", "text: '{thing} p99 latency {pct}0 ms on the affected pods, {pct}% of requests retried (sample {i}).'\nlinks:\n  - https://grafana.example.com/d/{slug}-overview\n"),
+    (
+        "evidence",
+        "text: '{thing} p99 latency {pct}0 ms on the affected pods, {pct}% of requests retried (sample {i}).'\nlinks:\n  - https://grafana.example.com/d/{slug}-overview\n",
+    ),
     ("note", "text: Support reports {pct} more tickets about the {thing}; the macro from the last update is in use (item {i}).\n"),
     ("evidence", "text: 'Log query for the {thing}: {pct} matching lines in the last 10 minutes (run {i}).'\n"),
 )
@@ -79,7 +88,9 @@ def load_templates(root: Path = ROOT) -> list[Template]:
             match = _FILE_STAMP.match(path.name)
             assert match, path.name
             events.append(Event(match.group(1), match.group(2), path.read_text(encoding="utf-8")))
-        out.append(Template(folder.name, stage, detected, incident, pir.read_text(encoding="utf-8") if pir.exists() else None, tuple(events)))
+        out.append(
+            Template(folder.name, stage, detected, incident, pir.read_text(encoding="utf-8") if pir.exists() else None, tuple(events))
+        )
     return out
 
 
@@ -129,10 +140,17 @@ def _timeline(clone: _Clone, target: int, rng: random.Random) -> dict[str, str]:
         last += timedelta(minutes=rng.randrange(1, 20))
         kind, body = _FILLERS[i % len(_FILLERS)]
         thing = rng.choice(things)
-        body = body.format(who=rng.choice(("dana", "priya", "sam", "lee")), thing=thing, slug=thing.replace(" ", "-"),
-                           pct=rng.randrange(2, 60), i=i)
-        kept.append((last, kind, "# yaml-language-server: $schema=../../../schemas/event.schema.json\n"
-                     f"at: '{last.strftime('%Y-%m-%dT%H:%M:%SZ')}'\nkind: {kind}\nby: bench\n{body}"))
+        body = body.format(
+            who=rng.choice(("dana", "priya", "sam", "lee")), thing=thing, slug=thing.replace(" ", "-"), pct=rng.randrange(2, 60), i=i
+        )
+        kept.append(
+            (
+                last,
+                kind,
+                "# yaml-language-server: $schema=../../../schemas/event.schema.json\n"
+                f"at: '{last.strftime('%Y-%m-%dT%H:%M:%SZ')}'\nkind: {kind}\nby: bench\n{body}",
+            )
+        )
     files = {}
     for at, kind, text in kept:
         name = f"timeline/{at.strftime('%Y%m%dT%H%M%SZ')}-{kind}-{rng.getrandbits(24):06x}.yaml"

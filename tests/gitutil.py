@@ -46,9 +46,7 @@ def t(minutes: int) -> str:
 
 def git(*args: str, cwd: Path, check: bool = True, stdin: str | None = None) -> str:
     """Run git in ``cwd`` with no global/system config; returns stdout (raises with stderr on failure)."""
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, input=stdin, capture_output=True, text=True, env={**os.environ, **GIT_ENV}, check=False
-    )
+    done = subprocess.run(["git", *args], cwd=cwd, input=stdin, capture_output=True, text=True, env={**os.environ, **GIT_ENV}, check=False)
     if check and done.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     return done.stdout
@@ -178,8 +176,12 @@ class Run:
     traceback: str
 
     def __repr__(self) -> str:
-        parts = [f"mimctl {' '.join(self.args)}", f"exit code: {self.exit_code}",
-                 f"--- stdout\n{self.stdout}", f"--- stderr\n{self.stderr}"]
+        parts = [
+            f"mimctl {' '.join(self.args)}",
+            f"exit code: {self.exit_code}",
+            f"--- stdout\n{self.stdout}",
+            f"--- stderr\n{self.stderr}",
+        ]
         if self.traceback:
             parts.append(f"--- unexpected exception\n{self.traceback}")
         return "\n".join(parts)
@@ -242,9 +244,23 @@ def ok_json(args: list[str], cwd: Path) -> Any:
 # --- incidents --------------------------------------------------------------------
 
 DECLARE = [
-    "new", "--title", "Card payments failing at checkout", "--service", "checkout-api",
-    "--impact", "high", "--urgency", "high", "--severity", "SEV1", "--source", "alert",
-    "--alert-name", "CheckoutErrorRate", "--started", t(-7),
+    "new",
+    "--title",
+    "Card payments failing at checkout",
+    "--service",
+    "checkout-api",
+    "--impact",
+    "high",
+    "--urgency",
+    "high",
+    "--severity",
+    "SEV1",
+    "--source",
+    "alert",
+    "--alert-name",
+    "CheckoutErrorRate",
+    "--started",
+    t(-7),
 ]
 
 
@@ -257,8 +273,27 @@ def declare(repo: Path, at: str = t(0), *extra: str) -> str:
 def ready_to_leave_identify(repo: Path, incident_id: str) -> None:
     """Record what the identify gate needs (confirm + classify), starting at minute 2."""
     ok(["confirm", incident_id, "--scope", "All card payments fail with HTTP 502", "--at", t(2), "--by", "pat"], repo)
-    ok(["classify", incident_id, "--impact", "high", "--urgency", "high", "--reason", "Customers cannot pay",
-        "--users", "48000", "--segment", "All paying customers", "--summary", "Checkout returns errors.", "--at", t(3)], repo)
+    ok(
+        [
+            "classify",
+            incident_id,
+            "--impact",
+            "high",
+            "--urgency",
+            "high",
+            "--reason",
+            "Customers cannot pay",
+            "--users",
+            "48000",
+            "--segment",
+            "All paying customers",
+            "--summary",
+            "Checkout returns errors.",
+            "--at",
+            t(3),
+        ],
+        repo,
+    )
 
 
 def incident_path(incident_id: str, *rest: str) -> str:

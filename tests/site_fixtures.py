@@ -30,8 +30,15 @@ from mimctl.yamlio import atomic_write, dump_new
 REPO_ROOT = Path(__file__).resolve().parents[1]
 XSS_CORPUS = Path(__file__).parent / "corpus" / "xss"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 # The payloads of the hostile records (see corpus/xss/README.md).
 FREE_TEXT_PAYLOADS = (
@@ -67,12 +74,40 @@ def cli(root: Path, *args: str) -> str:
     return ok([*args, "--repo", str(root), "--no-commit"], root).stdout
 
 
-def declare(root: Path, title: str, service: str = "checkout-api", severity: str = "SEV1", at: str = t(0),
-            visibility: str = "public", *extra: str) -> str:
+def declare(
+    root: Path, title: str, service: str = "checkout-api", severity: str = "SEV1", at: str = t(0), visibility: str = "public", *extra: str
+) -> str:
     """Declare an incident with the CLI; its id."""
-    out = ok(["new", "--title", title, "--service", service, "--impact", "high", "--urgency", "high",
-              "--severity", severity, "--source", "alert", "--visibility", visibility, *extra,
-              "--repo", str(root), "--no-commit", "--at", at, "--by", "pat", "--format", "json"], root)
+    out = ok(
+        [
+            "new",
+            "--title",
+            title,
+            "--service",
+            service,
+            "--impact",
+            "high",
+            "--urgency",
+            "high",
+            "--severity",
+            severity,
+            "--source",
+            "alert",
+            "--visibility",
+            visibility,
+            *extra,
+            "--repo",
+            str(root),
+            "--no-commit",
+            "--at",
+            at,
+            "--by",
+            "pat",
+            "--format",
+            "json",
+        ],
+        root,
+    )
     return str(out.json()["incident"])
 
 
@@ -95,11 +130,18 @@ def move(root: Path, incident_id: str, to: str, at: str) -> None:
     )
 
 
-def write_known_error(root: Path, ke_id: str, title: str, symptoms: list[str], services: list[str],
-                      workaround: list[str] | None = None, **extra: object) -> Path:
+def write_known_error(
+    root: Path, ke_id: str, title: str, symptoms: list[str], services: list[str], workaround: list[str] | None = None, **extra: object
+) -> Path:
     """A known error record written the way the tool writes new records."""
-    data: dict[str, object] = {"id": ke_id, "title": title, "status": "open", "created_at": t(60),
-                               "services": services, "symptoms": symptoms}
+    data: dict[str, object] = {
+        "id": ke_id,
+        "title": title,
+        "status": "open",
+        "created_at": t(60),
+        "services": services,
+        "symptoms": symptoms,
+    }
     if workaround:
         data["workaround"] = workaround
     data.update(extra)
@@ -137,13 +179,20 @@ PUBLIC_UPDATE = "Some card payments fail at checkout. We are investigating."
 INTERNAL_UPDATE = "Internal only: the acquirer account AC-99812 is throttled"
 KE_ID = "KE-0002"
 KE_TITLE = "Receipt emails show a blank total after the exchange rate sync"
-KE_SYMPTOM = ("Receipt emails show a blank order total for orders paid in a foreign currency,"
-              " starting right after the nightly exchange rate sync.")
+KE_SYMPTOM = (
+    "Receipt emails show a blank order total for orders paid in a foreign currency, starting right after the nightly exchange rate sync."
+)
 KE_SEARCH = "blank order total foreign currency"
 # Timeline of the active incident as recorded: the scribe logs some events afterwards,
 # so recording order and real-world order differ.
-ACTIVE_EVENTS = [(t(0), "declared"), (t(30), "note"), (t(10), "note"), (t(20), "evidence"), (t(5), "stakeholder-update"),
-                 (t(6), "stakeholder-update")]
+ACTIVE_EVENTS = [
+    (t(0), "declared"),
+    (t(30), "note"),
+    (t(10), "note"),
+    (t(20), "evidence"),
+    (t(5), "stakeholder-update"),
+    (t(6), "stakeholder-update"),
+]
 
 
 @dataclass(frozen=True)
@@ -169,8 +218,15 @@ def sample_tracker(root: Path, mkdocs: bool = True) -> Sample:
     cli(root, "set", private, "visibility", "private", "--at", t(41))
     sensitive = declare(root, SENSITIVE_TITLE, "checkout-api", "SEV2", t(50), "public")
     cli(root, "set", sensitive, "security_sensitive", "true", "--json", "--at", t(51))
-    write_known_error(root, KE_ID, KE_TITLE, [KE_SYMPTOM, "Support sees tickets about receipts without amounts."],
-                      ["checkout-api"], ["Re-run the exchange rate sync: `ratesync run --force`."], tags=["receipts", "currency"])
+    write_known_error(
+        root,
+        KE_ID,
+        KE_TITLE,
+        [KE_SYMPTOM, "Support sees tickets about receipts without amounts."],
+        ["checkout-api"],
+        ["Re-run the exchange rate sync: `ratesync run --force`."],
+        tags=["receipts", "currency"],
+    )
     return Sample(root, active, "INC-0001", private, sensitive)
 
 
@@ -190,12 +246,30 @@ def xss_tracker(root: Path, mkdocs: bool = True) -> Path:
     text = catalog.read_text(encoding="utf-8")
     assert "    name: Checkout API\n" in text
     hostile_name = LINE_PAYLOAD.replace("'", "''")
-    text = text.replace("    name: Checkout API\n", f"    name: '{hostile_name} service'\n"
-                        f"    description: {_yaml_block(FREE_TEXT, 6)}", 1)
+    text = text.replace("    name: Checkout API\n", f"    name: '{hostile_name} service'\n    description: {_yaml_block(FREE_TEXT, 6)}", 1)
     catalog.write_text(text, encoding="utf-8")
-    active = declare(root, f"{LINE_PAYLOAD} active", "checkout-api", "SEV1", t(0), "public",
-                     "--summary", FREE_TEXT, "--major-reason", FREE_TEXT, "--segment", LINE_PAYLOAD,
-                     "--region", LINE_PAYLOAD, "--risk", FREE_TEXT, "--alert-name", LINE_PAYLOAD, "--reported-by", LINE_PAYLOAD)
+    active = declare(
+        root,
+        f"{LINE_PAYLOAD} active",
+        "checkout-api",
+        "SEV1",
+        t(0),
+        "public",
+        "--summary",
+        FREE_TEXT,
+        "--major-reason",
+        FREE_TEXT,
+        "--segment",
+        LINE_PAYLOAD,
+        "--region",
+        LINE_PAYLOAD,
+        "--risk",
+        FREE_TEXT,
+        "--alert-name",
+        LINE_PAYLOAD,
+        "--reported-by",
+        LINE_PAYLOAD,
+    )
     cli(root, "note", active, FREE_TEXT, "--at", t(1), "--by", LINE_PAYLOAD)
     cli(root, "evidence", active, FREE_TEXT, "--at", t(2))
     cli(root, "containment", "add", active, "--action", FREE_TEXT, "--rollback", FREE_TEXT, "--at", t(3))

@@ -48,8 +48,9 @@ def app(tmp_path: Path) -> Path:
     commit_at(repo, {"services/checkout/a.py": "2"}, "pool size from values", "2025-03-09T09:00:00Z")
     commit_at(repo, {"services/checkout/b.py": "1", "docs/notes.md": "x"}, "release 2.3", "2025-03-10T07:30:00Z")
     commit_at(repo, {"docs/only.md": "x"}, "docs only", "2025-03-10T07:45:00Z")
-    commit_at(repo, {"services/checkout/a.py": "3"}, "authored long ago, merged late", "2025-03-10T07:50:00Z",
-              authored="2025-02-01T10:00:00Z")
+    commit_at(
+        repo, {"services/checkout/a.py": "3"}, "authored long ago, merged late", "2025-03-10T07:50:00Z", authored="2025-02-01T10:00:00Z"
+    )
     commit_at(repo, {"services/checkout/a.py": "4"}, "after detection", "2025-03-10T08:30:00Z")
     return repo
 

@@ -183,8 +183,11 @@ def test_webhook_is_signed_with_a_timestamp_and_idempotency_key(recorder: Record
 
 @pytest.mark.parametrize(
     ("env", "message"),
-    [({}, "environment variable HOOK_URL is not set"), ({"HOOK_URL": "file:///etc/passwd"}, "is not http(s)"),
-     ({"HOOK_URL": "http://127.0.0.1:9/"}, "environment variable HOOK_SECRET is not set")],
+    [
+        ({}, "environment variable HOOK_URL is not set"),
+        ({"HOOK_URL": "file:///etc/passwd"}, "is not http(s)"),
+        ({"HOOK_URL": "http://127.0.0.1:9/"}, "environment variable HOOK_SECRET is not set"),
+    ],
 )
 def test_missing_or_bad_secrets_are_clear_errors(env: dict[str, str], message: str) -> None:
     result = channels.send(hook("webhook"), {"headline": "hi"}, "k", FAST, env)
@@ -199,9 +202,26 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1",
-         "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-days",
+            "1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key
 
@@ -243,8 +263,9 @@ def smtp_server(certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch)
 
 
 def mail_channel(port: int, starttls: bool = True) -> ChannelConfig:
-    return ChannelConfig("mail", "email", {"host": "127.0.0.1", "port": port, "starttls": starttls,
-                                           "from": "mimctl@example.com", "to": ["mim@example.com"]})
+    return ChannelConfig(
+        "mail", "email", {"host": "127.0.0.1", "port": port, "starttls": starttls, "from": "mimctl@example.com", "to": ["mim@example.com"]}
+    )
 
 
 def test_email_is_sent_over_starttls(smtp_server: tuple[Inbox, int]) -> None:
@@ -279,7 +300,17 @@ def test_untrusted_certificate_fails_for_good(smtp_server: tuple[Inbox, int], mo
 
 
 def test_email_password_from_a_missing_variable_is_a_clear_error() -> None:
-    channel = ChannelConfig("mail", "email", {"host": "127.0.0.1", "port": 9, "from": "a@example.com", "to": ["b@example.com"],
-                                              "username_env": "SMTP_USER", "password_env": "SMTP_PASSWORD"})
+    channel = ChannelConfig(
+        "mail",
+        "email",
+        {
+            "host": "127.0.0.1",
+            "port": 9,
+            "from": "a@example.com",
+            "to": ["b@example.com"],
+            "username_env": "SMTP_USER",
+            "password_env": "SMTP_PASSWORD",
+        },
+    )
     result = channels.send(channel, email.message.EmailMessage(), "k", FAST, {"SMTP_USER": "u"})
     assert not result.ok and "SMTP_PASSWORD is not set" in result.error

@@ -34,7 +34,6 @@ INC = "INC-0001"
 INCIDENT_YAML = incident_path(INC, "incident.yaml")
 
 
-
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """main: a tracker with INC-0001 declared (bare, in identify) and committed."""
@@ -184,8 +183,26 @@ def test_duplicate_incident_id_from_two_branches_fails(template: Path, tmp_path:
     repo = copy_repo(template, tmp_path / "tracker")
     for branch, title in (("first", "Search is slow"), ("second", "Login fails")):
         git("switch", "--quiet", "-c", branch, "main", cwd=repo)
-        ok(["new", "--title", title, "--service", "search", "--impact", "low", "--urgency", "low",
-            "--severity", "SEV4", "--source", "user-report", "--at", t(30)], repo)
+        ok(
+            [
+                "new",
+                "--title",
+                title,
+                "--service",
+                "search",
+                "--impact",
+                "low",
+                "--urgency",
+                "low",
+                "--severity",
+                "SEV4",
+                "--source",
+                "user-report",
+                "--at",
+                t(30),
+            ],
+            repo,
+        )
         assert (repo / "incidents" / "INC-0002").is_dir()
     git("switch", "--quiet", "first", cwd=repo)
     assert check(repo).exit_code == 0, "the first branch alone is fine"

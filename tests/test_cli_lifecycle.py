@@ -41,16 +41,43 @@ STAGES = ["identify", "notify", "contain", "investigate", "resolve", "recover", 
 # (arguments, minute of --at or None for commands without an event). {C}/{H} are filled from earlier output.
 SCRIPT: list[tuple[list[str], int | None]] = [
     (["confirm", INC, "--scope", "All card payments fail with HTTP 502", "--by", "pat"], 2),
-    (["classify", INC, "--impact", "high", "--urgency", "high", "--reason", "Customers cannot pay",
-      "--users", "48000", "--segment", "All paying customers", "--summary", "Checkout returns errors for card payments."], 3),
+    (
+        [
+            "classify",
+            INC,
+            "--impact",
+            "high",
+            "--urgency",
+            "high",
+            "--reason",
+            "Customers cannot pay",
+            "--users",
+            "48000",
+            "--segment",
+            "All paying customers",
+            "--summary",
+            "Checkout returns errors for card payments.",
+        ],
+        3,
+    ),
     (["advance", INC], 4),
     (["assign", INC, "incident_manager", "alex"], 5),
     (["notified", INC, "--to", "@payments", "--to", "@sre", "--channel", "pager", "--mirt"], 6),
     (["bridge", INC, "https://meet.example.com/inc-0001"], 7),
     (["update", INC, "--public", "--status", "investigating", "Some card payments are failing."], 8),
     (["advance", INC], 9),
-    (["containment", "add", INC, "--action", "Routed card traffic to the secondary gateway",
-      "--rollback", "Route card traffic back to the primary gateway"], 15),
+    (
+        [
+            "containment",
+            "add",
+            INC,
+            "--action",
+            "Routed card traffic to the secondary gateway",
+            "--rollback",
+            "Route card traffic back to the primary gateway",
+        ],
+        15,
+    ),
     (["advance", INC], 20),
     (["hypothesis", "add", INC, "TLS certificate on the primary gateway expired"], 25),
     (["hypothesis", "set", INC, "{H}", "confirmed", "--evidence", "Handshake errors in gateway logs"], 32),
@@ -201,8 +228,26 @@ def test_show_json_and_text(ready: Path) -> None:
 
 def test_list_json(repo: Path) -> None:
     declare(repo, t(10), "--id", "INC-0002")
-    ok(["new", "--title", "Search slow", "--service", "search", "--impact", "low", "--urgency", "low",
-        "--severity", "SEV4", "--source", "user-report", "--at", t(11)], repo)
+    ok(
+        [
+            "new",
+            "--title",
+            "Search slow",
+            "--service",
+            "search",
+            "--impact",
+            "low",
+            "--urgency",
+            "low",
+            "--severity",
+            "SEV4",
+            "--source",
+            "user-report",
+            "--at",
+            t(11),
+        ],
+        repo,
+    )
     data = ok_json(["list"], repo)
     rows = data["incidents"]
     assert [r["id"] for r in rows] == ["INC-0001", "INC-0002", "INC-0003"]
@@ -338,11 +383,37 @@ def test_help_of_every_command(path: list[str], tmp_path: Path) -> None:
         (["note", INC, "hello", "--at", "yesterday"], "yesterday"),
         (["note", INC, "hello", "--at", "2025-13-45T99:00:00Z"], "2025-13-45"),
         (["advance", INC, "--to", "party", "--reason", "x", "--at", t(5)], "party"),
-        (["new", "--title", "x", "--service", "no-such-service", "--impact", "high", "--urgency", "high",
-          "--severity", "SEV1", "--source", "alert", "--at", t(5)], "no-such-service"),
+        (
+            [
+                "new",
+                "--title",
+                "x",
+                "--service",
+                "no-such-service",
+                "--impact",
+                "high",
+                "--urgency",
+                "high",
+                "--severity",
+                "SEV1",
+                "--source",
+                "alert",
+                "--at",
+                t(5),
+            ],
+            "no-such-service",
+        ),
     ],
-    ids=["show-unknown-id", "note-unknown-id", "advance-unknown-id", "unknown-role", "bad-at-word", "bad-at-date",
-         "unknown-stage", "unknown-service"],
+    ids=[
+        "show-unknown-id",
+        "note-unknown-id",
+        "advance-unknown-id",
+        "unknown-role",
+        "bad-at-word",
+        "bad-at-date",
+        "unknown-stage",
+        "unknown-service",
+    ],
 )
 def test_user_mistake_is_one_clear_line(repo: Path, args: list[str], needle: str) -> None:
     before = snapshot(repo)

@@ -132,12 +132,23 @@ def test_renumber_failing_hook_leaves_everything_as_it_was(repo: Path) -> None:
 
 
 def test_two_note_processes_at_once_both_commit_one_after_the_other(repo: Path) -> None:
-    env = {**os.environ, **GIT_ENV, "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-           "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    env = {
+        **os.environ,
+        **GIT_ENV,
+        "GIT_AUTHOR_NAME": "T",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "T",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
     commits = commit_count(repo)
     procs = [
-        subprocess.Popen([sys.executable, "-m", "mimctl", "note", INC1, f"Note from responder {n}", "--at", t(5 + n)],
-                         cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, "-m", "mimctl", "note", INC1, f"Note from responder {n}", "--at", t(5 + n)],
+            cwd=repo,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for n in (1, 2)
     ]
     outputs = [p.communicate(timeout=60) for p in procs]
@@ -174,8 +185,7 @@ def test_two_stage_changes_on_two_branches_conflict(repo: Path) -> None:
     ok(["advance", INC1, "--to", "contain", "--reason", "Notified by phone already", "--at", t(11)], repo)
     git("switch", "--quiet", "main", cwd=repo)
     git("merge", "--quiet", "--no-edit", "a", cwd=repo)
-    merged = subprocess.run(["git", "merge", "--no-edit", "b"], cwd=repo, capture_output=True, text=True,
-                            env={**os.environ, **GIT_ENV})
+    merged = subprocess.run(["git", "merge", "--no-edit", "b"], cwd=repo, capture_output=True, text=True, env={**os.environ, **GIT_ENV})
     assert merged.returncode != 0
     assert "CONFLICT" in merged.stdout and "incidents/INC-0001/incident.yaml" in merged.stdout, merged.stdout
     # The conflict markers make the record unreadable: commands refuse, naming the place.

@@ -38,15 +38,22 @@ def _records(repo: Path) -> dict[str, bytes]:
 
 
 def test_sigkill_while_writing_leaves_old_or_new_never_torn(repo: Path) -> None:
-    env = {**os.environ, **GIT_ENV, "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.invalid",
-           "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    env = {
+        **os.environ,
+        **GIT_ENV,
+        "GIT_AUTHOR_NAME": "T",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "T",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
     rng = random.Random(20261127)
     seen: dict[str, set[bytes]] = {path: {data} for path, data in _records(repo).items()}
     # Kill anywhere in a command's life: 5 ms up to its full duration on this machine (the brief's
     # 5-300 ms would, on a loaded machine, only ever kill the interpreter while it imports).
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "mimctl", "note", INC, "timing run", "--at", t(9)], cwd=repo, env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "mimctl", "note", INC, "timing run", "--at", t(9)], cwd=repo, env=env, check=True, capture_output=True
+    )
     duration = max(0.3, time.monotonic() - started)
     killed = 0
     for round_ in range(ROUNDS):
@@ -55,8 +62,9 @@ def test_sigkill_while_writing_leaves_old_or_new_never_torn(repo: Path) -> None:
         else:
             impact = "high" if round_ % 4 else "medium"
             args = ["classify", INC, "--impact", impact, "--urgency", "high", "--reason", f"round {round_}", "--at", t(10 + round_)]
-        proc = subprocess.Popen([sys.executable, "-m", "mimctl", *args], cwd=repo, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mimctl", *args], cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(rng.uniform(0.005, duration))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)

@@ -62,8 +62,7 @@ def test_levels_advance_on_time_and_never_repeat(repo: Path, recorder: Recorder)
     assert levels(escalate(repo, 500)) == []  # the top of the path
     assert incident_escalation(repo, incident_id)["level"] == 2
     pages = [r.json()["event"] for r in recorder.to("/pager")]
-    assert [(p["level"], p["to"]) for p in pages] == [(0, ["@mim-oncall"]), (1, ["@mim-lead", "@sre-lead"]),
-                                                      (2, ["@head-of-operations"])]
+    assert [(p["level"], p["to"]) for p in pages] == [(0, ["@mim-oncall"]), (1, ["@mim-lead", "@sre-lead"]), (2, ["@head-of-operations"])]
 
 
 def test_an_ack_stops_escalation(repo: Path, recorder: Recorder) -> None:

@@ -26,15 +26,57 @@ SECRET = "Internal only: the database host is db-7.internal"
 
 
 def declare(root: Path, at: str, visibility: str = "public") -> str:
-    out = ok(["new", "--title", "Card payments failing", "--service", "checkout-api", "--impact", "high",
-              "--urgency", "high", "--severity", "SEV1", "--source", "alert", "--visibility", visibility,
-              "--repo", str(root), "--no-commit", "--at", at, "--by", "pat", "--format", "json"], root)
+    out = ok(
+        [
+            "new",
+            "--title",
+            "Card payments failing",
+            "--service",
+            "checkout-api",
+            "--impact",
+            "high",
+            "--urgency",
+            "high",
+            "--severity",
+            "SEV1",
+            "--source",
+            "alert",
+            "--visibility",
+            visibility,
+            "--repo",
+            str(root),
+            "--no-commit",
+            "--at",
+            at,
+            "--by",
+            "pat",
+            "--format",
+            "json",
+        ],
+        root,
+    )
     return str(out.json()["incident"])
 
 
 def update(root: Path, incident_id: str, status: str, text: str, at: str, public: bool = True) -> None:
-    ok(["update", incident_id, "--public" if public else "--internal", "--status", status, text,
-        "--repo", str(root), "--no-commit", "--at", at, "--by", "sam"], root)
+    ok(
+        [
+            "update",
+            incident_id,
+            "--public" if public else "--internal",
+            "--status",
+            status,
+            text,
+            "--repo",
+            str(root),
+            "--no-commit",
+            "--at",
+            at,
+            "--by",
+            "sam",
+        ],
+        root,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -149,9 +191,12 @@ def test_capped_newest_first_and_control_characters_survive(tracker: Path) -> No
     site = build(tracker, PUBLIC)
     start = datetime(2025, 1, 1, tzinfo=timezone.utc)
     events = tuple(
-        Event(f"{(start + timedelta(minutes=n)):%Y%m%dT%H%M%SZ}-stakeholder-update-{n:06x}.yaml",
-              start + timedelta(minutes=n), "stakeholder-update",
-              {"audience": "public", "status": "investigating", "text": f"Update {n}\x01\x1b"})
+        Event(
+            f"{(start + timedelta(minutes=n)):%Y%m%dT%H%M%SZ}-stakeholder-update-{n:06x}.yaml",
+            start + timedelta(minutes=n),
+            "stakeholder-update",
+            {"audience": "public", "status": "investigating", "text": f"Update {n}\x01\x1b"},
+        )
         for n in range(MAX_ENTRIES + 50)
     )
     busy = Incident("INC-0099", site.incidents[0].data | {"id": "INC-0099"}, events)

@@ -112,15 +112,29 @@ def _folder(name: str, text: str) -> Callable[[Path], None]:
 
 CASES: list[Case] = [_file_case(path) for path in sorted(HOSTILE.glob("*.yaml"))] + [
     Case("huge-file-20mb", INCIDENT_YAML, 1, _huge_file),
-    Case("timeline-symlink-to-dev-zero", "incidents/INC-0001/timeline/20261115T085000Z-note-aaaaaa.yaml", 1,
-         _symlink("incidents/INC-0001/timeline/20261115T085000Z-note-aaaaaa.yaml", "/dev/zero")),
+    Case(
+        "timeline-symlink-to-dev-zero",
+        "incidents/INC-0001/timeline/20261115T085000Z-note-aaaaaa.yaml",
+        1,
+        _symlink("incidents/INC-0001/timeline/20261115T085000Z-note-aaaaaa.yaml", "/dev/zero"),
+    ),
     Case("pir-symlink-to-dev-zero", "incidents/INC-0001/pir.yaml", 1, _symlink("incidents/INC-0001/pir.yaml", "/dev/zero")),
     Case("pir-symlink-out-of-the-repository", "incidents/INC-0001/pir.yaml", 1, _symlink("incidents/INC-0001/pir.yaml", "/etc/passwd")),
     Case("folder-differs-by-case", "incidents/inc-0001", 1, _folder("inc-0001", VALID_INCIDENT), reads_incident=False),
-    Case("folder-fullwidth-digits", "incidents/INC-\uff10\uff10\uff14\uff12", 1,
-         _folder("INC-\uff10\uff10\uff14\uff12", VALID_INCIDENT.replace("INC-0001", "INC-0042")), reads_incident=False),
-    Case("folder-arabic-indic-digits", "incidents/INC-\u0660\u0660\u0664\u0662", 1,
-         _folder("INC-\u0660\u0660\u0664\u0662", VALID_INCIDENT.replace("INC-0001", "INC-0042")), reads_incident=False),
+    Case(
+        "folder-fullwidth-digits",
+        "incidents/INC-\uff10\uff10\uff14\uff12",
+        1,
+        _folder("INC-\uff10\uff10\uff14\uff12", VALID_INCIDENT.replace("INC-0001", "INC-0042")),
+        reads_incident=False,
+    ),
+    Case(
+        "folder-arabic-indic-digits",
+        "incidents/INC-\u0660\u0660\u0664\u0662",
+        1,
+        _folder("INC-\u0660\u0660\u0664\u0662", VALID_INCIDENT.replace("INC-0001", "INC-0042")),
+        reads_incident=False,
+    ),
 ]
 
 
@@ -239,14 +253,34 @@ def test_the_python_tag_ran_nothing() -> None:
 @pytest.mark.parametrize(
     "given",
     [
-        "../x", "INC-0001/../INC-0001", "/etc/passwd", "INC-\uff10\uff10\uff10\uff11", "-1", "INC-99999999999",
+        "../x",
+        "INC-0001/../INC-0001",
+        "/etc/passwd",
+        "INC-\uff10\uff10\uff10\uff11",
+        "-1",
+        "INC-99999999999",
         "INC-0001\x00",
     ],
 )
 def test_path_like_incident_arguments_are_refused(base_repo: Path, tmp_path: Path, given: str) -> None:
     repo = copy_repo(base_repo, tmp_path / "tracker")
-    declare = ["new", "--id", given, "--title", "x", "--service", "checkout-api",
-               "--impact", "high", "--urgency", "high", "--severity", "SEV1", "--source", "alert"]
+    declare = [
+        "new",
+        "--id",
+        given,
+        "--title",
+        "x",
+        "--service",
+        "checkout-api",
+        "--impact",
+        "high",
+        "--urgency",
+        "high",
+        "--severity",
+        "SEV1",
+        "--source",
+        "alert",
+    ]
     for args in (["show", given], ["note", given, "x"], declare):
         outcome = mimctl(args, repo)
         # 1: refused; 2: click's usage error (an argument that looks like an option)

@@ -150,7 +150,7 @@ def test_resolved_notification_for_an_unknown_group_opens_nothing(repo: Path) ->
 
 def test_unknown_labels_map_to_the_defaults(repo: Path, tmp_path: Path) -> None:
     strange = payload("firing")
-    strange["groupKey"] = "{}:{alertname=\"DiskFull\"}"
+    strange["groupKey"] = '{}:{alertname="DiskFull"}'
     alert = strange["alerts"][0]
     alert["labels"] = {"alertname": "DiskFull", "service": "billing-batch", "severity": "whatever"}
     alert["annotations"] = {}
@@ -179,9 +179,19 @@ def test_a_repeat_after_the_incident_completed_opens_a_related_one(repo: Path) -
 
 
 def test_generic_payload_from_stdin(repo: Path) -> None:
-    body = {"group_key": "grafana/checkout-5xx", "source": "grafana", "summary": "Checkout 5xx above 5%",
-            "alerts": [{"name": "CheckoutErrorRate", "labels": {"service": "checkout", "severity": "critical"},
-                        "starts_at": t(-5), "description": "HTTP 502 from payments-gateway"}]}
+    body = {
+        "group_key": "grafana/checkout-5xx",
+        "source": "grafana",
+        "summary": "Checkout 5xx above 5%",
+        "alerts": [
+            {
+                "name": "CheckoutErrorRate",
+                "labels": {"service": "checkout", "severity": "critical"},
+                "starts_at": t(-5),
+                "description": "HTTP 502 from payments-gateway",
+            }
+        ],
+    }
     runner = CliRunner(env=GIT_ENV)
     with _cwd(repo):
         result = runner.invoke(main, ["ingest", "generic", "-", "--at", t(0), "--format", "json"], input=json.dumps(body))
@@ -223,17 +233,29 @@ def test_script_in_names_is_stripped_and_the_record_stays_valid(repo: Path, tmp_
 HOSTILE: list[tuple[str, Any, str]] = [
     ("missing-group-key", {k: v for k, v in payload("firing").items() if k != "groupKey"}, "groupKey: missing"),
     ("group-key-number", {**payload("firing"), "groupKey": 42}, "groupKey: expected a string, got a number"),
-    ("labels-array", {**payload("firing"), "alerts": [{**payload("firing")["alerts"][0], "labels": ["a"]}]},
-     "alerts[0].labels: expected an object, got an array"),
-    ("label-value-number", {**payload("firing"), "alerts": [{**payload("firing")["alerts"][0], "labels": {"alertname": 7}}]},
-     "alerts[0].labels.alertname: expected a string"),
-    ("no-alertname", {**payload("firing"), "alerts": [{**payload("firing")["alerts"][0], "labels": {}}]},
-     "alerts[0].labels.alertname: missing"),
+    (
+        "labels-array",
+        {**payload("firing"), "alerts": [{**payload("firing")["alerts"][0], "labels": ["a"]}]},
+        "alerts[0].labels: expected an object, got an array",
+    ),
+    (
+        "label-value-number",
+        {**payload("firing"), "alerts": [{**payload("firing")["alerts"][0], "labels": {"alertname": 7}}]},
+        "alerts[0].labels.alertname: expected a string",
+    ),
+    (
+        "no-alertname",
+        {**payload("firing"), "alerts": [{**payload("firing")["alerts"][0], "labels": {}}]},
+        "alerts[0].labels.alertname: missing",
+    ),
     ("alerts-object", {**payload("firing"), "alerts": {}}, "alerts: expected an array, got an object"),
     ("alerts-empty", {**payload("firing"), "alerts": []}, "alerts: empty"),
     ("bad-status", {**payload("firing"), "status": "exploded"}, "status: expected 'firing' or 'resolved'"),
-    ("bad-time", {**payload("firing"), "alerts": [{**payload("firing")["alerts"][0], "startsAt": "yesterday"}]},
-     "alerts[0].startsAt: expected an RFC 3339 time"),
+    (
+        "bad-time",
+        {**payload("firing"), "alerts": [{**payload("firing")["alerts"][0], "startsAt": "yesterday"}]},
+        "alerts[0].startsAt: expected an RFC 3339 time",
+    ),
     ("version-3", {**payload("firing"), "version": "3"}, "version: expected '4'"),
     ("not-an-object", [1, 2, 3], "payload: expected an object, got an array"),
 ]
@@ -251,8 +273,12 @@ def test_malformed_payload_is_refused_naming_the_field(repo: Path, tmp_path: Pat
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("x" * (10 * 1024 * 1024), "larger than the limit"), ("{not json", "not valid JSON"), ("[" * 100_000, "not valid JSON"),
-     ("\udcff", "not valid JSON")],
+    [
+        ("x" * (10 * 1024 * 1024), "larger than the limit"),
+        ("{not json", "not valid JSON"),
+        ("[" * 100_000, "not valid JSON"),
+        ("\udcff", "not valid JSON"),
+    ],
     ids=["10MB", "syntax", "deep-nesting", "bad-utf8"],
 )
 def test_oversized_or_broken_json_is_refused(repo: Path, tmp_path: Path, text: str, message: str) -> None:
@@ -279,7 +305,6 @@ def test_read_json_limits_and_parser_units() -> None:
     assert clean_line("a<b>&c\x00\n d" + "x" * 300) == ("abc d" + "x" * 300)[:200]
 
 
-
 def test_alerts_config_references_are_checked(tmp_path: Path) -> None:
     from mimctl import rules
     from mimctl.store import Tracker
@@ -289,15 +314,20 @@ def test_alerts_config_references_are_checked(tmp_path: Path) -> None:
     record = tracker.read(root / "process.yaml", "process")
     assert record.ok and rules.check_alerts(record, tracker.process, tracker.catalog) == []
     text = (root / "process.yaml").read_text(encoding="utf-8")
-    for old, new in (("kafka: message-queue", "kafka: no-such-service"), ("default_severity: SEV3", "default_severity: SEV9"),
-                     ("SEV4: {impact: low, urgency: low}", "SEV4: {impact: huge, urgency: low}")):
+    for old, new in (
+        ("kafka: message-queue", "kafka: no-such-service"),
+        ("default_severity: SEV3", "default_severity: SEV9"),
+        ("SEV4: {impact: low, urgency: low}", "SEV4: {impact: huge, urgency: low}"),
+    ):
         text = text.replace(old, new)
     (root / "process.yaml").write_text(text, encoding="utf-8")
     record = Tracker(root).read(root / "process.yaml", "process")
     messages = [f.message for f in rules.check_alerts(record, tracker.process, tracker.catalog)]
-    assert messages == ["service 'no-such-service' is not in the service catalog",
-                        "unknown severity 'SEV9'; severities: SEV1, SEV2, SEV3, SEV4",
-                        "unknown impact 'huge'; allowed: high, medium, low"]
+    assert messages == [
+        "service 'no-such-service' is not in the service catalog",
+        "unknown severity 'SEV9'; severities: SEV1, SEV2, SEV3, SEV4",
+        "unknown impact 'huge'; allowed: high, medium, low",
+    ]
 
 
 def test_two_ingests_of_one_group_at_once_open_one_incident(repo: Path) -> None:

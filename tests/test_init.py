@@ -34,8 +34,24 @@ def test_init_makes_a_repository_that_validates_records_and_publishes(tmp_path: 
         git("ls-files", cwd=root).splitlines()
     )
     ok(["validate"], root)
-    declared = ok(["new", "--title", "Sign-in failing", "--service", "auth", "--impact", "high", "--urgency", "high",
-                   "--severity", "SEV1", "--source", "user-report"], root)
+    declared = ok(
+        [
+            "new",
+            "--title",
+            "Sign-in failing",
+            "--service",
+            "auth",
+            "--impact",
+            "high",
+            "--urgency",
+            "high",
+            "--severity",
+            "SEV1",
+            "--source",
+            "user-report",
+        ],
+        root,
+    )
     assert "INC-0001" in declared.stdout
     site = build_site(root, tmp_path / "site")
     assert "Sign-in failing" in (site / "incidents" / "INC-0001.html").read_text(encoding="utf-8")

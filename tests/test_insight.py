@@ -25,8 +25,26 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ok(["advance", first, "--at", t(5)], root)
     ok(["containment", "add", first, "--action", "Scaled out", "--rollback", "Scale in", "--at", t(10)], root)
     ok(["resolution", first, "--implemented", "CHG-1", "--summary", "Rolled back", "--at", t(30)], root)
-    second = ok_json(["new", "--title", "Search slow", "--service", "search", "--impact", "medium", "--urgency", "medium",
-                      "--severity", "SEV2", "--source", "user-report", "--at", t(100)], root)["incident"]
+    second = ok_json(
+        [
+            "new",
+            "--title",
+            "Search slow",
+            "--service",
+            "search",
+            "--impact",
+            "medium",
+            "--urgency",
+            "medium",
+            "--severity",
+            "SEV2",
+            "--source",
+            "user-report",
+            "--at",
+            t(100),
+        ],
+        root,
+    )["incident"]
     ok(["ack", second, "--at", t(112)], root)
     for incident, title, owner, due in (
         (first, "Alert on pool saturation", "bob", "2025-03-01"),
@@ -77,7 +95,9 @@ def test_actions_text_and_csv(repo: Path) -> None:
     assert text.count("OVERDUE") == 2 and "4 action item(s), 2 overdue on 2025-03-15" in text
     rows = list(csv.DictReader(io.StringIO(ok(["actions", "--overdue", "--today", "2025-03-15", "--format", "csv"], repo).stdout)))
     assert [(r["incident"], r["id"], r["owner"], r["due"], r["overdue"]) for r in rows] == [
-        ("INC-0001", "A1", "bob", "2025-03-01", "True"), ("INC-0002", "A1", "bob", "2025-03-10", "True")]
+        ("INC-0001", "A1", "bob", "2025-03-01", "True"),
+        ("INC-0002", "A1", "bob", "2025-03-10", "True"),
+    ]
 
 
 def test_a_bad_today_is_a_usage_error(repo: Path) -> None:

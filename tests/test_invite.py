@@ -43,9 +43,15 @@ def prop(lines: list[str], name: str) -> list[str]:
 
 
 def incident(title: str = "Checkout errors", **pir: object) -> Incident:
-    data = {"id": "INC-0042", "title": title, "stage": "close", "severity": "SEV1", "services": ["checkout-api"],
-            "detected_at": "2025-03-10T08:00:00Z",
-            "pir": {"scheduled_at": "2025-03-12T14:00:00Z", "attendees": ["alice", "@payments"], **pir}}
+    data = {
+        "id": "INC-0042",
+        "title": title,
+        "stage": "close",
+        "severity": "SEV1",
+        "services": ["checkout-api"],
+        "detected_at": "2025-03-10T08:00:00Z",
+        "pir": {"scheduled_at": "2025-03-12T14:00:00Z", "attendees": ["alice", "@payments"], **pir},
+    }
     return Incident("INC-0042", data)
 
 
@@ -88,14 +94,17 @@ def test_untrusted_text_is_escaped_and_cannot_add_a_property() -> None:
 def test_attendee_names_cannot_break_out_of_their_parameter() -> None:
     lines = content_lines(ics(incident(attendees=['bob";ROLE=CHAIR:mailto:x@evil.example\r\nX-A:1'])))
     (attendee,) = [line for line in lines if line.startswith("ATTENDEE")]
-    assert attendee.startswith("ATTENDEE;CN=\"bob';ROLE=CHAIR:mailto:x@evil.example  X-A:1\";ROLE=REQ-PARTICIPANT")
+    assert attendee.startswith('ATTENDEE;CN="bob\';ROLE=CHAIR:mailto:x@evil.example  X-A:1";ROLE=REQ-PARTICIPANT')
     assert not any(line.startswith("X-A") for line in lines)
 
 
 def test_handles_become_addresses_with_an_email_domain() -> None:
     lines = content_lines(ics(incident(attendees=["alice", "@payments", "carol@example.org"]), email_domain="example.com"))
     assert [a.split(":", 1)[1] for a in lines if a.startswith("ATTENDEE")] == [
-        "mailto:alice@example.com", "mailto:payments@example.com", "mailto:carol@example.org"]
+        "mailto:alice@example.com",
+        "mailto:payments@example.com",
+        "mailto:carol@example.org",
+    ]
     without = content_lines(ics(incident(attendees=["alice"])))
     assert [a for a in without if a.startswith("ATTENDEE")][0].endswith(":urn:x-mimctl:person:alice")
 

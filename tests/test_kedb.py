@@ -16,8 +16,14 @@ from mimctl.yamlio import load_file
 SAMPLE_KEDB = Tracker(REPO_ROOT).load_known_errors()[1]
 
 
-def make_incident(title: str = "Something is wrong", services: tuple[str, ...] = ("web-shop",), alert: str | None = None,
-                  texts: tuple[str, ...] = (), labels: dict[str, str] | None = None, **data: Any) -> Incident:
+def make_incident(
+    title: str = "Something is wrong",
+    services: tuple[str, ...] = ("web-shop",),
+    alert: str | None = None,
+    texts: tuple[str, ...] = (),
+    labels: dict[str, str] | None = None,
+    **data: Any,
+) -> Incident:
     events = [Event(f"e{n}", parse_time(t(n)), "evidence", {"at": t(n), "kind": "evidence", "text": text}) for n, text in enumerate(texts)]
     if labels is not None and alert:
         body = {"at": t(9), "kind": "alert", "alert": {"name": alert, "status": "firing", "labels": labels}}
@@ -69,8 +75,17 @@ def test_shared_services_alone_rank_low_and_are_not_a_signature() -> None:
 
 
 def test_bad_or_dangerous_patterns_are_reported_not_raised() -> None:
-    known = KnownError("KE-0900", {"id": "KE-0900", "title": "t", "status": "open", "services": ["web-shop"], "symptoms": ["s"],
-                                   "signatures": {"log_patterns": ["([unclosed", "(a+)+$", "x" * 600, "real error [0-9]+"]}})
+    known = KnownError(
+        "KE-0900",
+        {
+            "id": "KE-0900",
+            "title": "t",
+            "status": "open",
+            "services": ["web-shop"],
+            "symptoms": ["s"],
+            "signatures": {"log_patterns": ["([unclosed", "(a+)+$", "x" * 600, "real error [0-9]+"]},
+        },
+    )
     ranking = rank(make_incident(texts=("a real error 42 happened", "a" * 40 + "!")), [known])
     assert len(ranking.problems) == 3
     assert ranking.matches[0].id == "KE-0900" and ranking.matches[0].signature
@@ -108,8 +123,20 @@ def test_kedb_match_unknown_incident_is_a_clear_error(repo: Path) -> None:
 
 def test_kedb_new_from_an_incident_links_both_ways_in_one_commit(repo: Path) -> None:
     incident_id = declare(repo, t(0), "--summary", "Card payments fail with HTTP 502. PayPal still works.")
-    ok(["containment", "add", incident_id, "--action", "Scale payments-gateway to 18 replicas",
-        "--rollback", "Scale back to 6 replicas", "--at", t(4)], repo)
+    ok(
+        [
+            "containment",
+            "add",
+            incident_id,
+            "--action",
+            "Scale payments-gateway to 18 replicas",
+            "--rollback",
+            "Scale back to 6 replicas",
+            "--at",
+            t(4),
+        ],
+        repo,
+    )
     ok(["cause", incident_id, "--confirmed", "Pool size fell back to 20 after a chart key rename", "--at", t(6)], repo)
     ok(["pir", "new", incident_id], repo)
     data = ok_json(["kedb", "new", "--from", incident_id, "--at", t(30)], repo)

@@ -40,8 +40,15 @@ def inc(
     pir: dict[str, Any] | None = None,
     **fields: Any,
 ) -> Incident:
-    data = {"id": f"INC-{number:04d}", "title": "Checkout errors", "stage": "identify", "severity": severity,
-            "services": list(services), "detected_at": detected, **fields}
+    data = {
+        "id": f"INC-{number:04d}",
+        "title": "Checkout errors",
+        "stage": "identify",
+        "severity": severity,
+        "services": list(services),
+        "detected_at": detected,
+        **fields,
+    }
     return Incident(data["id"], data, tuple(sorted(events, key=lambda e: e.at)), pir)
 
 
@@ -69,8 +76,13 @@ def test_roles_and_notifications_are_not_an_acknowledgement() -> None:
 
 
 def test_time_to_contain_uses_the_first_containment_action_else_leaving_contain() -> None:
-    with_action = inc(1, stage("10:10", "notify", "contain"), ev("10:20", "containment", id="C-0001", action="a", rollback="b"),
-                      ev("10:25", "containment", id="C-0002", action="a", rollback="b"), stage("10:40", "contain", "investigate"))
+    with_action = inc(
+        1,
+        stage("10:10", "notify", "contain"),
+        ev("10:20", "containment", id="C-0001", action="a", rollback="b"),
+        ev("10:25", "containment", id="C-0002", action="a", rollback="b"),
+        stage("10:40", "contain", "investigate"),
+    )
     assert incident_metrics(with_action, PROCESS).time_to_contain == 20 * MIN
     without = inc(2, stage("10:10", "notify", "contain"), stage("10:30", "contain", "investigate"))
     assert incident_metrics(without, PROCESS).time_to_contain == 30 * MIN
@@ -173,13 +185,21 @@ def test_no_incidents_gives_no_groups_and_empty_summaries() -> None:
 
 
 def _pir(*actions: tuple[str, str, str, str]) -> dict[str, Any]:
-    return {"actions": [{"id": i, "title": f"Action {i}", "owner": owner, "due": due, "status": status}
-                        for i, owner, due, status in actions]}
+    return {
+        "actions": [{"id": i, "title": f"Action {i}", "owner": owner, "due": due, "status": status} for i, owner, due, status in actions]
+    }
 
 
 ACTIONS = [
-    inc(1, pir=_pir(("A1", "sam", "2026-03-01", "open"), ("A2", "sam", "2026-02-01", "done"),
-                    ("A3", "@sre", "2026-03-10", "in-progress"), ("A4", "sam", "2026-02-01", "dropped"))),
+    inc(
+        1,
+        pir=_pir(
+            ("A1", "sam", "2026-03-01", "open"),
+            ("A2", "sam", "2026-02-01", "done"),
+            ("A3", "@sre", "2026-03-10", "in-progress"),
+            ("A4", "sam", "2026-02-01", "dropped"),
+        ),
+    ),
     inc(2, pir=_pir(("A1", "@sre", "2026-02-15", "open"), ("A2", "alex", "2026-03-20", "open"))),
     inc(3),
 ]
@@ -213,12 +233,41 @@ def test_metrics_of_an_incident_recorded_with_the_cli(tmp_path: Path, monkeypatc
         assert result.exit_code == 0, result.output
 
     i = "INC-0001"
-    run("new", "--title", "Checkout errors", "--service", "checkout-api", "--impact", "high", "--urgency", "high",
-        "--severity", "SEV1", "--source", "alert", at="10:00")
+    run(
+        "new",
+        "--title",
+        "Checkout errors",
+        "--service",
+        "checkout-api",
+        "--impact",
+        "high",
+        "--urgency",
+        "high",
+        "--severity",
+        "SEV1",
+        "--source",
+        "alert",
+        at="10:00",
+    )
     run("ack", i, at="10:05")
     run("confirm", i, "--scope", "All card payments fail", at="10:02")
-    run("classify", i, "--impact", "high", "--urgency", "high", "--reason", "Customers cannot pay",
-        "--users", "100", "--segment", "Card payers", "--summary", "Card payments fail.", at="10:03")
+    run(
+        "classify",
+        i,
+        "--impact",
+        "high",
+        "--urgency",
+        "high",
+        "--reason",
+        "Customers cannot pay",
+        "--users",
+        "100",
+        "--segment",
+        "Card payers",
+        "--summary",
+        "Card payments fail.",
+        at="10:03",
+    )
     run("advance", i, at="10:04")
     run("containment", "add", i, "--action", "Failover", "--rollback", "Fail back", at="10:20")
     run("resolution", i, "--implemented", "CHG-1", "--summary", "Fixed", at="11:00")

@@ -115,9 +115,7 @@ def test_payload_shapes_and_escaping(repo: Path, recorder: Recorder) -> None:
     assert hook["incident"]["id"] == incident_id and hook["idempotency_key"]
 
 
-def test_a_failing_channel_exits_1_the_others_are_served_and_a_rerun_sends_only_what_is_missing(
-    repo: Path, recorder: Recorder
-) -> None:
+def test_a_failing_channel_exits_1_the_others_are_served_and_a_rerun_sends_only_what_is_missing(repo: Path, recorder: Recorder) -> None:
     base = head(repo)
     incident_with_update(repo)
     recorder.always["/teams"] = 500
@@ -132,7 +130,8 @@ def test_a_failing_channel_exits_1_the_others_are_served_and_a_rerun_sends_only_
     recorder.always["/teams"] = 200
     rerun = ok_json(["notify", "--since", base], repo)
     assert sorted((o["channel"], o["status"]) for o in rerun["outcomes"] if o["status"] != "already-sent") == [
-        ("teams", "sent"), ("teams", "sent")
+        ("teams", "sent"),
+        ("teams", "sent"),
     ]
     assert len(recorder.to("/teams", 200)) == 2 and len(recorder.to("/slack")) == 2 and len(recorder.to("/hook")) == 2
     ok(["notify", "--since", base], repo)
@@ -210,17 +209,33 @@ def test_email_end_to_end_over_starttls(tmp_path: Path, smtp_server: tuple[Inbox
 
 def notice(**changes: object) -> Notice:
     fields: dict[str, object] = dict(
-        path="incidents/INC-0001/timeline/x.yaml", incident_id="INC-0001", title="Checkout down", severity="SEV2",
-        stage="contain", services=("checkout-api",), kind="stakeholder-update", at="2025-03-10T08:00:00Z", by="pat",
-        audience="internal", headline="INC-0001 internal update", details=(("Severity", "SEV2"),), text="",
+        path="incidents/INC-0001/timeline/x.yaml",
+        incident_id="INC-0001",
+        title="Checkout down",
+        severity="SEV2",
+        stage="contain",
+        services=("checkout-api",),
+        kind="stakeholder-update",
+        at="2025-03-10T08:00:00Z",
+        by="pat",
+        audience="internal",
+        headline="INC-0001 internal update",
+        details=(("Severity", "SEV2"),),
+        text="",
     )
     fields.update(changes)
     return Notice(**fields)  # type: ignore[arg-type]
 
 
 def test_route_matching() -> None:
-    route = Route(("x",), events=("stakeholder-update",), severities=("SEV1", "SEV2"), services=("checkout-api", "web"),
-                  audiences=("internal",), stages=("contain",))
+    route = Route(
+        ("x",),
+        events=("stakeholder-update",),
+        severities=("SEV1", "SEV2"),
+        services=("checkout-api", "web"),
+        audiences=("internal",),
+        stages=("contain",),
+    )
     assert route.matches(notice())
     assert not route.matches(notice(audience="public"))
     assert not route.matches(notice(severity="SEV3"))

@@ -27,12 +27,39 @@ TEXT = st.text(
     max_size=200,
 ).filter(lambda s: all(c in "\t\n" or not (ord(c) < 32 or 0x7F <= ord(c) <= 0x9F) for c in s))
 SLUG = st.from_regex(r"\A[a-z0-9]([a-z0-9_-]{0,10}[a-z0-9])?\Z")
-TIMESTAMP = st.datetimes(
-    min_value=__import__("datetime").datetime(2000, 1, 1), max_value=__import__("datetime").datetime(2030, 1, 1)
-).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))
+TIMESTAMP = st.datetimes(min_value=__import__("datetime").datetime(2000, 1, 1), max_value=__import__("datetime").datetime(2030, 1, 1)).map(
+    lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")
+)
 INCIDENT_ID = st.integers(1, 99_999_999).map(lambda n: f"INC-{n:04d}")
-ODD = st.sampled_from(["\ufeff", "\u0000", "\u202e", "\ud7ff", "\U0001f600", "\u00a0", "\x1b[31m", "no", "on", "~", "012", "1:30",
-                       "2026-11-15", "*a", "&a", "!!str", "{", "- ", ": ", "#", "'", '"', "\\", "\t", "\n"])
+ODD = st.sampled_from(
+    [
+        "\ufeff",
+        "\u0000",
+        "\u202e",
+        "\ud7ff",
+        "\U0001f600",
+        "\u00a0",
+        "\x1b[31m",
+        "no",
+        "on",
+        "~",
+        "012",
+        "1:30",
+        "2026-11-15",
+        "*a",
+        "&a",
+        "!!str",
+        "{",
+        "- ",
+        ": ",
+        "#",
+        "'",
+        '"',
+        "\\",
+        "\t",
+        "\n",
+    ]
+)
 
 
 @st.composite
@@ -134,8 +161,40 @@ def test_arbitrary_bytes_yield_load_errors_or_findings(raw: bytes | str) -> None
 
 
 @SETTINGS
-@given(st.lists(st.sampled_from(["a:", " b", "- c", "[", "]", "{", "}", ": d", "&x", "*x", "!t", "? ", "---", "...", "'", '"',
-                                 "\n", "  ", "#", "\ufeff", "%YAML 1.1", "<<:", "1: 2", "no", "2026-01-01"]), max_size=40))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "a:",
+                " b",
+                "- c",
+                "[",
+                "]",
+                "{",
+                "}",
+                ": d",
+                "&x",
+                "*x",
+                "!t",
+                "? ",
+                "---",
+                "...",
+                "'",
+                '"',
+                "\n",
+                "  ",
+                "#",
+                "\ufeff",
+                "%YAML 1.1",
+                "<<:",
+                "1: 2",
+                "no",
+                "2026-01-01",
+            ]
+        ),
+        max_size=40,
+    )
+)
 def test_yaml_shaped_noise_yields_load_errors_or_findings(parts: list[str]) -> None:
     _check("".join(parts))
 
@@ -145,8 +204,15 @@ def test_yaml_shaped_noise_yields_load_errors_or_findings(parts: list[str]) -> N
 def test_edit_text_changes_exactly_one_field(data: dict[str, Any], draw: Any) -> None:
     text = dump_new(data)
     key = draw.draw(st.sampled_from(["title", "priority", "stage", "summary", "services"]))
-    value = draw.draw({"title": LINE, "priority": st.integers(1, 9), "stage": SLUG, "summary": TEXT,
-                       "services": st.lists(SLUG, min_size=1, max_size=3, unique=True)}[key])
+    value = draw.draw(
+        {
+            "title": LINE,
+            "priority": st.integers(1, 9),
+            "stage": SLUG,
+            "summary": TEXT,
+            "services": st.lists(SLUG, min_size=1, max_size=3, unique=True),
+        }[key]
+    )
 
     def change(record: Any) -> None:
         record[key] = value

@@ -35,8 +35,24 @@ def _run(root: Path, *args: str, at: str | None = None) -> None:
 
 def _declare(root: Path, severity: str, services: list[str], at: str) -> None:
     service_args = [arg for service in services for arg in ("--service", service)]
-    _run(root, "new", "--title", "Checkout errors", *service_args, "--impact", "high", "--urgency", "high",
-         "--severity", severity, "--source", "alert", "--visibility", "public", at=at)
+    _run(
+        root,
+        "new",
+        "--title",
+        "Checkout errors",
+        *service_args,
+        "--impact",
+        "high",
+        "--urgency",
+        "high",
+        "--severity",
+        severity,
+        "--source",
+        "alert",
+        "--visibility",
+        "public",
+        at=at,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +147,10 @@ def test_csv_and_json_hold_the_same_figures(files: dict[str, str]) -> None:
     for dimension, groups in data["groups"].items():
         for group in groups:
             flat[(dimension, group["key"], "incidents")] = (str(group["incidents"]), "", "")
-            figures = {**{k: group[k] for k in ("time_to_acknowledge", "time_to_contain", "time_to_resolve")},
-                       **{f"stage:{s}": v for s, v in group["time_in_stage"].items()}}
+            figures = {
+                **{k: group[k] for k in ("time_to_acknowledge", "time_to_contain", "time_to_resolve")},
+                **{f"stage:{s}": v for s, v in group["time_in_stage"].items()},
+            }
             for metric, f in figures.items():
                 as_text = ["" if f[k] is None else str(f[k]) for k in ("mean_seconds", "median_seconds")]
                 flat[(dimension, group["key"], metric)] = (str(f["count"]), *as_text)
@@ -174,7 +192,7 @@ def test_record_text_is_escaped_in_markdown_svg_and_csv(site: SiteData) -> None:
 
 
 def test_bar_chart_escapes_labels_and_is_deterministic() -> None:
-    labels = [EVIL, 'a"b\'c & d', "bell\x07 and nul\x00 dropped"]
+    labels = [EVIL, "a\"b'c & d", "bell\x07 and nul\x00 dropped"]
     svg = bar_chart("Incidents <by> service", labels, [3, 1, 0], "incidents")
     assert svg == bar_chart("Incidents <by> service", labels, [3, 1, 0], "incidents")
     root = ET.fromstring(svg)

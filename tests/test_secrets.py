@@ -20,8 +20,11 @@ GITHUB_PAT = "github" + "_pat_" + "11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxy
 SLACK = "xox" + "b-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
 SLACK_HOOK = "https://hooks.slack.com/services/" + "T00000000/B00000000/" + "XXXXXXXXXXXXXXXXXXXXXXXX"
 TEAMS_HOOK = (
-    "https://contoso.webhook.office.com/webhookb2/" + "0c5b3c1a-1111-2222-3333-444455556666@72f988bf-86f1-41af-91ab-2d7cd011db47"
-    + "/IncomingWebhook/" + "0123456789abcdef0123456789abcdef" + "/0c5b3c1a-1111-2222-3333-444455556666"
+    "https://contoso.webhook.office.com/webhookb2/"
+    + "0c5b3c1a-1111-2222-3333-444455556666@72f988bf-86f1-41af-91ab-2d7cd011db47"
+    + "/IncomingWebhook/"
+    + "0123456789abcdef0123456789abcdef"
+    + "/0c5b3c1a-1111-2222-3333-444455556666"
 )
 DISCORD_HOOK = "https://discord.com/api/webhooks/" + "123456789012345678/" + "A" * 68
 BEARER = "Authorization: Bearer " + "abcdefghijklmnopqrstuvwxyz0123456789"

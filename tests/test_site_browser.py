@@ -192,8 +192,15 @@ def _offsite(urls: list[str]) -> list[str]:
 
 def test_pages_make_no_request_outside_localhost(page: tuple[Any, Watch], site_url: str, sample: Sample) -> None:
     tab, watch = page
-    for path in ("index.html", f"incidents/{sample.active}.html", "incidents/index.html", f"kedb/{KE_ID}.html",
-                 "reviews/INC-0001.html", "reports/index.html", "cli.html"):
+    for path in (
+        "index.html",
+        f"incidents/{sample.active}.html",
+        "incidents/index.html",
+        f"kedb/{KE_ID}.html",
+        "reviews/INC-0001.html",
+        "reports/index.html",
+        "cli.html",
+    ):
         tab.goto(site_url + path)
     search(tab, "payments")
     tab.locator(".md-search-result__item").first.wait_for(state="visible")

@@ -12,7 +12,11 @@ PLAIN = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blackl
 
 
 def _normal(html: str) -> str:
-    return " ".join(html.replace("&nbsp;", "\xa0").replace("&quot;", '"').replace("&#x27;", "'").split()).replace(" </p>", "</p>").replace("<p> ", "<p>")
+    return (
+        " ".join(html.replace("&nbsp;", "\xa0").replace("&quot;", '"').replace("&#x27;", "'").split())
+        .replace(" </p>", "</p>")
+        .replace("<p> ", "<p>")
+    )
 
 
 @settings(max_examples=300, deadline=None)

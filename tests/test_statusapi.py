@@ -25,13 +25,43 @@ from site_fixtures import move, update
 
 NOW = datetime(2025, 3, 11, 12, 0, tzinfo=timezone.utc)
 BASE = "https://status.example.com/"
-ENDPOINTS = ["api/v2/status.json", "api/v2/summary.json", "api/v2/components.json",
-             "api/v2/incidents.json", "api/v2/incidents/unresolved.json"]
+ENDPOINTS = [
+    "api/v2/status.json",
+    "api/v2/summary.json",
+    "api/v2/components.json",
+    "api/v2/incidents.json",
+    "api/v2/incidents/unresolved.json",
+]
 PAGE_KEYS = {"id", "name", "url", "time_zone", "updated_at"}
-COMPONENT_KEYS = {"id", "name", "status", "created_at", "updated_at", "position", "description", "showcase",
-                  "group_id", "page_id", "group", "only_show_if_degraded"}
-INCIDENT_KEYS = {"id", "name", "status", "created_at", "updated_at", "monitoring_at", "resolved_at", "impact",
-                 "shortlink", "started_at", "page_id", "incident_updates", "components"}
+COMPONENT_KEYS = {
+    "id",
+    "name",
+    "status",
+    "created_at",
+    "updated_at",
+    "position",
+    "description",
+    "showcase",
+    "group_id",
+    "page_id",
+    "group",
+    "only_show_if_degraded",
+}
+INCIDENT_KEYS = {
+    "id",
+    "name",
+    "status",
+    "created_at",
+    "updated_at",
+    "monitoring_at",
+    "resolved_at",
+    "impact",
+    "shortlink",
+    "started_at",
+    "page_id",
+    "incident_updates",
+    "components",
+}
 UPDATE_KEYS = {"id", "status", "body", "incident_id", "created_at", "updated_at", "display_at", "affected_components"}
 COMPONENT_STATUSES = {"operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"}
 INDICATORS = {"none", "minor", "major", "critical"}
@@ -156,14 +186,15 @@ def test_field_names_and_values_match_statuspage(tracker: Path, edition: str) ->
                 assert {change["old_status"], change["new_status"]} <= COMPONENT_STATUSES
 
 
-@pytest.mark.parametrize(("severity", "indicator", "description", "status"), [
-    ("SEV1", "critical", "Major Service Outage", "major_outage"),
-    ("SEV2", "major", "Partial System Outage", "partial_outage"),
-    ("SEV3", "minor", "Minor Service Outage", "degraded_performance"),
-])
-def test_severity_sets_indicator_and_component_status(
-    tmp_path: Path, severity: str, indicator: str, description: str, status: str
-) -> None:
+@pytest.mark.parametrize(
+    ("severity", "indicator", "description", "status"),
+    [
+        ("SEV1", "critical", "Major Service Outage", "major_outage"),
+        ("SEV2", "major", "Partial System Outage", "partial_outage"),
+        ("SEV3", "minor", "Minor Service Outage", "degraded_performance"),
+    ],
+)
+def test_severity_sets_indicator_and_component_status(tmp_path: Path, severity: str, indicator: str, description: str, status: str) -> None:
     root = make_tracker(tmp_path / "tracker")
     declare(root, "search", severity, t(0))
     site = build(root, PUBLIC)

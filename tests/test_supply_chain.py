@@ -75,14 +75,13 @@ def test_job_permissions_are_minimal(path: Path) -> None:
 def test_no_expression_inside_a_run_script(path: Path) -> None:
     data = _load(path)
     bad = [(job, step.get("name", "?")) for job, step in _steps(data) if "${{" in str(step.get("run", ""))]
-    assert not bad, f"{path.name}: pass values through env: and use \"$NAME\" in the script: {bad}"
+    assert not bad, f'{path.name}: pass values through env: and use "$NAME" in the script: {bad}'
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_nothing_writes_to_github_env_or_output(path: Path) -> None:
     data = _load(path)
-    bad = [(job, step.get("name", "?")) for job, step in _steps(data)
-           if re.search(r"GITHUB_(ENV|OUTPUT|PATH)", str(step.get("run", "")))]
+    bad = [(job, step.get("name", "?")) for job, step in _steps(data) if re.search(r"GITHUB_(ENV|OUTPUT|PATH)", str(step.get("run", "")))]
     assert not bad, f"{path.name}: record text must not reach GITHUB_ENV / GITHUB_OUTPUT / GITHUB_PATH: {bad}"
 
 

@@ -73,17 +73,52 @@ def test_the_corpus_has_both_valid_and_invalid_records() -> None:
 BASE = load_file(ROOT / "incidents" / "INC-0004" / "incident.yaml").data
 ODD = st.one_of(
     st.text(max_size=30),
-    st.sampled_from(["INC-0042\n", "2026-02-30T10:00:00Z", "2026-11-27T24:00:00Z", "2026-11-27T10:00:00+25:00",
-                     "2026-11-27T10:00Z", "2026-11-27 10:00:00Z", "SEV1", "high", "\u0085", "a\u2028b", "<b>", "x" * 201,
-                     "https://example.com/a b", "https://ok.example/x", "C-1a2b", "A1", "2026-12-01", "2026-13-01"]),
+    st.sampled_from(
+        [
+            "INC-0042\n",
+            "2026-02-30T10:00:00Z",
+            "2026-11-27T24:00:00Z",
+            "2026-11-27T10:00:00+25:00",
+            "2026-11-27T10:00Z",
+            "2026-11-27 10:00:00Z",
+            "SEV1",
+            "high",
+            "\u0085",
+            "a\u2028b",
+            "<b>",
+            "x" * 201,
+            "https://example.com/a b",
+            "https://ok.example/x",
+            "C-1a2b",
+            "A1",
+            "2026-12-01",
+            "2026-13-01",
+        ]
+    ),
     st.integers(min_value=-3, max_value=12),
     st.booleans(),
     st.none(),
     st.lists(st.text(max_size=5), max_size=3),
 )
-PATHS = [("title",), ("id",), ("priority",), ("detected_at",), ("started_at",), ("severity",), ("services",), ("services", 0),
-         ("bridge", "url"), ("impacted_users", "count"), ("roles", "incident_manager"), ("visibility",), ("unknown",),
-         ("validation", "confirmed_at"), ("pir", "scheduled_at"), ("closure", "summary"), ("detection", "source")]
+PATHS = [
+    ("title",),
+    ("id",),
+    ("priority",),
+    ("detected_at",),
+    ("started_at",),
+    ("severity",),
+    ("services",),
+    ("services", 0),
+    ("bridge", "url"),
+    ("impacted_users", "count"),
+    ("roles", "incident_manager"),
+    ("visibility",),
+    ("unknown",),
+    ("validation", "confirmed_at"),
+    ("pir", "scheduled_at"),
+    ("closure", "summary"),
+    ("detection", "source"),
+]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -325,12 +325,8 @@ def test_untouched_hand_written_record_is_byte_identical() -> None:
         pytest.param("empty:\nb: 1\n", id="empty-value"),
         pytest.param("a: 'single'\nb: \"double\"\nc: plain\n", id="quoting"),
         pytest.param("t: Zahlungen schlagen fehl – ü\n", id="unicode"),
-        pytest.param(
-            "tags:\n- a\n- b\n", id="unindented-sequence"
-        ),
-        pytest.param(
-            "a:\n    b: 1\n", id="four-space-mapping"
-        ),
+        pytest.param("tags:\n- a\n- b\n", id="unindented-sequence"),
+        pytest.param("a:\n    b: 1\n", id="four-space-mapping"),
         pytest.param("impact:   high\n", id="spaces-after-colon", marks=pytest.mark.xfail(strict=True, reason="ruamel drops extra spaces")),
         pytest.param("---\na: 1\n", id="document-start", marks=pytest.mark.xfail(strict=True, reason="ruamel drops an explicit ---")),
         pytest.param('a: "caf\\u00e9"\n', id="unicode-escape", marks=pytest.mark.xfail(strict=True, reason="ruamel writes \\u00e9 as é")),
