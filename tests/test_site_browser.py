@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -113,23 +114,39 @@ def site_url(sample: Sample) -> Iterator[str]:
         yield url
 
 
-def test_home_page_shows_the_active_incident_and_service_statuses(page: tuple[Any, Watch], site_url: str, sample: Sample) -> None:
+def test_home_page_shows_the_active_incident_and_service_statuses(
+    page: tuple[Any, Watch], site_url: str, sample: Sample, tmp_path: Path
+) -> None:
     tab, watch = page
+    tab.set_viewport_size({"width": 1280, "height": 900})
     tab.goto(site_url + "index.html")
-    active = tab.locator("article.mim-active")
-    assert active.count() >= 1
-    text = active.first.inner_text()
-    assert sample.active in text and ACTIVE_TITLE in text
+    tab.screenshot(path=str(tmp_path / "status-home.png"), full_page=True)
     assert "mim-indicator-critical" in (tab.locator(".mim-overall").get_attribute("class") or "")
+    # What is broken comes first: right under the banner, before the incidents and the catalog.
+    blocks = tab.locator("article.md-content__inner > div").evaluate_all("els => els.map(e => e.className)")
+    assert blocks[:3] == ["mim-status", "mim-now", "mim-current"], blocks
+    affected = tab.locator(".mim-affected-now li.mim-component")
+    assert affected.count() == 1
+    assert affected.first.locator("> span").inner_text() == "Checkout API"  # the name, not the id
+    assert affected.first.locator("> strong").inner_text() == "Major outage"
+    assert ACTIVE_TITLE in affected.first.inner_text(), "the incident behind it is named"
+    box = affected.first.bounding_box()
+    assert box is not None and box["y"] < 900, f"the affected component is below the fold: {box}"
+    active = tab.locator("article.mim-active")
+    assert ACTIVE_TITLE in active.first.inner_text(), "the most severe incident first"
+    # Every component under its catalog group, with a 90-day history bar.
+    groups = tab.locator(".mim-all section.mim-group > h3").all_inner_texts()
+    assert groups == ["Customer", "Payments", "Internal", "Other services"], groups
     statuses = {
-        item.locator("span").inner_text().strip(): item.locator("strong").inner_text().strip()
-        for item in tab.locator("li.mim-component").all()
+        item.locator("> span").inner_text().strip(): item.locator("> strong").inner_text().strip()
+        for item in tab.locator(".mim-all li.mim-component").all()
     }
     assert statuses["Checkout API"] == "Major outage", statuses
     others = {name: status for name, status in statuses.items() if name != "Checkout API"}
     assert others and set(others.values()) == {"Operational"}, others
+    assert tab.locator(".mim-all .mim-bar").first.locator("i").count() == 90
     # The link from the status page reaches the incident.
-    active.first.locator(f"a:text-is('{sample.active}')").click()
+    active.first.locator("h3 a").click()
     tab.wait_for_url(re.compile(rf"incidents/{sample.active}\.html$"))
     assert not watch.dialogs and not watch.errors, (watch.dialogs, watch.errors)
 

@@ -72,7 +72,7 @@ def severity(site: SiteData, severity_id: str) -> str:
 
 def status_badge(status: str) -> str:
     """An incident or maintenance status in reader words."""
-    return f'<span class="mim-status mim-status-{text(status)}">{text(INCIDENT_STATUS_LABEL.get(status, status))}</span>'
+    return f'<span class="mim-st mim-st-{text(status)}">{text(INCIDENT_STATUS_LABEL.get(status, status))}</span>'
 
 
 def component_status(status: str) -> str:

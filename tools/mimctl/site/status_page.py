@@ -132,7 +132,7 @@ def _components(site: SiteData) -> str:
     for service in site.catalog.services.values():
         groups.setdefault(service.group, []).append(service.id)
     parts = []
-    for group, members in sorted(groups.items(), key=lambda item: (item[0] == "", item[0].casefold())):
+    for group, members in sorted(groups.items(), key=lambda item: item[0] == ""):  # catalog order, ungrouped last
         rows = "".join(
             f'<li class="mim-component mim-{text(statuses[s])}"><span>{text(site.service_name(s))}</span>{component_status(statuses[s])}'
             f"{_bar(site, s)}</li>"
