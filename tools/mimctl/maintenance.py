@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import validation
-from .findings import Finding
+from .findings import Finding, dotted
 from .model import Catalog, format_time, parse_time
 from .store import Record, Tracker
 from .transaction import Change, Refused
@@ -136,7 +136,7 @@ def check(record: Record, catalog: Catalog) -> list[Finding]:
 
     def at(where: tuple[str | int, ...], message: str, rule: str = "maintenance") -> Finding:
         line, col = document.position(where)
-        return Finding(record.path, line, col, message, ".".join(str(p) for p in where), rule)
+        return Finding(record.path, line, col, message, dotted(where), rule)
 
     out = []
     stem = PurePosixPath(record.path).stem

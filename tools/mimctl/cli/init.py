@@ -9,13 +9,28 @@ import click
 from .common import emit, format_option, guarded
 
 
+def _site_url(value: str | None) -> str:
+    """An http(s) URL ending in /, or a usage error."""
+    if not value:
+        return ""
+    text = value.strip()
+    if not text.lower().startswith(("https://", "http://")) or any(c in text for c in "\"'<> \t\n`#?"):
+        raise click.BadParameter(f"{value!r} is not an http(s) URL like https://status.example.com/", param_hint="--site-url")
+    return text if text.endswith("/") else text + "/"
+
+
 @click.command()
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
 @click.option("--no-site", is_flag=True, help="Leave out mkdocs.yml and docs/ (records only).")
+@click.option(
+    "--site-url",
+    callback=lambda ctx, param, value: _site_url(value),
+    help="Where the site will be published, e.g. https://status.example.com/ (feeds and the status API need it).",
+)
 @click.option("--no-commit", is_flag=True, help="Write the files but do not commit.")
 @format_option("text", "json")
 @guarded
-def init(path: Path, no_site: bool, no_commit: bool, output_format: str) -> int:
+def init(path: Path, no_site: bool, site_url: str, no_commit: bool, output_format: str) -> int:
     """Start a tracker repository in PATH (default: here), or turn an existing repository into one.
 
     Writes the starter process.yaml (the nine stages and their gates, the ITIL
@@ -26,7 +41,7 @@ def init(path: Path, no_site: bool, no_commit: bool, output_format: str) -> int:
 
     \b
     Examples:
-      mimctl init incidents-tracker && cd incidents-tracker
+      mimctl init incidents-tracker --site-url https://status.example.com/ && cd incidents-tracker
       mimctl init --no-site .        # records only, in the current repository
     """
     from .. import gitrepo
@@ -36,7 +51,7 @@ def init(path: Path, no_site: bool, no_commit: bool, output_format: str) -> int:
     repo = gitrepo.find(path)
     if repo is not None and not no_commit:
         repo.ensure_safe()
-    paths = create(path, with_site=not no_site)
+    paths = create(path, with_site=not no_site, site_url=site_url)
     commit = None
     if not no_commit:
         repo = repo or gitrepo.init(path, name=None)
@@ -46,6 +61,7 @@ def init(path: Path, no_site: bool, no_commit: bool, output_format: str) -> int:
         {"path": str(path.resolve()), "files": paths, "commit": commit},
         f"tracker repository ready in {path.resolve()}"
         + (f" (committed {commit[:10]})" if commit else " (not committed)")
-        + "\nnext: edit catalog.yaml (your services and teams), then: mimctl new --help",
+        + "\nnext: edit catalog.yaml (your services and teams), then: mimctl new --help"
+        + ("" if site_url or no_site else "\nset site_url in mkdocs.yml to where the site will be published (feeds need absolute links)"),
     )
     return 0
