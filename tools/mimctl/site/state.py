@@ -7,7 +7,7 @@ It follows Statuspage's model:
 - An incident is **impairing** while it is in an active stage (``active: true``
   in process.yaml): its components take its severity's ``component_status``;
   its status is its latest update's (``investigating`` before any; a
-  ``resolved`` update while it is still active reads as ``monitoring``).
+  ``resolved`` update reads as ``monitoring`` while the incident is still active).
 - Once it leaves the active stages, service is restored and its components
   are operational again. It is **monitoring** until a ``resolved`` update is
   posted or it reaches the close stage; then it is **resolved**.
@@ -209,10 +209,14 @@ class PageState:
             inside = any(start <= moment and (end is None or moment < end) for start, end in windows)
             return impaired if inside else "operational"
 
-        updates = [
-            Update(f"{incident.id}-{PurePosixPath(u.name).stem}", u.at, str(u.data.get("status", "investigating")), u.text, effect_at(u.at))
-            for u in recorded
-        ]
+        updates = []
+        for u in recorded:
+            said = str(u.data.get("status", "investigating"))
+            if said == "resolved" and active:
+                said, effect = "monitoring", effect_at(u.at)  # not over while the stages say it impairs service
+            else:
+                effect = "operational" if said == "resolved" else effect_at(u.at)
+            updates.append(Update(f"{incident.id}-{PurePosixPath(u.name).stem}", u.at, said, u.text, effect))
         if not updates:
             declared = parse_time(incident.data["declared_at"]) if incident.data.get("declared_at") else incident.detected_at
             names = ", ".join(site.service_name(s) for s in components)
@@ -220,7 +224,7 @@ class PageState:
             updates.append(Update(f"{incident.id}-declared", declared, "investigating", text, effect_at(declared), recorded=False))
         latest = updates[-1].status
         if active:
-            status = "monitoring" if latest == "resolved" else latest
+            status = latest
         elif reached_close is not None or any(u.status == "resolved" for u in updates):
             status = "resolved"
         else:
