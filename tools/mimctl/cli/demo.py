@@ -14,6 +14,8 @@ import click
 
 from .common import EXIT_FAILED, guarded
 
+DEMO_SITE_URL = "https://status.example.com/"  # where a real tracker's site would be published (feeds need absolute links)
+
 
 def _script(start: datetime) -> list[tuple[str, list[str]]]:
     """The demo's steps: (what a person reads, the mimctl arguments). ``{C}``/``{H}`` are filled in."""
@@ -211,7 +213,7 @@ def _build_site(root: Path, echo: Any) -> int:
 
     try:
         for public, folder in ((False, "site"), (True, "site-public")):
-            build_site(root, root / folder, public=public)
+            build_site(root, root / folder, public=public, site_url=DEMO_SITE_URL)
     except SiteBuildError as exc:
         echo(f"site not built: {exc}")
         return EXIT_FAILED

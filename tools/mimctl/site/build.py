@@ -44,16 +44,18 @@ def build_site(
     strict: bool = True,
     status_only: bool = False,
     warn: Callable[[str], None] | None = None,
+    site_url: str = "",
 ) -> Path:
     """Build the site of the tracker at ``root`` into ``output``; the repo's mkdocs.yml if it has one.
 
     ``status_only``: the status path only (status home, status API, feeds, the
     pages of active and recent incidents, maintenance). Over an existing full
     build in ``output`` it replaces just those files, so the rest of the site
-    (and its search index) stays as the last full build left it.
+    (and its search index) stays as the last full build left it. ``site_url``
+    overrides mkdocs.yml's.
     """
     if status_only:
-        return _status_path(root, output, public, strict, warn)
+        return _status_path(root, output, public, strict, warn, site_url)
     try:
         from mkdocs.commands.build import build
         from mkdocs.config import load_config
@@ -63,6 +65,8 @@ def build_site(
     config_file = root / "mkdocs.yml"
     with tempfile.TemporaryDirectory(prefix="mimctl-docs-") as empty_docs:
         overrides: dict[str, Any] = {"site_dir": str(output.resolve()), "strict": strict}
+        if site_url:
+            overrides["site_url"] = site_url
         if not config_file.exists():
             config_file = STARTER_CONFIG
             overrides["docs_dir"] = str((root / "docs") if (root / "docs").is_dir() else Path(empty_docs))
@@ -85,11 +89,11 @@ def build_site(
     return output
 
 
-def _status_path(root: Path, output: Path, public: bool, strict: bool, warn: Callable[[str], None] | None) -> Path:
+def _status_path(root: Path, output: Path, public: bool, strict: bool, warn: Callable[[str], None] | None, site_url: str) -> Path:
     with tempfile.TemporaryDirectory(prefix="mimctl-status-") as scratch:
         fresh = Path(scratch) / "site"
         with _environment(MIMCTL_SITE_SCOPE="status"):
-            build_site(root, fresh, public=public, strict=strict, warn=warn)
+            build_site(root, fresh, public=public, strict=strict, warn=warn, site_url=site_url)
         if not (output / "index.html").is_file():
             if output.exists():
                 shutil.rmtree(output)
