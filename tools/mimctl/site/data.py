@@ -40,6 +40,11 @@ class SiteData:
     maintenances: tuple[Maintenance, ...] = ()
     site_url: str = ""
     complete: bool = True
+    pages: frozenset[str] | None = None  # incidents that get a page (None: all); the others are only linked to
+
+    def paged(self) -> list[Incident]:
+        """The incidents whose pages this build writes."""
+        return [i for i in self.incidents if self.pages is None or i.id in self.pages]
 
     @property
     def public(self) -> bool:

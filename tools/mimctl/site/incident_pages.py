@@ -425,4 +425,4 @@ def incident_page(site: SiteData, inc: Incident) -> str:
 def incident_pages(site: SiteData, incidents: Iterable[Incident] | None = None) -> dict[str, str]:
     """The pages of ``incidents`` (default: all of the edition's), each as its edition shows it."""
     render = public_incident_page if site.public else incident_page
-    return {layout.incident_page(inc.id): render(site, inc) for inc in (site.incidents if incidents is None else incidents)}
+    return {layout.incident_page(inc.id): render(site, inc) for inc in (site.paged() if incidents is None else incidents)}

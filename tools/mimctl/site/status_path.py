@@ -11,7 +11,8 @@ show on the status pages:
 - the most recent ones by detection and by declaration (the past-incidents
   table and ``incidents.json``'s 50);
 - incidents in order of their newest update, stage change or declaration,
-  until the feeds' newest entries are certain.
+  until the feeds' newest entries are certain;
+- and, for their links only, the incidents those pages name as related.
 
 A head that cannot be read that simply (quoted oddly, missing) makes the
 incident a candidate: the strict loader then decides. The result says the same
@@ -131,6 +132,12 @@ def collect_status(tracker: Tracker, edition: str, now: datetime | None = None, 
             incidents += found
             extra = SiteData(edition, site.process, site.catalog, tuple(found), site.known_errors, now)
             times = sorted([*times, *(u.at for s in extra.state.incidents.values() for u in s.updates)], reverse=True)
+    # Pages link to related incidents: load those too (for the links; they get no page of their own).
+    paged = frozenset(i.id for i in incidents)
+    related = sorted({r for i in incidents for r in i.data.get("related_incidents", ())} - paged)
+    found, invalid = views(tracker, [r for r in related if tracker.incident_dir(r).is_dir()], edition, catalog, known)
+    incidents += found
+    skipped += invalid
     return SiteData(
         edition=site.edition,
         process=site.process,
@@ -142,4 +149,5 @@ def collect_status(tracker: Tracker, edition: str, now: datetime | None = None, 
         maintenances=site.maintenances,
         site_url=site_url,
         complete=False,
+        pages=paged,
     )
