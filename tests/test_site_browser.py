@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from gitutil import ok, t
 from site_fixtures import (
     ACTIVE_EVENTS,
     ACTIVE_TITLE,
@@ -24,11 +25,20 @@ from site_fixtures import (
     KE_TITLE,
     Sample,
     build,
+    cli,
     html_files,
     sample_tracker,
+    script_findings,
     serve,
     xss_tracker,
 )
+
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "Tester",
+    "GIT_AUTHOR_EMAIL": "tester@example.invalid",
+    "GIT_COMMITTER_NAME": "Tester",
+    "GIT_COMMITTER_EMAIL": "tester@example.invalid",
+}
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"headless Chromium not installed at {CHROMIUM} (CI installs it)")
 
@@ -288,3 +298,118 @@ def test_search_results_for_hostile_records_run_no_script(page: tuple[Any, Watch
         assert not found["handlers"] and not found["scripted"] and not found["alerts"], (query, found)
     assert not watch.dialogs, watch.dialogs
     assert not [e for e in watch.errors if "alert" in e], watch.errors
+
+
+# --- the common Material extensions on -------------------------------------------------
+
+EXTENDED_MARKDOWN = """
+markdown_extensions:
+  - tables
+  - admonition
+  - toc:
+      permalink: true
+  - attr_list
+  - md_in_html
+  - def_list
+  - footnotes
+  - abbr
+  - pymdownx.betterem
+  - pymdownx.caret
+  - pymdownx.mark
+  - pymdownx.tilde
+  - pymdownx.critic
+  - pymdownx.details
+  - pymdownx.highlight
+  - pymdownx.inlinehilite
+  - pymdownx.keys
+  - pymdownx.magiclink
+  - pymdownx.smartsymbols
+  - pymdownx.superfences
+  - pymdownx.tabbed:
+      alternate_style: true
+  - pymdownx.tasklist
+  - pymdownx.snippets
+  - pymdownx.emoji
+"""
+SNIPPET_PAYLOAD = 'Pasted config:\n\n--8<-- "mkdocs.yml"\n\n;--8<-- "process.yaml"\n\n{++ <img src=x onerror=alert(2)> ++}\n\n==mark== ^^caret^^ ++ctrl+alt++ :smile:'
+
+
+def extended_config(root: Path) -> None:
+    """The tracker's mkdocs.yml with the extensions organisations commonly turn on."""
+    config = (root / "mkdocs.yml").read_text(encoding="utf-8")
+    start = config.index("markdown_extensions:")
+    end = config.index("\nnav:")
+    (root / "mkdocs.yml").write_text(config[:start] + EXTENDED_MARKDOWN.strip() + "\n" + config[end:], encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def extended_xss_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str], Path]]:
+    root = xss_tracker(tmp_path_factory.mktemp("xss-extended") / "tracker")
+    extended_config(root)
+    cli(root, "note", "INC-0002", SNIPPET_PAYLOAD, "--at", t(9), "--by", "mallory")
+    site = build(root, root.parent / "site")
+    pages = [p.relative_to(site).as_posix() for p in html_files(site)]
+    with serve(site) as url:
+        yield url, [p for p in pages if p.startswith(("index.html", "incidents/INC-", "kedb/", "reviews/", "reports/"))], site
+
+
+def test_record_text_stays_text_with_the_common_extensions_on(
+    page: tuple[Any, Watch], extended_xss_site: tuple[str, list[str], Path]
+) -> None:
+    tab, watch = page
+    url, pages, site = extended_xss_site
+    assert "pymdownx.snippets" in (site.parent / "tracker" / "mkdocs.yml").read_text(encoding="utf-8")
+    findings = script_findings(site)
+    assert not findings, "\n".join(findings[:20])
+    problems = []
+    for path in pages:
+        tab.goto(url + path)
+        found = tab.evaluate(PROVOKE)
+        if found["scripted"] or found["handlers"] or found["alerts"]:
+            problems.append(f"{path}: {found}")
+    assert not problems, "\n".join(problems)
+    assert not watch.dialogs, watch.dialogs
+    active = (site / "incidents" / "INC-0002.html").read_text(encoding="utf-8")
+    # Snippets were not included, critic marks and emoji not applied: the text is shown as written.
+    assert "site_name:" not in active and "priority_matrix" not in active
+    assert "--8&lt;--" in active or '--8<-- "mkdocs.yml"' in active.replace("&quot;", '"')
+    assert "<mark>" not in active and "<ins" not in active and "<kbd" not in active
+    assert len(pages) >= 10
+
+
+# --- navigation in every edition ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def editions(tmp_path_factory: pytest.TempPathFactory, sample: Sample) -> Iterator[dict[str, str]]:
+    base = tmp_path_factory.mktemp("editions")
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in IDENTITY.items():
+            patch.setenv(key, value)
+        ok(["init", "org", "--site-url", "https://status.example.com/"], base)
+    sites = {
+        "sample internal": build(sample.root, base / "sample-internal"),
+        "sample public": build(sample.root, base / "sample-public", public=True),
+        "init internal": build(base / "org", base / "init-internal"),
+        "init public": build(base / "org", base / "init-public", public=True),
+    }
+    with serve(base) as url:
+        yield {name: f"{url}{site.name}/" for name, site in sites.items()}
+
+
+@pytest.mark.parametrize("edition", ["sample internal", "sample public", "init internal", "init public"])
+def test_every_edition_navigates_to_known_errors_and_reviews(
+    page: tuple[Any, Watch], editions: dict[str, str], edition: str, tmp_path: Path
+) -> None:
+    tab, watch = page
+    tab.set_viewport_size({"width": 1280, "height": 900})
+    reviews = "Reviews" if "internal" in edition else "Incident reports"
+    for tab_name, target in (("Known errors", "kedb/index.html"), (reviews, "reviews/index.html"), ("Incidents", "incidents/index.html")):
+        tab.goto(editions[edition] + "index.html")
+        link = tab.locator(".md-tabs__link", has_text=tab_name).first
+        assert link.is_visible(), f"{edition}: no {tab_name!r} tab on the status home"
+        link.click()
+        tab.wait_for_url(re.compile(re.escape(target) + "$"))
+        assert tab.locator("h1").first.is_visible()
+    tab.screenshot(path=str(tmp_path / f"{edition.replace(' ', '-')}.png"))
+    assert not watch.errors, watch.errors

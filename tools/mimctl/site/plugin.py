@@ -124,12 +124,15 @@ class MimctlPlugin(BasePlugin[MimctlConfig]):
         # would re-parse every tag of them; stash them, and put them back afterwards.
         if page.file.src_uri not in self._generated:
             return markdown
+        # Record text lives only in these blocks, so no Markdown extension (attr_list,
+        # md_in_html, pymdownx.snippets, critic, ...) ever reads it.
         stash: list[str] = []
         chunks = markdown.split("\n\n")
         for index, chunk in enumerate(chunks):
-            if chunk.startswith("<div") and chunk.endswith("</div>"):
+            block = chunk.strip("\n")
+            if block.startswith("<div") and block.endswith("</div>"):
                 chunks[index] = f"<!--mimctl-block-{len(stash)}-->"
-                stash.append(chunk)
+                stash.append(block)
         self._stash[page.file.src_uri] = stash
         return "\n\n".join(chunks)
 
