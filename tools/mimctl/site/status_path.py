@@ -14,6 +14,10 @@ show on the status pages:
   until the feeds' newest entries are certain;
 - and, for their links only, the incidents those pages name as related.
 
+Of those, the status path writes the pages of the unresolved incidents, of
+the past incidents on the status home and of incidents changed in the last
+week; the full build that follows writes the others.
+
 A head that cannot be read that simply (quoted oddly, missing) makes the
 incident a candidate: the strict loader then decides. The result says the same
 as a full build (tests/test_status_path.py compares them).
@@ -36,6 +40,8 @@ from .statusapi import MAX_RECORDS
 _HEAD = re.compile(r"^(stage|detected_at|declared_at):[ \t]*['\"]?([^'\"#\s]+)['\"]?[ \t]*(?:#.*)?$", re.MULTILINE)
 _STAMP = re.compile(r"^([0-9]{8}T[0-9]{6}Z)-([a-z-]+?)-[0-9a-f]+\.yaml$")
 _FEED_KINDS = ("stakeholder-update", "stage", "declared")
+RECENT_DAYS = 7  # incidents changed this recently get their page rebuilt on the status path
+RECENT_ON_HOME = 10  # the status home's past incidents (status_page.RECENT)
 
 
 @dataclass
@@ -132,9 +138,17 @@ def collect_status(tracker: Tracker, edition: str, now: datetime | None = None, 
             incidents += found
             extra = SiteData(edition, site.process, site.catalog, tuple(found), site.known_errors, now)
             times = sorted([*times, *(u.at for s in extra.state.incidents.values() for u in s.updates)], reverse=True)
-    # Pages link to related incidents: load those too (for the links; they get no page of their own).
-    paged = frozenset(i.id for i in incidents)
-    related = sorted({r for i in incidents for r in i.data.get("related_incidents", ())} - paged)
+    # Pages: the unresolved incidents, those on the status home, and those changed lately (one just
+    # closed, say); the full build that follows writes the rest. Their related incidents are loaded
+    # too, for the links only.
+    recent = _stamp(now - timedelta(days=RECENT_DAYS))
+    changed = {h.id for h in heads if h.last >= recent}
+    loaded = SiteData(site.edition, site.process, site.catalog, tuple(incidents), site.known_errors, now, maintenances=site.maintenances)
+    home = sorted((s.incident for s in loaded.state.incidents.values() if not s.unresolved), key=lambda i: (i.data["detected_at"], i.id))
+    paged = frozenset(
+        {s.incident.id for s in loaded.state.unresolved()} | {i.id for i in home[-RECENT_ON_HOME:]} | (changed & {i.id for i in incidents})
+    )
+    related = sorted({r for i in incidents if i.id in paged for r in i.data.get("related_incidents", ())} - {i.id for i in incidents})
     found, invalid = views(tracker, [r for r in related if tracker.incident_dir(r).is_dir()], edition, catalog, known)
     incidents += found
     skipped += invalid
