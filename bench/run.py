@@ -17,7 +17,7 @@ bench/results/ (git-ignored); delete that folder to regenerate. Each measurement
   d. the site build against a plain ``mkdocs build`` of the same pages, written out
      as ready Markdown, with a short explicit nav;
   e. the status path: from a public update to rebuilt status pages, beside the full
-     builds (bench/status_path.py; 1,000 incidents, or the middle quick size).
+     builds (bench/status_path.py; 1,000 and 10,000 incidents, or the larger quick sizes).
 
 The results page is rewritten after each section, so an interrupted run still leaves figures.
 """
@@ -510,7 +510,7 @@ def main() -> None:
     if "e" in sections:
         import status_path
 
-        status_path.section(report, sizes[-2][0], runs)
+        status_path.section(report, [incidents for incidents, _ in sizes[1:]], runs)
     report.noise = f"before the run, {report.noise} After the run, {calibrate()}"
     write(report)
     print(f"wrote {args.out}", flush=True)
