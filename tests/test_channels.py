@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from mimctl import channels
-from mimctl.channels import ChannelConfig, RetryPolicy
+from mimctl.channels import ChannelConfig, RetryPolicy, webhook
 
 FAST = RetryPolicy(attempts=3, timeout=0.3, backoff=0.01, budget=3.0)
 SECRET = "s3cret-for-tests"
@@ -105,7 +105,7 @@ def recorder() -> Iterator[Recorder]:
 def verify_signature(received: Received, secret: str = SECRET) -> bool:
     """What a receiver does: recompute the HMAC-SHA256 of the raw body and compare in constant time."""
     expected = "sha256=" + hmac.new(secret.encode(), received.body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, received.headers.get(channels.SIGNATURE_HEADER, ""))
+    return hmac.compare_digest(expected, received.headers.get(webhook.SIGNATURE_HEADER, ""))
 
 
 def hook(kind: str = "slack", **options: Any) -> ChannelConfig:
@@ -170,14 +170,14 @@ def test_connection_refused_is_retried_then_reported() -> None:
 def test_webhook_is_signed_with_a_timestamp_and_idempotency_key(recorder: Recorder) -> None:
     env = {"HOOK_URL": recorder.url("/hook"), "HOOK_SECRET": SECRET}
     key = channels.idempotency_key("incidents/INC-0001/timeline/x.yaml", "test")
-    result = channels.send(hook("webhook"), {"headline": "hi"}, key, FAST, env, clock=lambda: 1_700_000_000)
+    result = webhook.Webhook(clock=lambda: 1_700_000_000).send(hook("webhook"), {"headline": "hi"}, key, FAST, env)
     assert result.ok
     (received,) = recorder.to("/hook")
     assert verify_signature(received)
     assert not verify_signature(received, "another secret")
-    assert received.headers[channels.TIMESTAMP_HEADER] == "1700000000"
+    assert received.headers[webhook.TIMESTAMP_HEADER] == "1700000000"
     assert received.json()["sent_at"] == 1_700_000_000  # the signed body carries the time too
-    assert received.headers[channels.IDEMPOTENCY_HEADER] == key
+    assert received.headers[webhook.IDEMPOTENCY_HEADER] == key
     assert received.headers["Content-Type"].startswith("application/json")
 
 

@@ -24,8 +24,7 @@ from gitutil import (
     snapshot,
     t,
 )
-from mimctl import notifications
-from mimctl.channels import ChannelConfig
+from mimctl.channels import ChannelConfig, slack, smtp, teams
 from mimctl.notifications import LEDGER_FILE, Notice, Route
 from test_channels import Inbox, Recorder, verify_signature
 
@@ -47,6 +46,7 @@ NOTIFICATIONS = """notifications:
       channels: [teams]
 """
 
+NOW = t(30)  # notify judges the horizon by this clock
 EVIL = "<!channel> see <https://evil.example|the status page> & @here now"
 
 
@@ -81,13 +81,13 @@ def ledger(repo: Path) -> list[dict[str, str]]:
 def test_each_new_event_reaches_each_routed_channel_once(repo: Path, recorder: Recorder) -> None:
     base = head(repo)
     incident_with_update(repo)
-    data = ok_json(["notify", "--since", base], repo)
+    data = ok_json(["notify", "--now", NOW, "--since", base], repo)
     assert data["ok"] and [o["status"] for o in data["outcomes"]] == ["sent"] * 6
     assert len(recorder.to("/slack")) == len(recorder.to("/hook")) == len(recorder.to("/teams")) == 2
     assert all(verify_signature(r) for r in recorder.to("/hook"))
     assert commit_files(repo) == [LEDGER_FILE]
     assert len(ledger(repo)) == 6
-    again = ok_json(["notify", "--since", base], repo)
+    again = ok_json(["notify", "--now", NOW, "--since", base], repo)
     assert {o["status"] for o in again["outcomes"]} == {"already-sent"} and again["ledger_commit"] is None
     assert len(recorder.requests) == 6
 
@@ -95,7 +95,7 @@ def test_each_new_event_reaches_each_routed_channel_once(repo: Path, recorder: R
 def test_payload_shapes_and_escaping(repo: Path, recorder: Recorder) -> None:
     base = head(repo)
     incident_id = incident_with_update(repo)
-    ok(["notify", "--since", base], repo)
+    ok(["notify", "--now", NOW, "--since", base], repo)
     slack = recorder.to("/slack")[1].json()
     assert slack["text"].startswith(f"{incident_id} public update (investigating)")
     assert [b["type"] for b in slack["blocks"]] == ["section", "section", "section", "context"]
@@ -107,8 +107,8 @@ def test_payload_shapes_and_escaping(repo: Path, recorder: Recorder) -> None:
     (attachment,) = teams["attachments"]
     assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
     card = attachment["content"]
-    assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
-    text = card["body"][-1]["text"]
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
+    text = card["body"][-2]["text"]  # the last is the footer
     assert "<" not in text and ">" not in text and "\\|" in text and "@\u2060here" in text
     hook = recorder.to("/hook")[1].json()
     assert hook["event"]["kind"] == "stakeholder-update" and hook["event"]["text"] == EVIL  # data stays data
@@ -119,7 +119,7 @@ def test_a_failing_channel_exits_1_the_others_are_served_and_a_rerun_sends_only_
     base = head(repo)
     incident_with_update(repo)
     recorder.always["/teams"] = 500
-    failed = run(["notify", "--since", base, "--format", "json"], repo)
+    failed = run(["notify", "--now", NOW, "--since", base, "--format", "json"], repo)
     assert failed.exit_code == 1, failed
     statuses = {(o["channel"], o["status"]) for o in failed.json()["outcomes"]}
     assert statuses == {("slack", "sent"), ("hook", "sent"), ("teams", "failed"), ("teams", "not-sent")}
@@ -128,13 +128,13 @@ def test_a_failing_channel_exits_1_the_others_are_served_and_a_rerun_sends_only_
     assert commit_files(repo) == [LEDGER_FILE] and len(ledger(repo)) == 4
 
     recorder.always["/teams"] = 200
-    rerun = ok_json(["notify", "--since", base], repo)
+    rerun = ok_json(["notify", "--now", NOW, "--since", base], repo)
     assert sorted((o["channel"], o["status"]) for o in rerun["outcomes"] if o["status"] != "already-sent") == [
         ("teams", "sent"),
         ("teams", "sent"),
     ]
     assert len(recorder.to("/teams", 200)) == 2 and len(recorder.to("/slack")) == 2 and len(recorder.to("/hook")) == 2
-    ok(["notify", "--since", base], repo)
+    ok(["notify", "--now", NOW, "--since", base], repo)
     assert len(recorder.requests) == 3 + 2 + 2 + 2
 
 
@@ -142,7 +142,7 @@ def test_retries_are_counted_and_one_delivery_survives_two_server_errors(repo: P
     base = head(repo)
     declare(repo)
     recorder.plan["/hook"] = [500, 500]
-    data = ok_json(["notify", "--since", base], repo)
+    data = ok_json(["notify", "--now", NOW, "--since", base], repo)
     hook = next(o for o in data["outcomes"] if o["channel"] == "hook")
     assert hook["status"] == "sent" and hook["attempts"] == 3
     assert [r.status for r in recorder.to("/hook")] == [500, 500, 200]
@@ -154,7 +154,7 @@ def test_a_missing_variable_fails_that_channel_only(repo: Path, recorder: Record
     monkeypatch.delenv("T_TEAMS_URL")
     base = head(repo)
     declare(repo)
-    result = run(["notify", "--since", base], repo)
+    result = run(["notify", "--now", NOW, "--since", base], repo)
     assert result.exit_code == 1 and "environment variable T_TEAMS_URL is not set" in result.output, result
     assert len(recorder.to("/slack")) == 1 and len(recorder.to("/hook")) == 1
 
@@ -164,7 +164,7 @@ def test_stage_changes_are_routed_by_stage_and_service(repo: Path, recorder: Rec
     ready_to_leave_identify(repo, incident_id)
     base = head(repo)
     ok(["advance", incident_id, "--at", t(5)], repo)
-    data = ok_json(["notify", "--since", base], repo)
+    data = ok_json(["notify", "--now", NOW, "--since", base], repo)
     assert sorted(o["channel"] for o in data["outcomes"]) == ["hook", "slack", "teams"]
     assert "moved identify \u2192 notify" in recorder.to("/teams")[0].json()["attachments"][0]["content"]["body"][0]["text"]
 
@@ -173,7 +173,7 @@ def test_dry_run_prints_payloads_and_changes_nothing(repo: Path, recorder: Recor
     base = head(repo)
     incident_with_update(repo)
     before = snapshot(repo)
-    result = ok(["notify", "--since", base, "--dry-run"], repo)
+    result = ok(["notify", "--now", NOW, "--since", base, "--dry-run"], repo)
     assert "dry-run" in result.stdout and '"blocks"' in result.stdout and "AdaptiveCard" in result.stdout
     assert not recorder.requests
     assert_unchanged(before, snapshot(repo))
@@ -197,10 +197,10 @@ def test_email_end_to_end_over_starttls(tmp_path: Path, smtp_server: tuple[Inbox
     repo = tracker_with(tmp_path, section)
     base = head(repo)
     incident_id = declare(repo)
-    ok(["notify", "--since", base], repo)
-    ok(["notify", "--since", base], repo)
+    ok(["notify", "--now", NOW, "--since", base], repo)
+    ok(["notify", "--now", NOW, "--since", base], repo)
     (message,) = inbox.messages
-    assert message["Subject"] == f"[SEV1] {incident_id} declared (SEV1): Card payments failing at checkout"
+    assert message["Subject"] == f"[SEV1] {incident_id} declared: Card payments failing at checkout"  # the severity once
     assert message.get_content_type() == "text/plain" and "Services: checkout-api" in message.get_content()
 
 
@@ -245,17 +245,15 @@ def test_route_matching() -> None:
 
 
 def test_slack_and_teams_escaping() -> None:
-    assert notifications.slack_escape("<!channel> & <@U123> <https://evil|x>") == (
-        "&lt;!channel&gt; &amp; &lt;@U123&gt; &lt;https://evil|x&gt;"
-    )
-    assert notifications.slack_escape("@channel @Everyone") == "@\u2060channel @\u2060Everyone"
-    escaped = notifications.teams_escape("**bold** [x](https://evil) <at>bob</at>")
+    assert slack.escape("<!channel> & <@U123> <https://evil|x>") == ("&lt;!channel&gt; &amp; &lt;@U123&gt; &lt;https://evil|x&gt;")
+    assert slack.escape("@channel @Everyone") == "@\u2060channel @\u2060Everyone"
+    escaped = teams.escape("**bold** [x](https://evil) <at>bob</at>")
     assert "<" not in escaped and escaped.startswith("\\*\\*bold\\*\\* \\[x\\]\\(https://evil\\)")
 
 
 def test_email_subject_cannot_inject_headers() -> None:
     channel = ChannelConfig("mail", "email", {"from": "mimctl@example.com", "to": ["mim@example.com"]})
-    message = notifications.email_message(notice(headline="Down\r\nBcc: victim@example.com\n\nbody"), channel)
+    message = smtp.CHANNEL.build(notice(headline="Down\r\nBcc: victim@example.com\n\nbody"), channel)
     parsed = email.message_from_bytes(message.as_bytes(), policy=email.policy.default)
     assert parsed["Bcc"] is None and "\n" not in str(parsed["Subject"]) and "\r" not in str(parsed["Subject"])
     assert parsed["To"] == "mim@example.com"
@@ -266,5 +264,6 @@ def test_routes_naming_unknown_channels_are_refused(tmp_path: Path) -> None:
     repo = tracker_with(tmp_path, section)
     base = head(repo)
     declare(repo)
-    result = run(["notify", "--since", base], repo)
-    assert result.exit_code == 1 and "unknown channel(s): nowhere" in result.output, result
+    result = run(["notify", "--now", NOW, "--since", base], repo)
+    assert result.exit_code == 1 and "process.yaml:" in result.output and "unknown channel 'nowhere'" in result.output, result
+    assert "[notifications.routes[0].channels[0]]" in result.output

@@ -7,10 +7,12 @@ hypotheses as the timeline tells it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
+
+from .comms import Comms
 
 
 def parse_time(value: str) -> datetime:
@@ -65,6 +67,7 @@ class Process:
     manager_role: str
     escalation_policies: dict[str, tuple[dict[str, Any], ...]]
     max_future_minutes: int
+    comms: Comms = field(default_factory=Comms)  # notifications and the communication plan (comms.py)
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Process:
@@ -101,6 +104,7 @@ class Process:
             manager_role=data["manager_role"],
             escalation_policies={p["id"]: tuple(p["levels"]) for p in data.get("escalation_policies", ())},
             max_future_minutes=int(data.get("max_future_minutes", 10)),
+            comms=Comms.from_data(data),
         )
 
     @property
