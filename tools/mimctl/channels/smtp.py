@@ -142,8 +142,9 @@ def _send_once(options: Mapping[str, Any], raw: bytes, username: str | None, pas
     except smtplib.SMTPAuthenticationError as exc:
         raise ChannelError(f"{host} refused the login (SMTP {exc.smtp_code}): check the user name and password variables") from None
     except smtplib.SMTPNotSupportedError as exc:
-        what = "STARTTLS" if tls == "starttls" and "STARTTLS" in str(exc).upper() else str(exc)
-        raise ChannelError(f"{host} does not support {what} (use tls: implicit for port 465; tls: none only for a trusted local relay)") from None
+        if "STARTTLS" in str(exc).upper():
+            raise ChannelError(f"{host} does not offer STARTTLS (port 465 wants tls: implicit; tls: none only for a trusted local relay)") from None
+        raise ChannelError(f"{host}:{port}: {exc}") from None
     except smtplib.SMTPResponseException as exc:
         reply = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
         detail = f"SMTP {exc.smtp_code} from {host}: {one_line(reply)}"
