@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -267,3 +268,64 @@ def test_routes_naming_unknown_channels_are_refused(tmp_path: Path) -> None:
     result = run(["notify", "--now", NOW, "--since", base], repo)
     assert result.exit_code == 1 and "process.yaml:" in result.output and "unknown channel 'nowhere'" in result.output, result
     assert "[notifications.routes[0].channels[0]]" in result.output
+
+
+# --- receivers that refuse, redirect and throttle -------------------------------------------
+
+
+def test_every_deliverable_message_arrives_once_and_a_refusal_blocks_nothing(repo: Path, recorder: Recorder) -> None:
+    """Slack's limits enforced by the receiver, one message it refuses (400), Teams behind a redirect, the hook throttled with a date."""
+    from email.utils import format_datetime
+
+    base = head(repo)
+    incident_id = declare(repo)
+    texts = ["First update.", "POISON " + "&<>" * 3000, "Second update: " + "&" * 5000, "Third update,\nover two lines."]
+    for minute, text in enumerate(texts, 4):
+        ok(["update", incident_id, "--public", "--status", "investigating", text, "--at", t(minute)], repo)
+    recorder.refuse["/slack"] = lambda body: test_channels.slack_refusal(body) or ("invalid_attachments" if b"POISON" in body else None)
+    recorder.always["/teams"] = (302, {"Location": "https://teams.example.net/workflows/elsewhere"})
+    soon = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=1), usegmt=True)
+    recorder.plan["/hook"] = [(429, {"Retry-After": soon})]
+
+    first = run(["notify", "--now", NOW, "--since", base, "--format", "json"], repo)
+    assert first.exit_code == 1, first
+    by_channel: dict[str, list[str]] = {}
+    for outcome in first.json()["outcomes"]:
+        by_channel.setdefault(outcome["channel"], []).append(outcome["status"])
+    assert by_channel["slack"] == ["sent", "sent", "refused", "sent", "sent"]  # the refusal is that message's alone
+    assert by_channel["hook"] == ["sent"] * 5  # the 429 was waited out
+    assert by_channel["teams"] == ["failed"] * 5  # a redirect is never followed, and is not a refusal of the message
+    refused = next(o for o in first.json()["outcomes"] if o["status"] == "refused")
+    assert "HTTP 400" in refused["error"] and "invalid_attachments" in refused["error"]
+    assert all("redirected to https://teams.example.net/" in o["error"] for o in first.json()["outcomes"] if o["channel"] == "teams")
+    assert len(recorder.to("/slack", 200)) == 4 and len(recorder.to("/hook", 200)) == 5
+    assert not [r for r in recorder.requests if r.path.startswith("/workflows")]  # nothing went to where the redirect pointed
+    assert sum(1 for e in ledger(repo) if e["status"] == "refused") == 1
+
+    recorder.always["/teams"] = 200
+    second = ok_json(["notify", "--now", NOW, "--since", base], repo)
+    statuses = sorted((o["channel"], o["status"]) for o in second["outcomes"] if o["status"] != "already-sent")
+    assert statuses == [("slack", "refused-earlier")] + [("teams", "sent")] * 5
+    third = ok_json(["notify", "--now", NOW, "--since", base], repo)
+    assert {o["status"] for o in third["outcomes"]} == {"already-sent", "refused-earlier"}
+    # Exactly once: every message that could be delivered was, and nothing twice.
+    for path in ("/slack", "/hook", "/teams"):
+        bodies = [r.body for r in recorder.to(path, 200)]
+        assert len(bodies) == len(set(bodies)) == (4 if path == "/slack" else 5), path
+    assert len([r for r in recorder.to("/slack") if b"POISON" in r.body]) == 1  # refused once, never knocked on again
+
+
+def test_a_refused_message_is_sent_again_only_when_asked(repo: Path, recorder: Recorder) -> None:
+    base = head(repo)
+    incident_id = declare(repo)
+    ok(["update", incident_id, "--internal", "--status", "investigating", "POISON", "--at", t(4)], repo)
+    recorder.refuse["/slack"] = lambda body: "invalid_blocks" if b"POISON" in body else None
+    assert run(["notify", "--now", NOW, "--since", base], repo).exit_code == 1
+    recorder.refuse.clear()  # the receiver's rules changed, or the message was fixed by hand
+    ok(["notify", "--now", NOW, "--since", base], repo)
+    assert len(recorder.to("/slack")) == 2
+    data = ok_json(["notify", "--now", NOW, "--since", base, "--retry-refused"], repo)
+    assert [o["status"] for o in data["outcomes"] if o["channel"] == "slack"] == ["already-sent", "sent"]
+    assert len(recorder.to("/slack", 200)) == 2
+    ok(["notify", "--now", NOW, "--since", base, "--retry-refused"], repo)
+    assert len(recorder.to("/slack")) == 3  # delivered now: not sent a second time
