@@ -329,3 +329,40 @@ def test_a_refused_message_is_sent_again_only_when_asked(repo: Path, recorder: R
     assert len(recorder.to("/slack", 200)) == 2
     ok(["notify", "--now", NOW, "--since", base, "--retry-refused"], repo)
     assert len(recorder.to("/slack")) == 3  # delivered now: not sent a second time
+
+
+# --- backfill ------------------------------------------------------------------------------
+
+
+def test_a_retrospective_incident_is_never_sent(repo: Path, recorder: Recorder) -> None:
+    base = head(repo)
+    incident_id = declare(repo)
+    ok(["set", incident_id, "retrospective", '{"reason": "Recorded from the public postmortem"}', "--json", "--at", t(1)], repo)
+    ok(["update", incident_id, "--public", "--status", "resolved", "All fixed.", "--at", t(5)], repo)
+    data = ok_json(["notify", "--now", NOW, "--since", base], repo)
+    assert data["outcomes"] == [] and not recorder.requests
+    assert [s["reason"] for s in data["skipped"]] == ["the incident is recorded after the fact (retrospective)"] * 2
+    assert not (repo / LEDGER_FILE).exists()
+
+
+def test_events_older_than_the_horizon_are_never_sent(repo: Path, recorder: Recorder) -> None:
+    base = head(repo)
+    incident_with_update(repo)  # events at minutes 0 and 4
+    two_days_later = t(2 * 24 * 60)
+    result = ok(["notify", "--now", two_days_later, "--since", base], repo)
+    assert not recorder.requests and "older than the horizon (1440 minutes before now)" in result.stdout
+    ok(["notify", "--now", t(24 * 60 + 2), "--since", base], repo)  # a day and two minutes: the update (minute 4) still goes
+    assert len(recorder.requests) == 3 and all(b"update" in r.body for r in recorder.requests)
+
+
+def test_the_declared_message_shows_the_stage_of_its_time(repo: Path, recorder: Recorder) -> None:
+    base = head(repo)
+    incident_id = declare(repo)
+    ready_to_leave_identify(repo, incident_id)
+    ok(["advance", incident_id, "--at", t(5)], repo)
+    ok(["update", incident_id, "--internal", "--status", "identified", "Bridge open.", "--at", t(6)], repo)
+    ok(["notify", "--now", NOW, "--since", base], repo)
+    stages = [r.json()["incident"]["stage"] for r in recorder.to("/hook")]
+    assert stages == ["identify", "notify", "notify"]  # declared, the stage change, the update: not today's stage for all
+    declared = recorder.to("/slack")[0].json()
+    assert "*Stage*\nidentify" in [f["text"] for f in declared["blocks"][1]["fields"]]
