@@ -111,13 +111,17 @@ def notify(
 def escalate(
     moment: datetime | None, dry_run: bool, by: str | None, no_commit: bool, no_notify: bool, output_format: str, repo: Path | None
 ) -> int:
-    """Move every unacknowledged active incident to its due escalation level, record it and notify.
+    """Escalate unacknowledged active incidents and chase overdue stakeholder updates; record it and notify.
 
     Level 0 of the severity's policy is due at declaration; the next level once
     the current level's ack_within_minutes passed without `mimctl ack`. Each
     escalation is one commit (an escalation event, escalation.level/policy in
-    incident.yaml); then the routed channels are notified. Escalation
-    notifications that failed earlier are retried. Run it every few minutes.
+    incident.yaml). When an update is overdue by the communication plan
+    (process.yaml communication.cadence), the communications lead gets one
+    reminder (an update-reminder event), and escalate_to one escalation if it
+    is still overdue escalate_after_minutes later. Then the routed channels are
+    notified; notifications that failed earlier are retried. Run it every few
+    minutes.
 
     \b
     Example:
@@ -132,14 +136,17 @@ def escalate(
     tr = tracker(repo)
     moment = moment or now()
     person = by or default_person()
-    steps, problems = escalation.plan(tr, moment)
+    due, problems = escalation.plan(tr, moment)
     recorded: list[dict[str, Any]] = []
     new_paths: list[str] = []
     texts: dict[str, str] = {}
-    for step in steps:
+    for step in due:
         try:
             incident = ops.load_incident(tr, step.incident_id)
-            change = escalation.change_for(tr, incident, step, moment, person)
+            if isinstance(step, escalation.Step):
+                change = escalation.change_for(tr, incident, step, moment, person)
+            else:
+                change = escalation.reminder_change(tr, incident, step, moment, person)
             event_paths = [p for p in change.writes if "/timeline/" in p]
             commit = None
             if dry_run:
@@ -147,9 +154,10 @@ def escalate(
             else:
                 commit = apply(tr, change, commit=not no_commit).commit
             new_paths += event_paths
-            recorded.append(
-                {"incident": step.incident_id, "level": step.level, "to": list(step.to), "reason": step.reason, "commit": commit}
-            )
+            entry: dict[str, Any] = {"incident": step.incident_id, "level": step.level, "to": list(step.to), "reason": step.reason}
+            if isinstance(step, escalation.Nudge):
+                entry.update({"reminder": True, "audience": step.audience, "due_at": format_time(step.due_at)})
+            recorded.append({**entry, "commit": commit})
         except Refused as exc:
             problems.append(f"{step.incident_id}: {exc}" + "".join(f"\n  {f.as_text()}" for f in exc.findings))
     report = None
@@ -158,18 +166,19 @@ def escalate(
         report = notifications.send_events(tr, paths, os.environ, format_time(moment), dry_run, not no_commit, texts)
     data = {
         "now": format_time(moment),
-        "escalated": recorded,
+        "escalated": [r for r in recorded if not r.get("reminder")],
+        "reminders": [r for r in recorded if r.get("reminder")],
         "problems": problems,
         "notifications": _report_data(report) if report else None,
     }
     lines = [
-        f"{r['incident']}: level {r['level']} \u2192 {', '.join(r['to'])} ({r['reason']})"
+        f"{r['incident']}: {'update reminder' if r.get('reminder') else 'level'} {r['level']} \u2192 {', '.join(r['to'])} ({r['reason']})"
         + (f" committed {r['commit'][:10]}" if r["commit"] else "")
         for r in recorded
     ]
     lines += [f"problem  {p}" for p in problems]
     if not recorded:
-        lines.append("no escalation due")
+        lines.append("no escalation or update reminder due")
     if report is not None:
         lines += _report_text(report)
     emit(output_format, data, "\n".join(lines))
