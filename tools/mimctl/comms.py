@@ -104,6 +104,7 @@ class Communication:
     remind: tuple[str, ...] = ()  # when the incident has no one in lead_role (or the manager role)
     escalate_after_minutes: int = DEFAULT_GRACE_MINUTES
     escalate_to: tuple[str, ...] = ()
+    domain: str | None = None  # the organisation's mail and calendar domain (invite UIDs)
 
     def rules_for(self, priority: int | None, severity: str) -> dict[str, Cadence]:
         """The first matching rule per audience, in the order the file gives them."""
@@ -155,5 +156,6 @@ class Comms:
             tuple(plan.get("remind", ())),
             int(plan.get("escalate_after_minutes", DEFAULT_GRACE_MINUTES)),
             tuple(plan.get("escalate_to", ())),
+            str(plan["domain"]) if plan.get("domain") else None,
         )
         return cls(notifications, communication)

@@ -145,6 +145,7 @@ class Catalog:
 
     services: dict[str, Service]
     teams: dict[str, dict[str, Any]]
+    people: dict[str, dict[str, Any]] = field(default_factory=dict)  # handle -> {id, email, ...}: who invites reach
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Catalog:
@@ -163,6 +164,7 @@ class Catalog:
                 for s in data.get("services", ())
             },
             teams={t["id"]: t for t in data.get("teams", ())},
+            people={p["id"]: p for p in data.get("people", ())},
         )
 
     @cached_property
