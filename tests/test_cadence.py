@@ -61,7 +61,10 @@ def test_a_p1_without_an_update_gets_one_reminder_then_one_escalation(repo: Path
     assert reminders(escalate(repo, 45)) == [(1, ["@mim-lead", "morgan"], t(30))]  # 15 minutes after the reminder
     assert reminders(escalate(repo, 46)) == [] and reminders(escalate(repo, 300)) == []  # and never again
     pages = [r.json()["event"] for r in recorder.to("/pager")]
-    assert [(p["kind"], p["level"], p["to"]) for p in pages] == [("update-reminder", 0, ["casey"]), ("update-reminder", 1, ["@mim-lead", "morgan"])]
+    assert [(p["kind"], p["level"], p["to"]) for p in pages] == [
+        ("update-reminder", 0, ["casey"]),
+        ("update-reminder", 1, ["@mim-lead", "morgan"]),
+    ]
     assert len([n for n in timeline_files(repo, incident_id) if "update-reminder" in n]) == 2  # durable: on the timeline
 
     ok(["update", incident_id, "--internal", "--status", "identified", "Bridge open, fix under way.", "--at", t(301)], repo)
@@ -99,7 +102,15 @@ def process() -> Process:
 
 
 def incident(priority: int = 1, severity: str = "SEV1", stage: str = "contain", events: tuple[Event, ...] = (), **extra: Any) -> Incident:
-    data = {"id": "INC-0001", "title": "x", "stage": stage, "severity": severity, "priority": priority, "detected_at": t(0), "declared_at": t(0)}
+    data = {
+        "id": "INC-0001",
+        "title": "x",
+        "stage": stage,
+        "severity": severity,
+        "priority": priority,
+        "detected_at": t(0),
+        "declared_at": t(0),
+    }
     return Incident("INC-0001", {**data, **extra}, events)
 
 

@@ -174,7 +174,7 @@ def test_the_validator_catches_a_bad_card(card_validator: Any) -> None:
 
 def test_teams_cards_pass_the_adaptivecards_parser(card_validator: Any) -> None:
     messages = [teams.CHANNEL.build(item, TEAMS) for _, item in CORPUS]
-    for (name, _), message, problems in zip(CORPUS, messages, card_validator(messages)):
+    for (name, _), message, problems in zip(CORPUS, messages, card_validator(messages), strict=True):
         assert problems == [], name
         assert teams.CHANNEL.validate(message) == [], name
         size = len(json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode())

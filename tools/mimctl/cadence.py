@@ -84,7 +84,7 @@ def next_update_due(incident: Incident, process: Process, now: datetime) -> date
 
 
 def _reminders(incident: Incident, audience: str, due_at: datetime) -> dict[int, Event]:
-    found = {}
+    found: dict[int, Event] = {}
     for event in incident.events_of(REMINDER):
         data = event.data
         if data.get("audience") == audience and data.get("due_at") and parse_time(str(data["due_at"])) == due_at:

@@ -73,7 +73,9 @@ class Notifications:
                 found.append(((*where, "type"), f"unknown channel type {config.type!r} (known: {', '.join(channels.TYPES)})"))
                 continue
             implementation = channels.channel(config.type)
-            found += [((*where, key), f"a {config.type} channel needs {key}") for key in implementation.required if not config.options.get(key)]
+            found += [
+                ((*where, key), f"a {config.type} channel needs {key}") for key in implementation.required if not config.options.get(key)
+            ]
             found += [(where, problem) for problem in implementation.check(config.options)]
         for number, route in enumerate(self.routes):
             for index, name in enumerate(route.channels):

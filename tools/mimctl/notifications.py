@@ -28,7 +28,7 @@ from . import channels
 from .channels import ChannelConfig, Notice, one_line
 from .comms import NOTIFIED_KINDS, Notifications, Route
 from .findings import Finding, dotted
-from .model import Event, Incident, Process, format_time, parse_time
+from .model import Event, Incident, Process, parse_time
 from .store import INCIDENT_ID, INCIDENTS_DIR, PROCESS_FILE, TIMELINE_DIR, Tracker, TrackerError
 from .transaction import locked
 from .yamlio import LoadError, atomic_write, load_file
@@ -427,4 +427,3 @@ def notify(
 
     repo = GitRepo(tracker.root)
     return send_events(tracker, added_events(tracker, repo, since, until), env, now, dry_run, commit, retry_refused=retry_refused)
-

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from .base import ChannelConfig, ChannelError, Delivery, RetryPolicy, Retryable, env_value
+from .base import ChannelConfig, ChannelError, Delivery, Retryable, RetryPolicy, env_value
 
 USER_AGENT = "mimctl-notify/1"
 MAX_RETRY_AFTER = 30.0
@@ -72,7 +72,9 @@ def retrying(attempt: Callable[[], None], policy: RetryPolicy, sleep: Callable[[
             delay = policy.backoff * (2 ** (number - 1))
             if exc.retry_after is not None:
                 if exc.retry_after > MAX_RETRY_AFTER:
-                    return Delivery(False, number, f"{last}; asked to wait {exc.retry_after:.0f} s, more than {MAX_RETRY_AFTER:.0f} s", down=True)
+                    return Delivery(
+                        False, number, f"{last}; asked to wait {exc.retry_after:.0f} s, more than {MAX_RETRY_AFTER:.0f} s", down=True
+                    )
                 delay = max(delay, exc.retry_after)
             if number == attempts or time.monotonic() + delay > deadline:
                 return Delivery(False, number, f"{last} (gave up after {number} attempt(s))", down=True)

@@ -58,7 +58,9 @@ class Slack:
         for label, value in notice.details[:MAX_FIELDS]:
             title = f"*{escape(one_line(label))[:100]}*\n"
             fields.append({"type": "mrkdwn", "text": title + _text(notice, value, FIELD_TEXT - len(title))})
-        blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": "*" + _text(notice, notice.headline, SECTION_TEXT - 2) + "*"}}]
+        blocks: list[dict[str, Any]] = [
+            {"type": "section", "text": {"type": "mrkdwn", "text": "*" + _text(notice, notice.headline, SECTION_TEXT - 2) + "*"}}
+        ]
         if fields:
             blocks.append({"type": "section", "fields": fields})
         if notice.text.strip():

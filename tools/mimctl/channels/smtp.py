@@ -21,7 +21,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
-from .base import ChannelConfig, ChannelError, Delivery, Notice, RetryPolicy, Retryable, env_value, idempotency_key, lines_of, one_line
+from .base import ChannelConfig, ChannelError, Delivery, Notice, Retryable, RetryPolicy, env_value, idempotency_key, lines_of, one_line
 from .http import retrying
 
 SUBJECT_CHARACTERS = 200
@@ -78,7 +78,9 @@ class Email:
         if tls not in MODES:
             problems.append(f"tls: {tls!r} is not one of {', '.join(MODES)}")
         if tls == "none" and (options.get("username_env") or options.get("password_env")):
-            problems.append("a password is configured but TLS is off: mimctl never sends credentials in clear (set tls: starttls or implicit)")
+            problems.append(
+                "a password is configured but TLS is off: mimctl never sends credentials in clear (set tls: starttls or implicit)"
+            )
         return problems
 
     def build(self, notice: Notice, channel: ChannelConfig) -> EmailMessage:
@@ -126,7 +128,11 @@ def _send_once(options: Mapping[str, Any], raw: bytes, username: str | None, pas
     port = int(options.get("port", 465 if tls == "implicit" else 587))
     context = ssl.create_default_context()
     try:
-        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context) if tls == "implicit" else smtplib.SMTP(host, port, timeout=timeout)
+        smtp = (
+            smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+            if tls == "implicit"
+            else smtplib.SMTP(host, port, timeout=timeout)
+        )
         with smtp:
             smtp.ehlo()
             if tls == "starttls":
@@ -143,7 +149,9 @@ def _send_once(options: Mapping[str, Any], raw: bytes, username: str | None, pas
         raise ChannelError(f"{host} refused the login (SMTP {exc.smtp_code}): check the user name and password variables") from None
     except smtplib.SMTPNotSupportedError as exc:
         if "STARTTLS" in str(exc).upper():
-            raise ChannelError(f"{host} does not offer STARTTLS (port 465 wants tls: implicit; tls: none only for a trusted local relay)") from None
+            raise ChannelError(
+                f"{host} does not offer STARTTLS (port 465 wants tls: implicit; tls: none only for a trusted local relay)"
+            ) from None
         raise ChannelError(f"{host}:{port}: {exc}") from None
     except smtplib.SMTPResponseException as exc:
         reply = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)

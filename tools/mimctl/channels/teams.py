@@ -55,13 +55,18 @@ class Teams:
         if notice.details:
             facts = [{"title": one_line(label), "value": fit(value, FACT_TEXT, line, note)} for label, value in notice.details]
             body.append({"type": "FactSet", "facts": facts})
-        footer = {"type": "TextBlock", "text": escape(f"{notice.path} \u00b7 mimctl"), "isSubtle": True, "size": "Small", "wrap": True}
+        where = escape(f"{notice.path} \u00b7 mimctl")
         if note:
-            footer["text"] = f"[{escape(notice.incident_id)}]({notice.link}) \u00b7 " + footer["text"]
+            where = f"[{escape(notice.incident_id)}]({notice.link}) \u00b7 {where}"
+        footer: dict[str, Any] = {"type": "TextBlock", "text": where, "isSubtle": True, "size": "Small", "wrap": True}
         message = self._message([*body, footer])
         if notice.text.strip():
             room = MAX_BYTES - len(http.body_of(message)) - 64  # the new TextBlock's own keys
-            text = {"type": "TextBlock", "text": fit(notice.text, room, paragraphs, "\n\n" + note.strip() if note else "", _json_size), "wrap": True}
+            text = {
+                "type": "TextBlock",
+                "text": fit(notice.text, room, paragraphs, "\n\n" + note.strip() if note else "", _json_size),
+                "wrap": True,
+            }
             message = self._message([*body, text, footer])
         return message
 
@@ -74,7 +79,10 @@ class Teams:
             "body": body,
             "msteams": {"width": "Full"},
         }
-        return {"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}]}
+        return {
+            "type": "message",
+            "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}],
+        }
 
     def validate(self, payload: Any) -> list[str]:
         """The envelope Teams expects and its size limit (the card itself is checked by the adaptivecards parser in the tests)."""

@@ -263,7 +263,10 @@ def stats(by: str, today: str | None, output_format: str, repo: Path | None) -> 
     help="Write the .ics here ('-' for standard output).",
 )
 @click.option(
-    "--email-domain", envvar="MIMCTL_EMAIL_DOMAIN", show_envvar=True, help="Handles not in the catalog become alice@DOMAIN (else they are an error)."
+    "--email-domain",
+    envvar="MIMCTL_EMAIL_DOMAIN",
+    show_envvar=True,
+    help="Handles not in the catalog become alice@DOMAIN (else they are an error).",
 )
 @click.option("--link", help="A link to the incident or review page (http/https).")
 @click.option("--by", "by", help="The organizer (default: $MIMCTL_USER or the login name).")

@@ -63,12 +63,21 @@ def _report_data(report: Any) -> dict[str, Any]:
 @click.option("--dry-run", is_flag=True, help="Print the payloads; send nothing, write no ledger.")
 @click.option("--no-commit", is_flag=True, help="Update the ledger file but do not commit it.")
 @click.option("--retry-refused", is_flag=True, help="Send again what a receiver refused for good earlier (after fixing the cause).")
-@click.option("--now", "moment", type=TIME, default=None, help="The time to judge the horizon by (default: the clock); for replays and tests.")
+@click.option(
+    "--now", "moment", type=TIME, default=None, help="The time to judge the horizon by (default: the clock); for replays and tests."
+)
 @format_option("text", "json")
 @repo_option
 @guarded
 def notify(
-    since: str, until: str, dry_run: bool, no_commit: bool, retry_refused: bool, moment: datetime | None, output_format: str, repo: Path | None
+    since: str,
+    until: str,
+    dry_run: bool,
+    no_commit: bool,
+    retry_refused: bool,
+    moment: datetime | None,
+    output_format: str,
+    repo: Path | None,
 ) -> int:
     """Send the timeline events added between --since and --until to the channels routed in process.yaml.
 
