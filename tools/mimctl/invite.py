@@ -237,19 +237,3 @@ def to_ics(invite: Invite) -> str:
         )
     lines += ["STATUS:CONFIRMED", "TRANSP:OPAQUE", "END:VEVENT", "END:VCALENDAR"]
     return "".join(fold(line) + CRLF for line in lines)
-
-
-def ics_for(
-    catalog: Catalog,
-    domain: str | None,
-    incident: Incident,
-    tracker_name: str,
-    sequence: int,
-    organizer: str,
-    created: datetime,
-    link: str | None = None,
-    email_domain: str | None = None,
-) -> str:
-    """The .ics text for the review: addresses from the catalog, the UID under the organisation's ``domain``."""
-    book = address_book(catalog)
-    return to_ics(invite_for(incident, tracker_name, sequence, organizer, created, link, book, email_domain, domain))
