@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 import test_channels
 from gitutil import (
+    REPO_ROOT,
     assert_unchanged,
     commit_all,
     commit_files,
@@ -366,3 +368,73 @@ def test_the_declared_message_shows_the_stage_of_its_time(repo: Path, recorder: 
     assert stages == ["identify", "notify", "notify"]  # declared, the stage change, the update: not today's stage for all
     declared = recorder.to("/slack")[0].json()
     assert "*Stage*\nidentify" in [f["text"] for f in declared["blocks"][1]["fields"]]
+
+
+# --- the channel registry -------------------------------------------------------------------
+
+
+def test_every_registered_channel_is_documented_and_the_schema_takes_any_type() -> None:
+    from mimctl import channels
+
+    schema = json.loads((REPO_ROOT / "schemas" / "process.schema.json").read_text(encoding="utf-8"))
+    item = schema["properties"]["notifications"]["properties"]["channels"]["items"]
+    assert "enum" not in item["properties"]["type"]  # the registry is the one list of types
+    docs = (REPO_ROOT / "docs" / "notifications.md").read_text(encoding="utf-8")
+    for type_ in channels.TYPES:
+        implementation = channels.channel(type_)
+        assert implementation.type == type_ and f"| `{type_}` |" in docs
+        assert all(callable(getattr(implementation, name)) for name in ("check", "build", "validate", "send"))
+
+
+def test_a_new_channel_is_one_module_and_one_registry_line(tmp_path: Path, recorder: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mimctl import channels
+
+    monkeypatch.setitem(channels.TYPES, "pagerduty", "channel_examples.pagerduty")  # the one line
+    monkeypatch.setenv("T_PD_URL", recorder.url("/pd"))
+    monkeypatch.setenv("T_PD_KEY", "routing-key")
+    section = """notifications:
+  channels:
+    - {id: pd, type: pagerduty, url_env: T_PD_URL, routing_key_env: T_PD_KEY}
+  routes:
+    - {match: {events: [declared]}, channels: [pd]}
+"""
+    repo = tracker_with(tmp_path, section)
+    base = head(repo)
+    incident_id = declare(repo)
+    ok(["notify", "--now", NOW, "--since", base], repo)
+    (received,) = recorder.to("/pd")
+    assert received.json()["routing_key"] == "routing-key" and received.json()["payload"]["source"] == incident_id
+
+
+@pytest.mark.parametrize(
+    ("channel", "message", "field"),
+    [
+        (
+            "{id: x, type: carrier-pigeon}",
+            "unknown channel type 'carrier-pigeon' (known: slack, teams, webhook, email, pagerduty)",
+            "channels[0].type",
+        ),
+        ("{id: x, type: pagerduty, url_env: U}", "a pagerduty channel needs routing_key_env", "channels[0].routing_key_env"),
+        (
+            "{id: x, type: email, host: h, from: a@example.com, to: [b@example.com], tls: none, password_env: P}",
+            "never sends credentials in clear",
+            "channels[0]",
+        ),
+    ],
+)
+def test_an_unusable_channel_is_refused_with_its_place(
+    tmp_path: Path, channel: str, message: str, field: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the schema cannot know (the registry, a type's own options and rules) is refused by notify, naming the place."""
+    from mimctl import channels
+
+    monkeypatch.setitem(channels.TYPES, "pagerduty", "channel_examples.pagerduty")
+    repo = tracker_with(tmp_path, f"notifications:\n  channels:\n    - {channel}\n  routes:\n    - {{channels: [x]}}\n")
+    base = head(repo)
+    declare(repo)
+    before = snapshot(repo)
+    result = run(["notify", "--now", NOW, "--since", base], repo)
+    assert result.exit_code == 1 and not result.crashed, result
+    assert message in result.stderr and f"[notifications.{field}]" in result.stderr
+    assert re.search(r"process\.yaml:\d+:\d+: ", result.stderr), result.stderr
+    assert_unchanged(before, snapshot(repo))

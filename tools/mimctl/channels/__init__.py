@@ -29,7 +29,7 @@ __all__ = [
     "send",
 ]
 
-# channel type in process.yaml -> the module of this package that implements it
+# channel type in process.yaml -> the module that implements it (a name in this package, or a dotted path)
 TYPES: dict[str, str] = {
     "slack": "slack",
     "teams": "teams",
@@ -40,7 +40,8 @@ TYPES: dict[str, str] = {
 
 def channel(type_: str) -> Channel:
     """The implementation of a channel type (imported on first use: a command that sends nothing loads none)."""
-    return cast(Channel, import_module(f"{__name__}.{TYPES[type_]}").CHANNEL)
+    module = TYPES[type_]
+    return cast(Channel, import_module(module if "." in module else f"{__name__}.{module}").CHANNEL)
 
 
 def send(config: ChannelConfig, payload: Any, key: str, policy: RetryPolicy, env: Mapping[str, str]) -> Delivery:
