@@ -438,3 +438,16 @@ def test_an_unusable_channel_is_refused_with_its_place(
     assert message in result.stderr and f"[notifications.{field}]" in result.stderr
     assert re.search(r"process\.yaml:\d+:\d+: ", result.stderr), result.stderr
     assert_unchanged(before, snapshot(repo))
+
+
+def test_a_cut_message_links_to_the_incident_page_from_mkdocs_site_url(repo: Path, recorder: Recorder) -> None:
+    (repo / "mkdocs.yml").write_text("site_name: Status\nsite_url: https://status.example.com/\nuse_directory_urls: false\n", encoding="utf-8")
+    commit_all(repo, "Publish the site")
+    base = head(repo)
+    incident_id = declare(repo)
+    ok(["update", incident_id, "--internal", "--status", "investigating", "&" * 5000, "--at", t(4)], repo)
+    ok(["notify", "--now", NOW, "--since", base], repo)
+    link = f"https://status.example.com/incidents/{incident_id}.html"
+    text = recorder.to("/slack")[1].json()["blocks"][2]["text"]["text"]
+    assert len(text) <= 3000 and text.endswith(f"\u2026 <{link}|full text on the incident page>")
+    assert recorder.to("/hook")[0].json()["incident"]["url"] == link

@@ -16,6 +16,7 @@ recording a past incident or replaying history pages nobody.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
@@ -37,6 +38,7 @@ __all__ = ["LEDGER_FILE", "NOTIFIED_KINDS", "Notice", "Route", "notify", "send_e
 
 LEDGER_FILE = ".mimctl/notifications.jsonl"
 MKDOCS_FILE = "mkdocs.yml"
+_SITE_URL = re.compile(r"https?://[^\s<>\"'`|()\[\]{}]+\Z")
 
 
 # --- configuration ------------------------------------------------------------------
@@ -56,18 +58,18 @@ def load_config(tracker: Tracker) -> Notifications:
     return config
 
 
-def incident_link(tracker: Tracker, config: Notifications, incident_id: str) -> str:
-    """The incident's page on the published site: ``incident_url`` with ``{id}``, or mkdocs.yml's site_url; '' if neither."""
+def incident_url(tracker: Tracker, config: Notifications) -> str:
+    """The address of an incident's page with ``{id}`` for its id: ``incident_url``, else from mkdocs.yml's site_url; '' if neither."""
     if config.incident_url:
-        return config.incident_url.replace("{id}", incident_id)
+        return config.incident_url
     try:
         site = load_file(tracker.root / MKDOCS_FILE).data
     except (LoadError, OSError):
-        return ""
+        return ""  # no site, or one the strict loader will not read (tags): messages then name the record instead
     base = site.get("site_url") if isinstance(site, dict) else None
-    if not isinstance(base, str) or not base.startswith(("https://", "http://")):
+    if not isinstance(base, str) or not _SITE_URL.match(base):
         return ""
-    page = f"incidents/{incident_id}/" if site.get("use_directory_urls", True) is not False else f"incidents/{incident_id}.html"
+    page = "incidents/{id}/" if site.get("use_directory_urls", True) is not False else "incidents/{id}.html"
     return base.rstrip("/") + "/" + page
 
 
@@ -177,6 +179,7 @@ def collect(
     tracker.overlay = {tracker.root / path: text for path, text in (texts or {}).items()}
     models: dict[str, Incident | None] = {}
     horizon = now - timedelta(minutes=config.horizon_minutes)
+    url = incident_url(tracker, config)
     try:
         for path in paths:
             parts = _event_parts(path)
@@ -202,7 +205,7 @@ def collect(
             elif event.at < horizon:
                 skipped.append(Skipped(path, f"the event is older than the horizon ({config.horizon_minutes} minutes before now)"))
             else:
-                notices.append(notice_of(incident, event, path, tracker.process, incident_link(tracker, config, incident_id)))
+                notices.append(notice_of(incident, event, path, tracker.process, url.replace("{id}", incident_id)))
     finally:
         tracker.overlay = {}
     return notices, skipped, problems
