@@ -11,8 +11,9 @@ Overdue stakeholder updates (cadence.py) are chased the same way, with
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from . import cadence
 from . import operations as ops
@@ -21,7 +22,18 @@ from .model import Incident, Process, format_time
 from .store import Tracker
 from .transaction import Change
 
-__all__ = ["Nudge", "Step", "declared_at", "due_step", "plan", "change_for", "reminder_change", "unsent_candidates"]
+__all__ = [
+    "Nudge",
+    "Recorded",
+    "Step",
+    "declared_at",
+    "due_step",
+    "plan",
+    "change_for",
+    "record_due",
+    "reminder_change",
+    "unsent_candidates",
+]
 
 
 @dataclass(frozen=True)
@@ -142,3 +154,43 @@ def unsent_candidates(tracker: Tracker) -> list[str]:
         kinds = (cadence.REMINDER,) if acknowledged(model) else ("escalation", cadence.REMINDER)
         paths += [f"incidents/{incident_id}/timeline/{e.name}" for e in model.events_of(*kinds)]
     return paths
+
+
+@dataclass
+class Recorded:
+    """What one ``escalate`` run recorded: a summary per escalation or reminder, the new event files, and problems."""
+
+    recorded: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)  # a dry run's event files, not written
+
+
+def record_due(tracker: Tracker, now: datetime, by: str, dry_run: bool = False, commit: bool = True) -> Recorded:
+    """Record every escalation and reminder due at ``now``, one commit per change (a dry run writes nothing)."""
+    from .transaction import Refused, apply
+
+    due, problems = plan(tracker, now)
+    done = Recorded(problems=problems)
+    for step in due:
+        try:
+            incident = ops.load_incident(tracker, step.incident_id)
+            change = (
+                change_for(tracker, incident, step, now, by)
+                if isinstance(step, Step)
+                else reminder_change(tracker, incident, step, now, by)
+            )
+            event_paths = [p for p in change.writes if "/timeline/" in p]
+            sha = None
+            if dry_run:
+                done.texts.update({p: change.writes[p] for p in event_paths})
+            else:
+                sha = apply(tracker, change, commit=commit).commit
+            done.paths += event_paths
+            entry: dict[str, Any] = {"incident": step.incident_id, "level": step.level, "to": list(step.to), "reason": step.reason}
+            if isinstance(step, Nudge):
+                entry.update({"reminder": True, "audience": step.audience, "due_at": format_time(step.due_at)})
+            done.recorded.append({**entry, "commit": sha})
+        except Refused as exc:
+            done.problems.append(f"{step.incident_id}: {exc}" + "".join(f"\n  {f.as_text()}" for f in exc.findings))
+    return done

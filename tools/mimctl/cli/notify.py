@@ -138,37 +138,12 @@ def escalate(
       mimctl escalate --now 2026-11-27T09:00Z --dry-run
     """
     from .. import escalation, notifications
-    from .. import operations as ops
     from ..model import format_time
-    from ..transaction import Refused, apply
 
     tr = tracker(repo)
     moment = moment or now()
-    person = by or default_person()
-    due, problems = escalation.plan(tr, moment)
-    recorded: list[dict[str, Any]] = []
-    new_paths: list[str] = []
-    texts: dict[str, str] = {}
-    for step in due:
-        try:
-            incident = ops.load_incident(tr, step.incident_id)
-            if isinstance(step, escalation.Step):
-                change = escalation.change_for(tr, incident, step, moment, person)
-            else:
-                change = escalation.reminder_change(tr, incident, step, moment, person)
-            event_paths = [p for p in change.writes if "/timeline/" in p]
-            commit = None
-            if dry_run:
-                texts.update({p: change.writes[p] for p in event_paths})
-            else:
-                commit = apply(tr, change, commit=not no_commit).commit
-            new_paths += event_paths
-            entry: dict[str, Any] = {"incident": step.incident_id, "level": step.level, "to": list(step.to), "reason": step.reason}
-            if isinstance(step, escalation.Nudge):
-                entry.update({"reminder": True, "audience": step.audience, "due_at": format_time(step.due_at)})
-            recorded.append({**entry, "commit": commit})
-        except Refused as exc:
-            problems.append(f"{step.incident_id}: {exc}" + "".join(f"\n  {f.as_text()}" for f in exc.findings))
+    done = escalation.record_due(tr, moment, by or default_person(), dry_run, commit=not no_commit)
+    recorded, problems, new_paths, texts = done.recorded, done.problems, done.paths, done.texts
     report = None
     if not no_notify:
         paths = new_paths if dry_run else list(dict.fromkeys([*escalation.unsent_candidates(tr), *new_paths]))
