@@ -441,7 +441,9 @@ def test_an_unusable_channel_is_refused_with_its_place(
 
 
 def test_a_cut_message_links_to_the_incident_page_from_mkdocs_site_url(repo: Path, recorder: Recorder) -> None:
-    (repo / "mkdocs.yml").write_text("site_name: Status\nsite_url: https://status.example.com/\nuse_directory_urls: false\n", encoding="utf-8")
+    (repo / "mkdocs.yml").write_text(
+        "site_name: Status\nsite_url: https://status.example.com/\nuse_directory_urls: false\n", encoding="utf-8"
+    )
     commit_all(repo, "Publish the site")
     base = head(repo)
     incident_id = declare(repo)
