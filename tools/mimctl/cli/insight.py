@@ -262,7 +262,7 @@ def stats(by: str, today: str | None, output_format: str, repo: Path | None) -> 
     show_default=True,
     help="Write the .ics here ('-' for standard output).",
 )
-@click.option("--email-domain", envvar="MIMCTL_EMAIL_DOMAIN", show_envvar=True, help="Turn handles into addresses: alice -> alice@DOMAIN.")
+@click.option("--email-domain", envvar="MIMCTL_EMAIL_DOMAIN", show_envvar=True, help="Handles not in the catalog: alice -> alice@DOMAIN.")
 @click.option("--link", help="A link to the incident or review page (http/https).")
 @click.option("--by", "by", help="The organizer (default: $MIMCTL_USER or the login name).")
 @click.option("--no-commit", is_flag=True, help="Record the new SEQUENCE in incident.yaml but do not commit.")
@@ -286,7 +286,7 @@ def pir_invite(
     """
     from .. import operations as ops
     from ..gitrepo import remote_name
-    from ..invite import InviteError, invite_for, next_sequence, to_ics
+    from ..invite import InviteError, address_book, invite_for, next_sequence, to_ics
     from ..model import format_time
     from ..transaction import apply
 
@@ -298,9 +298,8 @@ def pir_invite(
     pir = dict(incident.data.get("pir") or {})
     try:
         sequence = next_sequence(pir)
-        ics = to_ics(
-            invite_for(incident, remote_name(tr.root) or tr.root.resolve().name, sequence.number, organizer, now(), link), email_domain
-        )
+        name, domain, book = remote_name(tr.root) or tr.root.resolve().name, tr.process.comms.communication.domain, address_book(tr.catalog)
+        ics = to_ics(invite_for(incident, name, sequence.number, organizer, now(), link, book, email_domain, domain))
     except InviteError as exc:
         raise click.ClickException(f"{incident.id}: {exc}") from None
     recorded = "unchanged"

@@ -104,17 +104,7 @@ def list_incidents(show_all: bool, stages: tuple[str, ...], severities: tuple[st
             or (severities and inc.severity not in severities)
         ):
             continue
-        rows.append(
-            {
-                "id": inc.id,
-                "title": inc.title,
-                "stage": inc.stage,
-                "severity": inc.severity,
-                "priority": inc.data["priority"],
-                "services": list(inc.services),
-                "detected_at": inc.data["detected_at"],
-            }
-        )
+        rows.append(status.list_row(inc, process))
     stage_index = {s: i for i, s in enumerate(process.stage_ids)}
     rows.sort(key=lambda r: (stage_index.get(r["stage"], 99), order.get(r["severity"], 99), r["id"]))
     lines = []
@@ -123,7 +113,7 @@ def list_incidents(show_all: bool, stages: tuple[str, ...], severities: tuple[st
         if row["stage"] != current:
             current = row["stage"]
             lines.append(f"{current}:")
-        lines.append(f"  {row['id']}  {row['severity']:<5} P{row['priority']}  {row['title']}  [{', '.join(row['services'])}]")
+        lines.append(status.render_list_row(row))
     if not rows:
         lines.append("no open incidents")
     if broken:
