@@ -31,12 +31,11 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
-
-import re2  # type: ignore[import-untyped]
 
 from .findings import Finding, dotted
 from .secret_rules import RULES, Rule, entropy
@@ -154,28 +153,38 @@ PERSONAL_RULES: tuple[Rule, ...] = (
 # --- the engine -------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+def _re2() -> Any:
+    """The RE2 binding, imported when a scan first needs it (commands that never scan never pay for it)."""
+    import re2  # type: ignore[import-untyped]
+
+    return re2
+
+
+SMALL = 64 * 1024  # below this, testing each keyword costs less than building the keyword set
+
+
+@dataclass
 class _Compiled:
     rule: Rule
-    regex: Any
-    keywords: frozenset[int]  # indexes into the keyword set; empty: the rule always runs
+    pattern: str
+    keywords: frozenset[int]  # indexes into the keyword list; empty: the rule always runs
+    _regex: Any = None
+
+    @property
+    def regex(self) -> Any:
+        """Compiled on first use: a command that meets no keyword of a rule never pays for it."""
+        if self._regex is None:
+            self._regex = _re2().compile(self.pattern)
+        return self._regex
 
 
 class _RuleSet:
-    """Rules compiled for RE2, and one RE2 set of all their keywords (which rules to run, in one pass)."""
+    """Rules for RE2, and their keywords: which rules to run on a text, found in one pass."""
 
     def __init__(self, rules: Iterable[Rule]) -> None:
-        words = sorted({k for rule in rules for k in rule.keywords})
-        index = {word: i for i, word in enumerate(words)}
-        options = re2.Options()
-        options.case_sensitive = False
-        options.encoding = re2.Options.Encoding.LATIN1  # keywords are ASCII; match bytes as they are
-        options.max_mem = 64 << 20  # a set of literals needs far less: its automaton cannot run out
-        options.log_errors = False
-        self.keywords = re2.Set.SearchSet(options)
-        for word in words:
-            self.keywords.Add(re2.escape(word))
-        self.keywords.Compile()
+        self.words = sorted({k for rule in rules for k in rule.keywords})
+        index = {word: i for i, word in enumerate(self.words)}
+        self._set: Any = None
         self.rules: list[_Compiled] = []
         for rule in rules:
             pattern, flags = rule.pattern, ""
@@ -183,15 +192,31 @@ class _RuleSet:
                 flags, pattern = "(?i)", pattern[4:]
             if rule.boundary:
                 pattern = f"(?:^|[^{rule.boundary}]){pattern}(?:[^{rule.boundary}]|$)"
-            self.rules.append(_Compiled(rule, re2.compile(flags + pattern), frozenset(index[k] for k in rule.keywords)))
+            self.rules.append(_Compiled(rule, flags + pattern, frozenset(index[k] for k in rule.keywords)))
+
+    def _keywords(self, data: bytes) -> set[int]:
+        if len(data) < SMALL:
+            lowered = data.lower()
+            return {i for i, word in enumerate(self.words) if word.encode() in lowered}
+        if self._set is None:
+            re2 = _re2()
+            options = re2.Options()
+            options.case_sensitive = False
+            options.encoding = re2.Options.Encoding.LATIN1  # keywords are ASCII; match bytes as they are
+            options.max_mem = 64 << 20  # a set of literals needs far less: its automaton cannot run out
+            options.log_errors = False
+            self._set = re2.Set.SearchSet(options)
+            for word in self.words:
+                self._set.Add(re2.escape(word))
+            self._set.Compile()
+        return set(self._set.Match(data) or ())
 
     def applicable(self, data: bytes) -> Iterator[_Compiled]:
-        present = set(self.keywords.Match(data) or ())
+        present = self._keywords(data)
         return (c for c in self.rules if not c.keywords or c.keywords & present)
 
 
 _CACHE: dict[str, _RuleSet] = {}
-_INVISIBLE_RE: Any = None
 
 
 def _compiled(name: str, rules: tuple[Rule, ...]) -> _RuleSet:
@@ -212,35 +237,61 @@ class Hit:
     incomplete: bool = False  # the rule stopped here: too many near misses
 
 
-def _normalise(data: bytes) -> tuple[bytes, list[int], list[int]]:
-    """``data`` without invisible characters, and how to map its offsets back.
-
-    Returns (text, starts, removed): ``removed[i]`` bytes were taken out before
-    offset ``starts[i]`` of the returned text.
-    """
-    global _INVISIBLE_RE
-    if _INVISIBLE_RE is None:
-        _INVISIBLE_RE = re2.compile(INVISIBLE)
-    pieces: list[bytes] = []
-    starts: list[int] = []
-    removed: list[int] = []
-    last = total = 0
-    for match in _INVISIBLE_RE.finditer(data):
-        begin, end = match.span()
-        pieces.append(data[last:begin])
-        starts.append(begin - total)  # where the run was, in the returned text
-        total += end - begin
-        removed.append(total)
-        last = end
-    if not pieces:
-        return data, [], []
-    pieces.append(data[last:])
-    return b"".join(pieces), starts, removed
+def _invisible_table() -> dict[int, None]:
+    codes: dict[int, None] = {}
+    for first, last in re.findall(r"\\x\{([0-9A-F]+)\}(?:-\\x\{([0-9A-F]+)\})?", INVISIBLE):
+        codes.update(dict.fromkeys(range(int(first, 16), int(last or first, 16) + 1)))
+    return codes
 
 
-def _original(offset: int, starts: list[int], removed: list[int]) -> int:
-    index = bisect.bisect_right(starts, offset) - 1
-    return offset + (removed[index] if index >= 0 else 0)
+_DROP = _invisible_table()  # for str.translate: every invisible character removed
+
+
+def visible(text: str) -> str:
+    """``text`` without invisible characters (so a token split by a zero-width space is whole again)."""
+    return text if text.isascii() else text.translate(_DROP)
+
+
+class _Places:
+    """Line and column in the original text of offsets into its visible form's UTF-8, asked in increasing order."""
+
+    def __init__(self, text: str, shown: str, data: bytes) -> None:
+        self.text, self.shown, self.data = text, shown, data
+        self.byte = self.char = 0  # where we are in ``data`` / ``shown``
+        self.raw = 0  # the same place in ``text``
+        self.line, self.line_start = 1, 0
+
+    def _advance_raw(self, target: int) -> None:
+        """Move ``raw`` to where visible character ``target`` is: C-speed chunks, then one by one."""
+        if self.shown is self.text:
+            self.raw = target
+            return
+        while self.char < target:
+            chunk = self.text[self.raw : self.raw + max(target - self.char, 64)]
+            kept = len(visible(chunk))
+            if self.char + kept <= target:
+                self.raw += len(chunk)
+                self.char += kept
+                continue
+            for ch in chunk:
+                if self.char == target:
+                    break
+                self.raw += 1
+                if ord(ch) not in _DROP:
+                    self.char += 1
+
+    def at(self, offset: int) -> tuple[int, int, str]:
+        """(line, column, the line's text before the place) of byte ``offset`` of ``data``."""
+        target = self.char + len(self.data[self.byte : offset].decode("utf-8", "replace"))
+        self.byte = offset
+        before = self.raw
+        self._advance_raw(target)
+        self.char = target
+        newlines = self.text.count("\n", before, self.raw)
+        if newlines:
+            self.line += newlines
+            self.line_start = self.text.rfind("\n", before, self.raw) + 1
+        return self.line, self.raw - self.line_start + 1, self.text[self.line_start : self.raw]
 
 
 def digest(value: str) -> str:
@@ -256,11 +307,11 @@ def digest(value: str) -> str:
 def hits(data: bytes, rules: tuple[Rule, ...] = RULES, name: str = "secrets", limit: int = MAX_FINDINGS_PER_FILE) -> list[Hit]:
     """Every value in ``data`` that a rule finds (each span once: the first rule to find it keeps it).
 
-    Time is linear in ``len(data)``: one pass for invisible characters, one
-    for the keywords, then for each rule whose keyword occurs RE2 searches that
-    each resume where the last one ended.
+    ``data`` is visible text (see ``visible``), UTF-8. Time is linear in its
+    length: one pass for the keywords, then for each rule whose keyword occurs
+    RE2 searches that each resume where the last one ended.
     """
-    text, starts, removed = _normalise(data)
+    text = data
     kept: list[tuple[int, int]] = []
     out: list[Hit] = []
     for compiled in _compiled(name, rules).applicable(text):
@@ -277,36 +328,15 @@ def hits(data: bytes, rules: tuple[Rule, ...] = RULES, name: str = "secrets", li
             if (rule.entropy and entropy(value) < rule.entropy) or (rule.accept is not None and not rule.accept(value)):
                 misses += 1
                 if misses > MAX_NEAR_MISSES:
-                    out.append(Hit(rule, _original(start, starts, removed) if starts else start, "", incomplete=True))
+                    out.append(Hit(rule, start, "", incomplete=True))
                     break
                 continue
             if any(start < b and a < end for a, b in kept):
                 continue
             kept.append((start, end))
-            out.append(Hit(rule, _original(start, starts, removed) if starts else start, digest(value)))
+            out.append(Hit(rule, start, digest(value)))
     out.sort(key=lambda h: h.start)
     return out
-
-
-class _Lines:
-    """Line and column (1-based, in characters) of byte offsets, asked in increasing order."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.pos = 0
-        self.line = 1
-        self.line_start = 0
-
-    def at(self, offset: int) -> tuple[int, int]:
-        data = self.data
-        if offset < self.pos:
-            self.pos, self.line, self.line_start = 0, 1, 0
-        newlines = data.count(b"\n", self.pos, offset)
-        if newlines:
-            self.line += newlines
-            self.line_start = data.rfind(b"\n", self.pos, offset) + 1
-        self.pos = offset
-        return self.line, len(data[self.line_start : offset].decode("utf-8", "replace")) + 1
 
 
 # --- findings for one file ----------------------------------------------------
@@ -340,14 +370,14 @@ def scan_text(path: str, text: str, name: str, document: Document | None = None)
     ``name`` is how a fingerprint names the file (relative to the folder whose
     record holds its exceptions). Pure: no I/O.
     """
-    data = text.encode("utf-8", "surrogatepass")
+    shown = visible(text)
+    data = shown.encode("utf-8", "surrogatepass")
     found: list[Found] = []
     seen: set[tuple[str, str]] = set()
-    lines = _Lines(data)
+    places = _Places(text, shown, data)
     positions, paths = _field_index(document)
     for hit in hits(data):
-        line, column = lines.at(hit.start)
-        line_text = data[lines.line_start : hit.start].decode("utf-8", "replace")
+        line, column, line_text = places.at(hit.start)
         in_comment = line_text.lstrip().startswith("#") or " #" in line_text or "\t#" in line_text
         field = ""
         if not in_comment and positions:
@@ -392,7 +422,7 @@ def _value_hits(data: Any, rules: tuple[Rule, ...], name: str) -> list[tuple[tup
     chunks = []
     size = 0
     for _, value in units:
-        encoded = value.encode("utf-8", "surrogatepass")
+        encoded = visible(value).encode("utf-8", "surrogatepass")
         offsets.append(size)
         chunks.append(encoded)
         size += len(encoded) + 3
