@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from ..report import terminal_safe
 from .common import EXIT_FAILED, default_person, emit, format_option, guarded, now, repo_option, tracker
 
 
@@ -41,7 +42,10 @@ def _incidents(tr: Any) -> tuple[list[Any], list[str]]:
 def _warn_skipped(skipped: list[str]) -> None:
     if skipped:
         click.echo(
-            f"mimctl: left out {len(skipped)} incident(s) with invalid records: {', '.join(skipped)} (mimctl validate says why)", err=True
+            terminal_safe(
+                f"mimctl: left out {len(skipped)} incident(s) with invalid records: {', '.join(skipped)} (mimctl validate says why)"
+            ),
+            err=True,
         )
 
 
@@ -139,7 +143,7 @@ def actions(owner: str | None, overdue: bool, today: str | None, output_format: 
     ]
     if output_format == "csv":
         header = list(rows[0]) if rows else ["incident", "id", "title", "owner", "due", "status", "overdue"]
-        click.echo(_csv(header, [list(r.values()) for r in rows]))
+        click.echo(terminal_safe(_csv(header, [list(r.values()) for r in rows])))
         return 0
     lines = [
         f"{r['incident']} {r['id']:<4} {r['status']:<11} due {r['due'] or '-':<10} {r['owner']:<16} {r['title']}"
@@ -233,7 +237,7 @@ def stats(by: str, today: str | None, output_format: str, repo: Path | None) -> 
     groups = [*aggregate(incidents, tr.process, by), overall(incidents, tr.process)]  # type: ignore[arg-type]
     late = len(overdue_actions(incidents, day))
     if output_format == "csv":
-        click.echo(_stats_csv(by, groups))
+        click.echo(terminal_safe(_stats_csv(by, groups)))
         return 0
     data = {
         "by": by,

@@ -8,6 +8,7 @@ import click
 
 from .. import operations as ops
 from .. import status
+from ..report import terminal_safe
 from .common import EXIT_FAILED, Recording, emit, format_option, guarded, recording, repo_option, tracker
 from .record import INCIDENT, _finish
 
@@ -46,7 +47,7 @@ def advance(incident_id: str, target: str | None, reason: str | None, rec: Recor
         if rec.output_format == "json":
             emit("json", data, "")
         else:
-            click.echo(f"{incident.id}: " + status.render_gate_failure(transition), err=True)
+            click.echo(terminal_safe(f"{incident.id}: " + status.render_gate_failure(transition)), err=True)
         return EXIT_FAILED
     change.summary.update({"from": transition.source, "to": transition.target, "skipped": list(transition.skipped)})
     return _finish(tr, change, rec.no_commit, rec.output_format)
