@@ -1,10 +1,10 @@
 """A real Statuspage client (npm ``statuspage.io``) reads every endpoint of a built site over HTTP.
 
 The site is built with MkDocs and served by http.server on 127.0.0.1; Node runs
-``statuspage-client/read.js``, which calls each of the client's methods and
+``js/read-statuspage.js``, which calls each of the client's methods and
 computes the page status a client would show. That status, the components and
 the unresolved incidents must be what the status home shows.
-``.ci/run`` installs the client into ``tests/statuspage-client/node_modules``.
+``.ci/run`` installs the client (pinned in ``tests/js/package.json``) into ``tests/js/node_modules``.
 """
 
 from __future__ import annotations
@@ -22,15 +22,18 @@ import pytest
 from site_fixtures import REPO_ROOT, build, serve
 from test_status_invariants import _lifecycle_tracker
 
-CLIENT = Path(__file__).parent / "statuspage-client"
+CLIENT = Path(__file__).parent / "js"
 NODE = shutil.which("node")
 
 
 def _client_missing() -> str:
+    npm = shutil.which("npm")
+    if not (CLIENT / "node_modules" / "statuspage.io").is_dir() and npm:
+        subprocess.run([npm, "install", "--no-save", "--silent"], cwd=CLIENT, check=True, timeout=600)
     if NODE is None:
         return "node is not installed (CI installs Debian's nodejs)"
     if not (CLIENT / "node_modules" / "statuspage.io").is_dir():
-        return "the statuspage.io client is not installed: npm install --prefix tests/statuspage-client --no-package-lock"
+        return "the statuspage.io client is not installed: npm install --prefix tests/js --no-save"
     return ""
 
 
@@ -53,7 +56,7 @@ def tracker(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def read_with_client(site: Path) -> dict[str, Any]:
     with serve(site) as url:
-        done = subprocess.run([NODE or "node", str(CLIENT / "read.js"), url], capture_output=True, text=True, timeout=120, cwd=CLIENT)
+        done = subprocess.run([NODE or "node", str(CLIENT / "read-statuspage.js"), url], capture_output=True, text=True, timeout=120, cwd=CLIENT)
     assert done.returncode == 0, f"the Statuspage client failed:\n{done.stderr}"
     return dict(json.loads(done.stdout))
 

@@ -17,8 +17,9 @@ What the public edition shows, and why:
   were detected and declared, and their *public* stakeholder updates (the text
   a communications lead wrote for them). Stage changes are kept only as times
   (``at``/``from``/``to``), to tell readers when service was restored; never
-  their reason or author. Severity and stage are kept to derive the status
-  readers see (Investigating … Resolved, the impact), never shown as words.
+  their reason or author. Severity, stage and priority are kept to derive what
+  readers see (Investigating … Resolved, the impact, when the next update is
+  due), never shown as words.
 - **Services**: public ones only (``public: true`` in the catalog), by name and
   group. No pages, links or dependency lists for the others.
 - **Known errors** marked ``visibility: public``: title, fix status, public
@@ -43,7 +44,7 @@ EDITIONS = (INTERNAL, PUBLIC)
 
 # incident.yaml: what a public incident shows (keys), and the keys kept only to derive its status.
 PUBLISHED_INCIDENT_FIELDS = ("id", "title", "services", "regions", "started_at", "detected_at", "declared_at", "visibility")
-DERIVATION_INCIDENT_FIELDS = ("stage", "severity", "completed_at")
+DERIVATION_INCIDENT_FIELDS = ("stage", "severity", "priority", "completed_at")
 # Timeline events the public sees, with the fields each keeps. Only ``text`` is free text.
 PUBLISHED_EVENT_FIELDS: Mapping[str, tuple[str, ...]] = {
     "stakeholder-update": ("at", "kind", "audience", "status", "text"),
@@ -105,6 +106,8 @@ def incident_view(
     data: dict[str, Any] = {k: incident.data[k] for k in keep if k in incident.data}
     data["services"] = [s for s in incident.services if service_published(catalog, s)]
     data["known_errors"] = [k for k in incident.data.get("known_errors", []) if k in published_known_errors]
+    if incident.data.get("retrospective"):
+        data["retrospective"] = True  # recorded after the fact (no update cadence); its reason stays internal
     events = tuple(
         Event(e.name, e.at, e.kind, {k: v for k, v in e.data.items() if k in PUBLISHED_EVENT_FIELDS[e.kind]})
         for e in incident.events

@@ -123,7 +123,9 @@ def run() -> None:
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         if os.environ.get("MIMCTL_DEBUG"):
             traceback.print_exc()
-        click.echo(f"mimctl: unexpected error: {type(exc).__name__}: {exc} (set MIMCTL_DEBUG=1 for details)", err=True)
+        from ..report import terminal_safe
+
+        click.echo(terminal_safe(f"mimctl: unexpected error: {type(exc).__name__}: {exc} (set MIMCTL_DEBUG=1 for details)"), err=True)
         sys.exit(EXIT_UNEXPECTED)
 
 

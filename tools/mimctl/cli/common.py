@@ -135,10 +135,10 @@ def tracker(repo: Path | None) -> Any:
 
 
 def emit(output_format: str, data: Any, text: str) -> None:
-    if output_format == "json":
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-    else:
-        click.echo(text)
+    """Print a command's result; record text in it never reaches the terminal raw (report.terminal_safe)."""
+    from ..report import json_text, terminal_safe
+
+    click.echo(json_text(data) if output_format == "json" else terminal_safe(text))
 
 
 def guarded(func: F) -> F:
@@ -147,18 +147,19 @@ def guarded(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from ..gitrepo import GitError
+        from ..report import finding_line, terminal_safe
         from ..store import TrackerError
         from ..transaction import Refused
 
         try:
             code = func(*args, **kwargs)
         except (TrackerError, Refused) as exc:
-            click.echo(f"mimctl: {exc}", err=True)
+            click.echo(terminal_safe(f"mimctl: {exc}"), err=True)
             for finding in exc.findings:
-                click.echo(f"  {finding.as_text()}", err=True)
+                click.echo(f"  {finding_line(finding)}", err=True)
             sys.exit(EXIT_FAILED)
         except GitError as exc:
-            click.echo(f"mimctl: {exc}", err=True)
+            click.echo(terminal_safe(f"mimctl: {exc}"), err=True)
             sys.exit(EXIT_FAILED)
         except KeyboardInterrupt:
             click.echo("mimctl: interrupted", err=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ..report import terminal_safe
 from .common import EXIT_FAILED, TIME, Recording, emit, format_option, guarded, recording, repo_option, tracker
 
 SOURCE = click.argument("source", metavar="[FILE|-]", default="-", required=False)
@@ -37,7 +38,7 @@ def _ingest(kind: str, source: str, at: datetime, by: str | None, no_commit: boo
     try:
         group = parse(webhook.read_json(_read(source)))
     except webhook.PayloadError as exc:
-        click.echo(f"mimctl: rejected {kind} payload: {exc}; nothing was changed", err=True)
+        click.echo(terminal_safe(f"mimctl: rejected {kind} payload: {exc}; nothing was changed"), err=True)
         return EXIT_FAILED
     with locked(tr.root):  # find the incident a group opened and write, with no other ingest in between
         plan = core.plan(tr, group, at, webhook.clean_line(by or group.source, 64) or kind)

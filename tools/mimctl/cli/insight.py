@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from ..report import terminal_safe
 from .common import EXIT_FAILED, default_person, emit, format_option, guarded, now, repo_option, tracker
 
 
@@ -41,7 +42,10 @@ def _incidents(tr: Any) -> tuple[list[Any], list[str]]:
 def _warn_skipped(skipped: list[str]) -> None:
     if skipped:
         click.echo(
-            f"mimctl: left out {len(skipped)} incident(s) with invalid records: {', '.join(skipped)} (mimctl validate says why)", err=True
+            terminal_safe(
+                f"mimctl: left out {len(skipped)} incident(s) with invalid records: {', '.join(skipped)} (mimctl validate says why)"
+            ),
+            err=True,
         )
 
 
@@ -139,7 +143,7 @@ def actions(owner: str | None, overdue: bool, today: str | None, output_format: 
     ]
     if output_format == "csv":
         header = list(rows[0]) if rows else ["incident", "id", "title", "owner", "due", "status", "overdue"]
-        click.echo(_csv(header, [list(r.values()) for r in rows]))
+        click.echo(terminal_safe(_csv(header, [list(r.values()) for r in rows])))
         return 0
     lines = [
         f"{r['incident']} {r['id']:<4} {r['status']:<11} due {r['due'] or '-':<10} {r['owner']:<16} {r['title']}"
@@ -233,7 +237,7 @@ def stats(by: str, today: str | None, output_format: str, repo: Path | None) -> 
     groups = [*aggregate(incidents, tr.process, by), overall(incidents, tr.process)]  # type: ignore[arg-type]
     late = len(overdue_actions(incidents, day))
     if output_format == "csv":
-        click.echo(_stats_csv(by, groups))
+        click.echo(terminal_safe(_stats_csv(by, groups)))
         return 0
     data = {
         "by": by,
@@ -262,7 +266,7 @@ def stats(by: str, today: str | None, output_format: str, repo: Path | None) -> 
     show_default=True,
     help="Write the .ics here ('-' for standard output).",
 )
-@click.option("--email-domain", envvar="MIMCTL_EMAIL_DOMAIN", show_envvar=True, help="Turn handles into addresses: alice -> alice@DOMAIN.")
+@click.option("--email-domain", envvar="MIMCTL_EMAIL_DOMAIN", show_envvar=True, help="Handles not in the catalog: alice -> alice@DOMAIN.")
 @click.option("--link", help="A link to the incident or review page (http/https).")
 @click.option("--by", "by", help="The organizer (default: $MIMCTL_USER or the login name).")
 @click.option("--no-commit", is_flag=True, help="Record the new SEQUENCE in incident.yaml but do not commit.")
@@ -286,7 +290,7 @@ def pir_invite(
     """
     from .. import operations as ops
     from ..gitrepo import remote_name
-    from ..invite import InviteError, invite_for, next_sequence, to_ics
+    from ..invite import InviteError, address_book, invite_for, next_sequence, to_ics
     from ..model import format_time
     from ..transaction import apply
 
@@ -298,9 +302,8 @@ def pir_invite(
     pir = dict(incident.data.get("pir") or {})
     try:
         sequence = next_sequence(pir)
-        ics = to_ics(
-            invite_for(incident, remote_name(tr.root) or tr.root.resolve().name, sequence.number, organizer, now(), link), email_domain
-        )
+        name, domain, book = remote_name(tr.root) or tr.root.resolve().name, tr.process.comms.communication.domain, address_book(tr.catalog)
+        ics = to_ics(invite_for(incident, name, sequence.number, organizer, now(), link, book, email_domain, domain))
     except InviteError as exc:
         raise click.ClickException(f"{incident.id}: {exc}") from None
     recorded = "unchanged"

@@ -8,6 +8,7 @@ import click
 
 from .. import operations as ops
 from .. import status
+from ..report import terminal_safe
 from .common import EXIT_FAILED, Recording, emit, format_option, guarded, recording, repo_option, tracker
 from .record import INCIDENT, _finish
 
@@ -46,7 +47,7 @@ def advance(incident_id: str, target: str | None, reason: str | None, rec: Recor
         if rec.output_format == "json":
             emit("json", data, "")
         else:
-            click.echo(f"{incident.id}: " + status.render_gate_failure(transition), err=True)
+            click.echo(terminal_safe(f"{incident.id}: " + status.render_gate_failure(transition)), err=True)
         return EXIT_FAILED
     change.summary.update({"from": transition.source, "to": transition.target, "skipped": list(transition.skipped)})
     return _finish(tr, change, rec.no_commit, rec.output_format)
@@ -104,17 +105,7 @@ def list_incidents(show_all: bool, stages: tuple[str, ...], severities: tuple[st
             or (severities and inc.severity not in severities)
         ):
             continue
-        rows.append(
-            {
-                "id": inc.id,
-                "title": inc.title,
-                "stage": inc.stage,
-                "severity": inc.severity,
-                "priority": inc.data["priority"],
-                "services": list(inc.services),
-                "detected_at": inc.data["detected_at"],
-            }
-        )
+        rows.append(status.list_row(inc, process))
     stage_index = {s: i for i, s in enumerate(process.stage_ids)}
     rows.sort(key=lambda r: (stage_index.get(r["stage"], 99), order.get(r["severity"], 99), r["id"]))
     lines = []
@@ -123,7 +114,7 @@ def list_incidents(show_all: bool, stages: tuple[str, ...], severities: tuple[st
         if row["stage"] != current:
             current = row["stage"]
             lines.append(f"{current}:")
-        lines.append(f"  {row['id']}  {row['severity']:<5} P{row['priority']}  {row['title']}  [{', '.join(row['services'])}]")
+        lines.append(status.render_list_row(row))
     if not rows:
         lines.append("no open incidents")
     if broken:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..report import terminal_safe
 from .common import EXIT_FAILED, emit, format_option, guarded, repo_option, tracker
 
 
@@ -49,7 +50,7 @@ def build(public: bool, output: Path, status_only: bool, output_format: str, rep
     try:
         out = build_site(tr.root, output, public=public, status_only=status_only, warn=warnings.append)
     except SiteBuildError as exc:
-        click.echo(f"mimctl: {exc}", err=True)
+        click.echo(terminal_safe(f"mimctl: {exc}"), err=True)
         return EXIT_FAILED
     for warning in warnings:
         click.echo(f"mimctl: warning: {warning}", err=True)

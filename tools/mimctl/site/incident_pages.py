@@ -173,7 +173,9 @@ def public_incident_page(site: SiteData, inc: Incident) -> str:
     ]
     if regions:
         parts.append(block(f"<p>Regions: {text(regions)}</p>"))
-    parts += ["## Updates\n", block(_reader_updates(site, inc))]
+    due = site.state.next_update(inc)
+    next_line = f'<p class="mim-next">Next update by {when(format_time(due))}</p>' if due else ""
+    parts += ["## Updates\n", block(next_line + _reader_updates(site, inc))]
     kes = _known_error_links(site, page, inc)
     if kes:
         parts += ["## Workaround\n", block(kes)]

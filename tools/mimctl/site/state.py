@@ -35,6 +35,7 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import PurePosixPath
 
+from .. import cadence
 from ..maintenance import UNDERWAY, Maintenance
 from ..model import Incident, parse_time
 from .data import PUBLIC, SiteData
@@ -176,6 +177,16 @@ class PageState:
     @property
     def description(self) -> str:
         return DESCRIPTIONS[self.indicator]
+
+    def next_update(self, incident: Incident) -> datetime | None:
+        """When the next update readers of this edition will get is due (process.yaml's communication
+        cadence): the public audience's on the public edition, the soonest of any internally."""
+        if not self.incident(incident.id).impairing:
+            return None
+        due = cadence.updates_due(incident, self.site.process, self.site.now)
+        if self.site.public:
+            due = [d for d in due if d.audience == PUBLIC]
+        return due[0].due_at if due else None
 
     def in_view(self) -> list[IncidentState]:
         """Incidents the status pages look at: unresolved, or with an update or impairment in the history window."""

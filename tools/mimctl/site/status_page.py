@@ -3,17 +3,15 @@
 Laid out as readers of Statuspage, cState and Upptime pages expect: the
 overall banner; the components affected right now (by name, with the incident
 behind each); the current incidents with their latest update and the
-workaround of a matching known error; maintenance in progress and upcoming;
+workaround of a matching known error and when the next update is due (the
+communication cadence); maintenance in progress and upcoming;
 then every component under its catalog group with a 90-day history bar made
 of plain HTML (no script); and the last incidents with their duration.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
-from ..model import Incident, format_time
+from ..model import format_time
 from . import layout
 from .data import SiteData
 from .incident_pages import incident_table, known_errors_of
@@ -23,16 +21,6 @@ from .state import HISTORY_DAYS, IncidentState
 
 PAGE = "index.md"
 RECENT = 10
-# "Next update by": the communication cadence (process.yaml) decides it; until that is
-# wired in, the hook answers None and the line is left out. See ``next_update_by``.
-NextUpdate = Callable[[SiteData, Incident], "datetime | None"]
-
-
-def _no_cadence(site: SiteData, incident: Incident) -> datetime | None:
-    return None
-
-
-next_update_by: NextUpdate = _no_cadence
 
 
 def _affected_now(site: SiteData) -> str:
@@ -61,7 +49,7 @@ def _affected_now(site: SiteData) -> str:
 def _latest(site: SiteData, facts: IncidentState) -> str:
     update = facts.latest
     body = rich(update.text) if update.recorded else f"<p>{text(update.text)}</p>"
-    due = next_update_by(site, facts.incident)
+    due = site.state.next_update(facts.incident)  # process.yaml's communication cadence
     next_line = f'<p class="mim-next">Next update by {when(format_time(due))}</p>' if due else ""
     return f'<div class="mim-update"><p>{status_badge(update.status)} {when(format_time(update.at))}</p>{body}{next_line}</div>'
 
