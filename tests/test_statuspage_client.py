@@ -56,7 +56,9 @@ def tracker(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def read_with_client(site: Path) -> dict[str, Any]:
     with serve(site) as url:
-        done = subprocess.run([NODE or "node", str(CLIENT / "read-statuspage.js"), url], capture_output=True, text=True, timeout=120, cwd=CLIENT)
+        done = subprocess.run(
+            [NODE or "node", str(CLIENT / "read-statuspage.js"), url], capture_output=True, text=True, timeout=120, cwd=CLIENT
+        )
     assert done.returncode == 0, f"the Statuspage client failed:\n{done.stderr}"
     return dict(json.loads(done.stdout))
 
