@@ -413,3 +413,21 @@ def test_every_edition_navigates_to_known_errors_and_reviews(
         assert tab.locator("h1").first.is_visible()
     tab.screenshot(path=str(tmp_path / f"{edition.replace(' ', '-')}.png"))
     assert not watch.errors, watch.errors
+
+
+def test_wide_tables_scroll_instead_of_being_cut(page: tuple[Any, Watch], site_url: str, tmp_path: Path) -> None:
+    tab, _ = page
+    tab.set_viewport_size({"width": 760, "height": 900})
+    for path in ("reports/index.html", "index.html", "incidents/index.html"):
+        tab.goto(site_url + path)
+        found = tab.evaluate(
+            """() => [...document.querySelectorAll('.mim-scroll')].map(box => ({
+                 overflow: getComputedStyle(box).overflowX,
+                 wider: box.scrollWidth > box.clientWidth + 1,
+                 inside: box.getBoundingClientRect().right <= document.documentElement.clientWidth + 1}))"""
+        )
+        assert found, f"{path}: no table"
+        assert all(f["overflow"] == "auto" and f["inside"] for f in found), (path, found)
+        if path == "reports/index.html":
+            assert any(f["wider"] for f in found), "the report's wide tables are wider than the screen: they scroll"
+            tab.screenshot(path=str(tmp_path / "reports-narrow.png"), full_page=True)

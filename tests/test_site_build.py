@@ -475,3 +475,13 @@ def test_a_hand_edited_title_with_markup_is_refused_by_validation(tmp_path: Path
     record.write_text(text, encoding="utf-8")
     report = validate(Tracker(root))
     assert any(f.path.endswith("incident.yaml") and "title" in f.as_text() for f in report.findings), report.findings
+
+
+def test_incident_pages_speak_in_the_right_tense_with_durations(sample: Sample, internal: Path, public: Path) -> None:
+    for site in (internal, public):
+        over = (site / "incidents" / f"{sample.closed}.html").read_text(encoding="utf-8")
+        ongoing = (site / "incidents" / f"{sample.active}.html").read_text(encoding="utf-8")
+        assert "This incident affected" in over and re.search(r" for [0-9]+h [0-9]{2}m\. Resolved at", over), "past tense, with how long"
+        assert "This incident is affecting Checkout API since" in ongoing and "so far)" in ongoing
+        history = (site / "incidents" / "index.html").read_text(encoding="utf-8")
+        assert "<th>Duration</th>" in history and re.search(r"<td>[0-9]+h [0-9]{2}m</td>", history)
