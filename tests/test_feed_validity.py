@@ -21,6 +21,7 @@ import pytest
 from gitutil import ok, t
 from mimctl.cli.demo import DEMO_SITE_URL, run_demo
 from mimctl.site.build import build_site
+from site_fixtures import IDENTITY
 
 A = "{http://www.w3.org/2005/Atom}"
 SITE_URL = "https://status.example.com/"
@@ -130,14 +131,6 @@ def check_feeds(site: Path, site_url: str) -> None:
         assert parsed.version == kind and parsed.entries, kind
         for entry in parsed.entries:
             assert absolute(entry.link) and entry.id and entry.get("published_parsed") or entry.get("updated_parsed")
-
-
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "Tester",
-    "GIT_AUTHOR_EMAIL": "tester@example.invalid",
-    "GIT_COMMITTER_NAME": "Tester",
-    "GIT_COMMITTER_EMAIL": "tester@example.invalid",
-}
 
 
 @pytest.fixture(autouse=True)

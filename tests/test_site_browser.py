@@ -20,6 +20,7 @@ from site_fixtures import (
     ACTIVE_TITLE,
     CHROMIUM,
     CHROMIUM_ARGS,
+    IDENTITY,
     KE_ID,
     KE_SEARCH,
     KE_TITLE,
@@ -32,13 +33,6 @@ from site_fixtures import (
     serve,
     xss_tracker,
 )
-
-IDENTITY = {
-    "GIT_AUTHOR_NAME": "Tester",
-    "GIT_AUTHOR_EMAIL": "tester@example.invalid",
-    "GIT_COMMITTER_NAME": "Tester",
-    "GIT_COMMITTER_EMAIL": "tester@example.invalid",
-}
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"headless Chromium not installed at {CHROMIUM} (CI installs it)")
 
