@@ -6,19 +6,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from . import lifecycle
+from .formatting import duration
 from .model import Incident, Process, format_time
 
-
-def duration(seconds: float) -> str:
-    """``3d 4h``, ``2h 05m``, ``7m``: short and readable."""
-    minutes = int(seconds // 60)
-    days, rest = divmod(minutes, 1440)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {mins:02d}m"
-    return f"{mins}m"
+__all__ = ["describe", "duration", "render_gate_failure", "render_show"]  # duration: the site imports it from here
 
 
 def describe(incident: Incident, process: Process, now: datetime | None = None) -> dict[str, Any]:
