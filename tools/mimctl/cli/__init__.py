@@ -16,8 +16,9 @@ from typing import Any
 import click
 
 from .. import __version__
-from ..usecases import Invalid
-from .common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_UNEXPECTED
+
+# Exit codes (kept here and in .common, which `mimctl --help` does not need to import).
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_UNEXPECTED = 0, 1, 130, 3
 
 # Sections of `mimctl --help`, in lifecycle order:
 # command name -> (module, attribute, one-line help shown in `mimctl --help`)
@@ -79,6 +80,8 @@ class _Context(click.Context):
     """Runs command callbacks so that a use case's ``Invalid`` reads as a usage error of the command's own option."""
 
     def invoke(self, callback: Any, /, *args: Any, **kwargs: Any) -> Any:
+        from ..usecases import Invalid
+
         try:
             return super().invoke(callback, *args, **kwargs)
         except Invalid as exc:

@@ -19,6 +19,10 @@ import click
 
 from ..formatting import now as now  # commands take the clock from here
 from ..formatting import parse_moment
+from . import EXIT_FAILED as EXIT_FAILED  # exit codes are defined with the error boundary
+from . import EXIT_INTERRUPTED as EXIT_INTERRUPTED
+from . import EXIT_OK as EXIT_OK
+from . import EXIT_UNEXPECTED as EXIT_UNEXPECTED
 
 if TYPE_CHECKING:
     from ..store import Tracker
@@ -26,7 +30,7 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNEXPECTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_USAGE = 2  # click's, for usage errors
 
 
 class TimeParam(click.ParamType):  # type: ignore[type-arg,unused-ignore]
