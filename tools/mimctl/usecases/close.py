@@ -39,7 +39,7 @@ def schedule_review(tracker: Tracker, incident: Incident, when: datetime, attend
     """The post-incident review meeting: when, and who is invited."""
     text = f"PIR scheduled for {format_time(when)}"
     edits = {"pir.scheduled_at": format_time(when), "pir.attendees": list(attendees)}
-    return record(tracker, incident, "note", at, by, text.split(":")[0], {"text": text}, edits)
+    return record(tracker, incident, "note", at, by, text, {"text": text}, edits)
 
 
 def review_not_required(tracker: Tracker, incident: Incident, reason: str, at: datetime, by: str) -> Change:
