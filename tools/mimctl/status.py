@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -9,7 +10,14 @@ from . import lifecycle
 from .formatting import duration
 from .model import Incident, Process, format_time
 
-__all__ = ["describe", "duration", "render_gate_failure", "render_show"]  # duration: the site imports it from here
+__all__ = [
+    "describe",
+    "duration",
+    "list_rows",
+    "render_gate_failure",
+    "render_list",
+    "render_show",
+]  # duration: the site imports it from here
 
 
 def describe(incident: Incident, process: Process, now: datetime | None = None) -> dict[str, Any]:
@@ -114,4 +122,50 @@ def render_gate_failure(transition: lifecycle.Transition) -> str:
     if missing:
         lines.append(f"  the gate to leave {transition.source} is not met; missing:")
         lines += [f"  [ ] {item.description}" for item in missing]
+    return "\n".join(lines)
+
+
+def list_rows(
+    incidents: Iterable[Incident], process: Process, *, show_all: bool = False, stages: Sequence[str] = (), severities: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """What ``list`` reports: the open incidents (all with ``show_all``), by stage in process order, most severe first."""
+    order = {s.id: i for i, s in enumerate(process.severities)}
+    rows = []
+    for inc in incidents:
+        stage = process.stage(inc.stage)
+        if (
+            (stage and stage.final and not show_all)
+            or (stages and inc.stage not in stages)
+            or (severities and inc.severity not in severities)
+        ):
+            continue
+        rows.append(
+            {
+                "id": inc.id,
+                "title": inc.title,
+                "stage": inc.stage,
+                "severity": inc.severity,
+                "priority": inc.data["priority"],
+                "services": list(inc.services),
+                "detected_at": inc.data["detected_at"],
+            }
+        )
+    stage_index = {s: i for i, s in enumerate(process.stage_ids)}
+    rows.sort(key=lambda r: (stage_index.get(r["stage"], 99), order.get(r["severity"], 99), r["id"]))
+    return rows
+
+
+def render_list(rows: Sequence[dict[str, Any]], invalid: Sequence[str] = ()) -> str:
+    """The text form of ``list_rows``: grouped by stage; the incidents left out because their records are invalid."""
+    lines = []
+    current = None
+    for row in rows:
+        if row["stage"] != current:
+            current = row["stage"]
+            lines.append(f"{current}:")
+        lines.append(f"  {row['id']}  {row['severity']:<5} P{row['priority']}  {row['title']}  [{', '.join(row['services'])}]")
+    if not rows:
+        lines.append("no open incidents")
+    if invalid:
+        lines.append(f"not shown (invalid records; run mimctl validate): {', '.join(invalid)}")
     return "\n".join(lines)

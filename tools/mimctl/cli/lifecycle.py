@@ -83,42 +83,7 @@ def list_incidents(show_all: bool, stages: tuple[str, ...], severities: tuple[st
       mimctl list --severity SEV1 --format json
     """
     tr = tracker(repo)
-    process = tr.process
-    order = {s.id: i for i, s in enumerate(process.severities)}
-    rows = []
     loaded = valid_incidents(tr)
-    broken = list(loaded.skipped)
-    for inc in loaded.incidents:
-        stage = process.stage(inc.stage)
-        if (
-            (stage and stage.final and not show_all)
-            or (stages and inc.stage not in stages)
-            or (severities and inc.severity not in severities)
-        ):
-            continue
-        rows.append(
-            {
-                "id": inc.id,
-                "title": inc.title,
-                "stage": inc.stage,
-                "severity": inc.severity,
-                "priority": inc.data["priority"],
-                "services": list(inc.services),
-                "detected_at": inc.data["detected_at"],
-            }
-        )
-    stage_index = {s: i for i, s in enumerate(process.stage_ids)}
-    rows.sort(key=lambda r: (stage_index.get(r["stage"], 99), order.get(r["severity"], 99), r["id"]))
-    lines = []
-    current = None
-    for row in rows:
-        if row["stage"] != current:
-            current = row["stage"]
-            lines.append(f"{current}:")
-        lines.append(f"  {row['id']}  {row['severity']:<5} P{row['priority']}  {row['title']}  [{', '.join(row['services'])}]")
-    if not rows:
-        lines.append("no open incidents")
-    if broken:
-        lines.append(f"not shown (invalid records; run mimctl validate): {', '.join(broken)}")
-    emit(output_format, {"incidents": rows, "invalid": broken}, "\n".join(lines))
+    rows = status.list_rows(loaded.incidents, tr.process, show_all=show_all, stages=stages, severities=severities)
+    emit(output_format, {"incidents": rows, "invalid": list(loaded.skipped)}, status.render_list(rows, loaded.skipped))
     return 0
