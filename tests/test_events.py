@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from conftest import make_tracker
-from mimctl import events, notifications, secrets, validation, vocabulary
+from mimctl import comms, events, notifications, secrets, validation, vocabulary
 from mimctl.events import KINDS
 from mimctl.model import Event, Incident, format_time
 from mimctl.site.data import public_view
@@ -38,6 +38,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "role": {"role": "incident_manager", "person": "alex", "previous": "sam"},
     "notification": {"to": ["@sre"], "channel": "pager", "text": "Paged"},
     "escalation": {"to": ["@mim-lead"], "level": 1, "text": "No ack"},
+    "update-reminder": {"audience": "public", "due_at": "2025-03-10T09:00:00Z", "level": 0, "to": ["casey"], "text": "Update due"},
     "ack": {},
     "bridge": {"url": "https://meet.example.com/inc-0001"},
     "containment": {"id": "C-1a2b", "action": "Routed traffic away", "rollback": "Route it back"},
@@ -150,7 +151,7 @@ def test_the_records_guide_gives_each_kind_its_fields_and_commands(name: str) ->
 
 
 def test_the_notifier_sends_the_notified_kinds() -> None:
-    assert sorted(notifications.NOTIFIED_KINDS) == sorted(events.notified_kinds())
+    assert sorted(comms.NOTIFIED_KINDS) == sorted(events.notified_kinds())
 
 
 def test_notification_routes_may_match_the_notified_kinds() -> None:
@@ -167,16 +168,15 @@ def tracker(tmp_path: Path) -> Tracker:
     return Tracker(root)
 
 
-@pytest.mark.parametrize("name", list(KINDS))
-def test_the_notifier_headlines_a_kind_as_the_registry_does(tracker: Tracker, name: str) -> None:
-    path = f"incidents/INC-0001/timeline/20250310T080500Z-{name}-abcdef.yaml"
-    notice = notifications.notice_for(tracker, path, event_text(DETECTED + timedelta(minutes=5), name, "alex", SAMPLES[name]))
-    if not KINDS[name].notified:
-        assert notice is None
-        return
-    assert notice is not None
-    event = {"kind": name, "at": format_time(DETECTED + timedelta(minutes=5)), "by": "alex", **SAMPLES[name]}
-    assert notice.headline == notifications.one_line(KINDS[name].headline_for(INCIDENT, event))
+@pytest.mark.parametrize("name", events.notified_kinds())
+@pytest.mark.parametrize("level", [0, 1])
+def test_the_notifier_headlines_a_kind_as_the_registry_does(tracker: Tracker, name: str, level: int) -> None:
+    at = DETECTED + timedelta(minutes=5)
+    data = {"kind": name, "at": format_time(at), "by": "alex", **SAMPLES[name], **({"level": level} if "level" in SAMPLES[name] else {})}
+    event = Event(f"20250310T080500Z-{name}-abcdef.yaml", at, name, data)
+    incident = Incident("INC-0001", INCIDENT, (event,))
+    notice = notifications.notice_of(incident, event, f"incidents/INC-0001/timeline/{event.name}", tracker.process)
+    assert notice.headline == notifications.one_line(KINDS[name].headline_for(INCIDENT, data))
 
 
 # --- what the public sees ----------------------------------------------------------------------

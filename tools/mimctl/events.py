@@ -65,7 +65,7 @@ KINDS: dict[str, EventKind] = {
             "`new`",
             optional=("text",),
             notified=True,
-            headline=lambda i, e: f"{i['id']} declared ({i['severity']}): {i['title']}",
+            headline=lambda i, e: f"{i['id']} declared: {i['title']}",
         ),
         EventKind(
             "note",
@@ -86,6 +86,18 @@ KINDS: dict[str, EventKind] = {
             optional=("level", "text"),
             notified=True,
             headline=lambda i, e: f"{i['id']} escalated to level {e.get('level', '?')}: {i['title']}",
+        ),
+        EventKind(
+            "update-reminder",
+            "Update reminder",
+            "`escalate`",
+            optional=("audience", "due_at", "level", "to", "text"),
+            notified=True,
+            headline=lambda i, e: (
+                f"{i['id']} {e.get('audience', '')} update overdue: {i['title']}"
+                if e.get("level", "?") == 0
+                else f"{i['id']} {e.get('audience', '')} update still overdue, escalated: {i['title']}"
+            ),
         ),
         EventKind("ack", "Acknowledged", "`ack`"),
         EventKind("bridge", "Bridge opened", "`bridge`", required=("url",)),

@@ -6,18 +6,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from . import lifecycle
-from .formatting import duration
+from . import cadence, lifecycle
+from .formatting import duration as duration  # one duration format; the site imports it from here
 from .model import Incident, Process, format_time
-
-__all__ = [
-    "describe",
-    "duration",
-    "list_rows",
-    "render_gate_failure",
-    "render_list",
-    "render_show",
-]  # duration: the site imports it from here
 
 
 def describe(incident: Incident, process: Process, now: datetime | None = None) -> dict[str, Any]:
@@ -63,9 +54,53 @@ def describe(incident: Incident, process: Process, now: datetime | None = None) 
         "hypotheses": [{"id": h.id, "text": h.text, "state": h.state} for h in incident.hypotheses()],
         "events": len(incident.events),
         "latest_update": _latest_update(incident),
+        **next_updates(incident, process, now),
         "gate": [{"item": i.name, "description": i.description, "met": i.met} for i in gate_items],
         "gate_met": all(i.met for i in gate_items),
     }
+
+
+def next_updates(incident: Incident, process: Process, now: datetime) -> dict[str, Any]:
+    """When each audience's next stakeholder update is due (the communication plan), and the soonest."""
+    due = cadence.updates_due(incident, process, now)
+    return {
+        "next_update_due": format_time(due[0].due_at) if due else None,
+        "updates_due": [{**d.as_dict(), "overdue": now >= d.due_at} for d in due],
+    }
+
+
+def next_update_text(info: dict[str, Any], now: datetime | None = None) -> str:
+    """``internal update due 09:30Z (in 12m)`` or ``… (overdue 5m)``; '' when no cadence applies."""
+    if not info.get("updates_due"):
+        return ""
+    now = now or datetime.now(timezone.utc)
+    first = info["updates_due"][0]
+    due = datetime.fromisoformat(first["due_at"].replace("Z", "+00:00"))
+    seconds = (due - now).total_seconds()
+    when = f"overdue {duration(-seconds)}" if seconds <= 0 else f"in {duration(seconds)}"
+    return f"{first['audience']} update due {first['due_at']} ({when})"
+
+
+def list_row(incident: Incident, process: Process, now: datetime | None = None) -> dict[str, Any]:
+    """One incident as ``mimctl list`` shows it."""
+    now = now or datetime.now(timezone.utc)
+    return {
+        "id": incident.id,
+        "title": incident.title,
+        "stage": incident.stage,
+        "severity": incident.severity,
+        "priority": incident.data["priority"],
+        "services": list(incident.services),
+        "detected_at": incident.data["detected_at"],
+        **next_updates(incident, process, now),
+    }
+
+
+def render_list_row(row: dict[str, Any], now: datetime | None = None) -> str:
+    """The text line of one ``list_row``."""
+    line = f"  {row['id']}  {row['severity']:<5} P{row['priority']}  {row['title']}  [{', '.join(row['services'])}]"
+    due = next_update_text(row, now)
+    return f"{line}  next: {due}" if due else line
 
 
 def _latest_update(incident: Incident) -> dict[str, Any] | None:
@@ -107,6 +142,9 @@ def render_show(info: dict[str, Any]) -> str:
     if info["latest_update"]:
         upd = info["latest_update"]
         lines += ["", f"Latest update ({upd['audience']}, {upd['status']}, {upd['at']}): {upd['text']}"]
+    for due in info.get("updates_due", ()):
+        state = "OVERDUE" if due["overdue"] else "due"
+        lines.append(f"Next {due['audience']} update {state} by {due['due_at']} (every {due['every_minutes']} minutes)")
     if info["gate"]:
         lines.append("")
         verdict = "met" if info["gate_met"] else "not met"
@@ -139,17 +177,7 @@ def list_rows(
             or (severities and inc.severity not in severities)
         ):
             continue
-        rows.append(
-            {
-                "id": inc.id,
-                "title": inc.title,
-                "stage": inc.stage,
-                "severity": inc.severity,
-                "priority": inc.data["priority"],
-                "services": list(inc.services),
-                "detected_at": inc.data["detected_at"],
-            }
-        )
+        rows.append(list_row(inc, process))
     stage_index = {s: i for i, s in enumerate(process.stage_ids)}
     rows.sort(key=lambda r: (stage_index.get(r["stage"], 99), order.get(r["severity"], 99), r["id"]))
     return rows
@@ -163,7 +191,7 @@ def render_list(rows: Sequence[dict[str, Any]], invalid: Sequence[str] = ()) -> 
         if row["stage"] != current:
             current = row["stage"]
             lines.append(f"{current}:")
-        lines.append(f"  {row['id']}  {row['severity']:<5} P{row['priority']}  {row['title']}  [{', '.join(row['services'])}]")
+        lines.append(render_list_row(row))
     if not rows:
         lines.append("no open incidents")
     if invalid:

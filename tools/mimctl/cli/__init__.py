@@ -103,11 +103,12 @@ def _adopt(command: click.Command) -> click.Command:
 def _expected(exc: Exception) -> tuple[str, list[str]] | None:
     """The message (and findings) for an error a user can act on; None for a bug."""
     from ..gitrepo import GitError
+    from ..report import finding_line
     from ..store import TrackerError
     from ..transaction import Refused
 
     if isinstance(exc, (TrackerError, Refused)):
-        return str(exc), [finding.as_text() for finding in exc.findings]
+        return str(exc), [finding_line(finding) for finding in exc.findings]
     if isinstance(exc, GitError):
         return str(exc), []
     return None
@@ -154,8 +155,10 @@ class LazyGroup(click.Group):
             expected = _expected(exc)
             if expected is None:
                 raise
+            from ..report import terminal_safe
+
             message, details = expected
-            click.echo(f"mimctl: {message}", err=True)
+            click.echo(terminal_safe(f"mimctl: {message}"), err=True)
             for line in details:
                 click.echo(f"  {line}", err=True)
             ctx.exit(EXIT_FAILED)
@@ -193,5 +196,7 @@ def run() -> None:
             import traceback
 
             traceback.print_exc()
-        click.echo(f"mimctl: unexpected error: {type(exc).__name__}: {exc} (set MIMCTL_DEBUG=1 for details)", err=True)
+        from ..report import terminal_safe
+
+        click.echo(terminal_safe(f"mimctl: unexpected error: {type(exc).__name__}: {exc} (set MIMCTL_DEBUG=1 for details)"), err=True)
         sys.exit(EXIT_UNEXPECTED)

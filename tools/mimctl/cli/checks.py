@@ -74,8 +74,6 @@ def check(base: str, summary_path: Path | None, uncommitted: bool, output_format
       mimctl check --base origin/main --format github   # in a workflow
       mimctl check --base main --uncommitted            # before committing
     """
-    import json
-
     from ..prcheck import as_data, run_check, stage_change_findings, summary_markdown
 
     tr = tracker(repo)
@@ -87,12 +85,12 @@ def check(base: str, summary_path: Path | None, uncommitted: bool, output_format
             handle.write(markdown)
     findings = result.report.findings
     if output_format == "json":
-        click.echo(json.dumps(as_data(result), indent=2, ensure_ascii=False))
+        click.echo(out.json_text(as_data(result)))
     elif output_format == "github":
         click.echo(out.findings_github([*findings, *stage_change_findings(result)], result.report.files))
     else:
         click.echo(out.findings_text([*findings, *stage_change_findings(result)], result.report.files))
         for change in result.stage_changes:
             verdict = "ok" if change.ok else "NOT ALLOWED"
-            click.echo(f"stage change {change.incident}: {change.source} -> {change.target}: {verdict}")
+            click.echo(out.terminal_safe(f"stage change {change.incident}: {change.source} -> {change.target}: {verdict}"))
     return 0 if result.ok else EXIT_FAILED

@@ -162,10 +162,10 @@ def tracker(repo: Path | None) -> Tracker:
 
 
 def emit(output_format: str, data: Any, text: str) -> None:
-    if output_format == "json":
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-    else:
-        click.echo(text)
+    """Print a command's result; record text in it never reaches the terminal raw (report.terminal_safe)."""
+    from ..report import json_text, terminal_safe
+
+    click.echo(json_text(data) if output_format == "json" else terminal_safe(text))
 
 
 def apply_change(tr: Tracker, change: Change, out: Writing) -> int:

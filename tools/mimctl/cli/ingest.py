@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..report import terminal_safe
 from .common import EXIT_FAILED, TIME, Recording, emit, format_option, recording, repo_option, tracker
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def _ingest(payload_format: PayloadFormat, source: str, rec: Recording) -> int:
     try:
         done = record_alerts(tr, payload_format, _read(source), rec.at, rec.by, commit=not rec.no_commit)
     except PayloadError as exc:
-        click.echo(f"mimctl: rejected {payload_format} payload: {exc}; nothing was changed", err=True)
+        click.echo(terminal_safe(f"mimctl: rejected {payload_format} payload: {exc}; nothing was changed"), err=True)
         return EXIT_FAILED
     plan, group, applied = done.plan, done.group, done.applied
     data: dict[str, Any] = {

@@ -11,6 +11,7 @@ import click
 
 from ..formatting import csv_text, duration, parse_day
 from ..metrics import DEFINITIONS, DIMENSIONS, DURATIONS, action_items, aggregate, overall, overdue_actions
+from ..report import terminal_safe
 from .common import EXIT_FAILED, emit, format_option, repo_option, tracker
 
 if TYPE_CHECKING:
@@ -33,7 +34,9 @@ def _incidents(tr: Tracker) -> tuple[tuple[Incident, ...], tuple[str, ...]]:
     loaded = valid_incidents(tr)
     if loaded.skipped:
         click.echo(
-            f"mimctl: left out {len(loaded.skipped)} incident(s) with invalid records: {', '.join(loaded.skipped)} (mimctl validate says why)",
+            terminal_safe(
+                f"mimctl: left out {len(loaded.skipped)} incident(s) with invalid records: {', '.join(loaded.skipped)} (mimctl validate says why)"
+            ),
             err=True,
         )
     return loaded.incidents, loaded.skipped
@@ -108,7 +111,7 @@ def actions(owner: str | None, overdue: bool, today: str | None, output_format: 
     ]
     if output_format == "csv":
         header = list(rows[0]) if rows else ["incident", "id", "title", "owner", "due", "status", "overdue"]
-        click.echo(csv_text(header, [list(r.values()) for r in rows]))
+        click.echo(terminal_safe(csv_text(header, [list(r.values()) for r in rows])))
         return 0
     lines = [
         f"{r['incident']} {r['id']:<4} {r['status']:<11} due {r['due'] or '-':<10} {r['owner']:<16} {r['title']}"
@@ -192,7 +195,7 @@ def stats(by: str, today: str | None, output_format: str, repo: Path | None) -> 
     groups = [*aggregate(incidents, tr.process, cast("Dimension", by)), overall(incidents, tr.process)]
     late = len(overdue_actions(incidents, day))
     if output_format == "csv":
-        click.echo(_stats_csv(by, groups))
+        click.echo(terminal_safe(_stats_csv(by, groups)))
         return 0
     data = {
         "by": by,

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .. import status
+from ..report import terminal_safe
 from ..usecases.advance import advance as judge_and_advance
 from ..usecases.records import load_incident, valid_incidents
 from .common import EXIT_FAILED, INCIDENT, Recording, apply_change, emit, format_option, recording, repo_option, tracker
@@ -46,7 +47,7 @@ def advance(incident_id: str, target: str | None, reason: str | None, rec: Recor
         if rec.output_format == "json":
             emit("json", data, "")
         else:
-            click.echo(f"{incident.id}: " + status.render_gate_failure(transition), err=True)
+            click.echo(terminal_safe(f"{incident.id}: " + status.render_gate_failure(transition)), err=True)
         return EXIT_FAILED
     return apply_change(tr, move.change, rec)
 

@@ -125,7 +125,7 @@ def pir_action_set(incident_id: str, action_id: str, status: str, out: Writing) 
     show_default=True,
     help="Write the .ics here ('-' for standard output).",
 )
-@click.option("--email-domain", envvar="MIMCTL_EMAIL_DOMAIN", show_envvar=True, help="Turn handles into addresses: alice -> alice@DOMAIN.")
+@click.option("--email-domain", envvar="MIMCTL_EMAIL_DOMAIN", show_envvar=True, help="Handles not in the catalog: alice -> alice@DOMAIN.")
 @click.option("--link", help="A link to the incident or review page (http/https).")
 @click.option("--by", "by", help="The organizer (default: $MIMCTL_USER or the login name).")
 @click.option("--no-commit", is_flag=True, help="Record the new SEQUENCE in incident.yaml but do not commit.")

@@ -129,17 +129,24 @@ def invite(
     link: str | None = None,
     email_domain: str | None = None,
 ) -> Invitation:
-    """The calendar invite for the scheduled review; when the meeting moved (or is new), a note and pir.sequence."""
+    """The calendar invite for the scheduled review; when the meeting moved (or is new), a note and pir.sequence.
+
+    Addresses come from the catalog's people and teams; ``email_domain`` turns other handles into addresses.
+    """
     from ..gitrepo import remote_name
-    from ..invite import InviteError, invite_for, next_sequence, to_ics
+    from ..invite import InviteError, address_book, invite_for, next_sequence, to_ics
 
     if link and not link.startswith(("http://", "https://")):
         raise Invalid("must start with http:// or https://", param="link")
     pir = dict(incident.data.get("pir") or {})
     try:
         sequence = next_sequence(pir)
-        made = invite_for(incident, remote_name(tracker.root) or tracker.root.resolve().name, sequence.number, organizer, now, link)
-        ics = to_ics(made, email_domain)
+        name, domain, book = (
+            remote_name(tracker.root) or tracker.root.resolve().name,
+            tracker.process.comms.communication.domain,
+            address_book(tracker.catalog),
+        )
+        ics = to_ics(invite_for(incident, name, sequence.number, organizer, now, link, book, email_domain, domain))
     except InviteError as exc:
         raise Refused(f"{incident.id}: {exc}") from None
     change = None
