@@ -70,7 +70,7 @@ SECTIONS: dict[str, dict[str, tuple[str, str, str]]] = {
         "renumber": ("renumber", "renumber", "Give an incident a fresh id (after an id collision)."),
         "site": ("site", "site", "Build the status page and knowledge-base site."),
         "init": ("init", "init", "Start a tracker repository (process, catalog, schemas, site)."),
-        "upgrade": ("upgrade", "upgrade", "Bring the tracker's schemas and records to this mimctl's schema version."),
+        "upgrade": ("upgrade", "upgrade", "Bring schemas, version marker and records up to date."),
         "demo": ("demo", "demo", "Run a sample incident through all nine stages in a scratch repository."),
     },
 }
