@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 from . import cadence, lifecycle
+from .formatting import duration as duration  # one duration format; the site imports it from here
 from .model import Incident, Process, format_time
-
-
-def duration(seconds: float) -> str:
-    """``3d 4h``, ``2h 05m``, ``7m``: short and readable."""
-    minutes = int(seconds // 60)
-    days, rest = divmod(minutes, 1440)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {mins:02d}m"
-    return f"{mins}m"
 
 
 def describe(incident: Incident, process: Process, now: datetime | None = None) -> dict[str, Any]:
@@ -170,4 +160,40 @@ def render_gate_failure(transition: lifecycle.Transition) -> str:
     if missing:
         lines.append(f"  the gate to leave {transition.source} is not met; missing:")
         lines += [f"  [ ] {item.description}" for item in missing]
+    return "\n".join(lines)
+
+
+def list_rows(
+    incidents: Iterable[Incident], process: Process, *, show_all: bool = False, stages: Sequence[str] = (), severities: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """What ``list`` reports: the open incidents (all with ``show_all``), by stage in process order, most severe first."""
+    order = {s.id: i for i, s in enumerate(process.severities)}
+    rows = []
+    for inc in incidents:
+        stage = process.stage(inc.stage)
+        if (
+            (stage and stage.final and not show_all)
+            or (stages and inc.stage not in stages)
+            or (severities and inc.severity not in severities)
+        ):
+            continue
+        rows.append(list_row(inc, process))
+    stage_index = {s: i for i, s in enumerate(process.stage_ids)}
+    rows.sort(key=lambda r: (stage_index.get(r["stage"], 99), order.get(r["severity"], 99), r["id"]))
+    return rows
+
+
+def render_list(rows: Sequence[dict[str, Any]], invalid: Sequence[str] = ()) -> str:
+    """The text form of ``list_rows``: grouped by stage; the incidents left out because their records are invalid."""
+    lines = []
+    current = None
+    for row in rows:
+        if row["stage"] != current:
+            current = row["stage"]
+            lines.append(f"{current}:")
+        lines.append(render_list_row(row))
+    if not rows:
+        lines.append("no open incidents")
+    if invalid:
+        lines.append(f"not shown (invalid records; run mimctl validate): {', '.join(invalid)}")
     return "\n".join(lines)

@@ -30,10 +30,12 @@ def validate(paths: tuple[Path, ...], output_format: str, repo: Path | None) -> 
     """
     from ..validate import scope_for
     from ..validate import validate as run_validate
+    from ..versioning import drift
 
     tr = tracker(repo or (paths[0].parent if paths and paths[0].is_file() else paths[0] if paths else None))
     scope = scope_for(tr, list(paths)) if paths else None
     result = run_validate(tr, scope)
+    result.findings += drift(tr)  # the tracker's schema copies and version against this mimctl's
     if output_format == "json":
         click.echo(out.findings_json(result.findings, result.files))
     elif output_format == "github":
