@@ -113,7 +113,7 @@ def paths(tracker: Tracker) -> list[Path]:
 
 
 def read(tracker: Tracker, path: Path) -> Record:
-    """Strictly load and schema-check one maintenance file (the packaged schema if the tracker predates it)."""
+    """Strictly load and schema-check one maintenance file (against this mimctl's schema, as every record)."""
     rel = tracker.rel(path)
     try:
         document = loads(tracker.overlay[path]) if path in tracker.overlay else load_file(path)
@@ -123,8 +123,7 @@ def read(tracker: Tracker, path: Path) -> Record:
         return Record(rel, None, [Finding(rel, 1, 1, f"cannot read: {exc.strerror}", rule="path")])
     if not isinstance(document.data, dict):
         return Record(rel, None, [Finding(rel, 1, 1, "a record must be a YAML mapping (key: value)", rule="yaml")])
-    own = (validation.schema_dir(tracker.root) / f"{KIND}.schema.json").is_file()
-    return Record(rel, document, validation.check(document, KIND, rel, tracker.root if own else None))
+    return Record(rel, document, validation.check(document, KIND, rel, tracker.root))
 
 
 def check(record: Record, catalog: Catalog) -> list[Finding]:

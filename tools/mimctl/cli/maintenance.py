@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from .common import EXIT_FAILED, TIME, Recording, emit, format_option, guarded, recording, repo_option, tracker
+from .common import EXIT_FAILED, TIME, Recording, emit, format_option, recording, repo_option, tracker
 
 STATUS = click.Choice(["scheduled", "in_progress", "verifying", "completed"])
 
@@ -50,7 +50,6 @@ def _finish(change: object, rec: Recording, tr: object) -> int:
 @click.option("--public/--internal", default=False, show_default=True, help="Announce it on the public status site too.")
 @click.argument("text")
 @recording
-@guarded
 def schedule(title: str, services: tuple[str, ...], start: datetime, end: datetime, public: bool, text: str, rec: Recording) -> int:
     """Record planned maintenance with its first update TEXT (status: scheduled)."""
     from ..maintenance import schedule as make
@@ -64,7 +63,6 @@ def schedule(title: str, services: tuple[str, ...], start: datetime, end: dateti
 @click.option("--status", type=STATUS, required=True, help="The maintenance's status from now on.")
 @click.argument("text")
 @recording
-@guarded
 def update(maintenance_id: str, status: str, text: str, rec: Recording) -> int:
     """Post an update TEXT to maintenance ID; its status follows (scheduled → in_progress → verifying → completed)."""
     from ..maintenance import post_update
@@ -76,7 +74,6 @@ def update(maintenance_id: str, status: str, text: str, rec: Recording) -> int:
 @maintenance.command("list")
 @format_option("text", "json")
 @repo_option
-@guarded
 def list_maintenance(output_format: str, repo: object) -> int:
     """List scheduled maintenance, newest window first, with each record's status."""
     from ..maintenance import load
