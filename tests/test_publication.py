@@ -295,3 +295,12 @@ def test_public_pages_speak_reader_language(rich: tuple[Path, Planter, Path, Pat
             "Timeline (",
         ):
             assert internal_word not in text, f"{path}: {internal_word!r}"
+
+
+def test_every_public_event_kind_has_its_fields_decided() -> None:
+    """A kind the event registry makes public must say here which of its fields the public sees."""
+    from mimctl import events
+
+    assert set(events.public_kinds()) == set(publication.PUBLISHED_EVENT_FIELDS)
+    for kind, fields in publication.PUBLISHED_EVENT_FIELDS.items():
+        assert set(fields) <= {*events.kind(kind).fields, *events.COMMON_FIELDS} - {"by"}, kind

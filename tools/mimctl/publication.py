@@ -45,7 +45,7 @@ EDITIONS = (INTERNAL, PUBLIC)
 # incident.yaml: what a public incident shows (keys), and the keys kept only to derive its status.
 PUBLISHED_INCIDENT_FIELDS = ("id", "title", "services", "regions", "started_at", "detected_at", "declared_at", "visibility")
 DERIVATION_INCIDENT_FIELDS = ("stage", "severity", "priority", "completed_at")
-# Timeline events the public sees, with the fields each keeps. Only ``text`` is free text.
+# The fields each public event kind keeps (which kinds are public: events.KINDS). Only ``text`` is free text.
 PUBLISHED_EVENT_FIELDS: Mapping[str, tuple[str, ...]] = {
     "stakeholder-update": ("at", "kind", "audience", "status", "text"),
     "stage": ("at", "kind", "from", "to"),
@@ -83,11 +83,15 @@ def incident_published(data: Mapping[str, Any]) -> bool:
 
 
 def event_published(data: Mapping[str, Any]) -> bool:
-    """A timeline event of a published incident that the public edition keeps."""
-    kind = data.get("kind")
-    if kind == "stakeholder-update":
-        return data.get("audience") == PUBLIC
-    return kind in PUBLISHED_EVENT_FIELDS
+    """A timeline event of a published incident that the public edition keeps (the event-kind registry says which)."""
+    from . import events
+
+    return events.is_public(data)
+
+
+def event_fields(kind: str) -> tuple[str, ...]:
+    """The fields a published event of ``kind`` keeps: the times only, unless this policy says more."""
+    return PUBLISHED_EVENT_FIELDS.get(kind, ("at", "kind"))
 
 
 def incident_view(
@@ -109,7 +113,7 @@ def incident_view(
     if incident.data.get("retrospective"):
         data["retrospective"] = True  # recorded after the fact (no update cadence); its reason stays internal
     events = tuple(
-        Event(e.name, e.at, e.kind, {k: v for k, v in e.data.items() if k in PUBLISHED_EVENT_FIELDS[e.kind]})
+        Event(e.name, e.at, e.kind, {k: v for k, v in e.data.items() if k in event_fields(e.kind)})
         for e in incident.events
         if event_published(e.data)
     )
