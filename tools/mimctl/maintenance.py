@@ -21,12 +21,13 @@ from .findings import Finding, dotted
 from .model import Catalog, format_time, parse_time
 from .store import Record, Tracker
 from .transaction import Change, Refused
+from .vocabulary import MAINTENANCE_STATUSES
 from .yamlio import LoadError, dump_new, edit_text, load_file, loads
 
 MAINTENANCE_DIR = "maintenance"
 KIND = "maintenance"
 MAINTENANCE_ID = re.compile(r"MNT-[0-9]{4,8}\Z")
-STATUSES = ("scheduled", "in_progress", "verifying", "completed")
+STATUSES = MAINTENANCE_STATUSES  # scheduled, in_progress, verifying, completed: the order work goes through
 UNDERWAY = ("in_progress", "verifying")
 SCHEMA_FROM_RECORD = "../schemas/maintenance.schema.json"
 

@@ -8,7 +8,14 @@ import click
 
 from .common import EXIT_FAILED, TIME, Recording, emit, format_option, recording, repo_option, tracker
 
-STATUS = click.Choice(["scheduled", "in_progress", "verifying", "completed"])
+
+def _statuses() -> list[str]:
+    from ..vocabulary import MAINTENANCE_STATUSES
+
+    return list(MAINTENANCE_STATUSES)
+
+
+STATUS = click.Choice(_statuses())
 
 
 @click.group()
