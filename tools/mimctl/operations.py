@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from . import lifecycle
-from .model import Incident, format_time
+from .model import ABSENT, Incident, format_time, get_path
 from .store import INCIDENT_FILE, INCIDENT_ID, INCIDENTS_DIR, PIR_FILE, TIMELINE_DIR, Tracker, TrackerError
 from .transaction import Change, Refused
 from .yamlio import dump_new, edit_text
@@ -85,7 +85,9 @@ def record(
                 set_path(data, dotted, value)
 
         writes[path] = edit_text(text, change)
-    writes[_event_path(incident.id, at, kind)] = event_text(at, kind, by, fields or {})
+    # The event carries the values it set, so the incident as of any moment is a replay (Incident.as_of).
+    sets = {p: v for p, v in (edits or {}).items() if p != "stage" and (v is not None or get_path(incident.data, p) is not ABSENT)}
+    writes[_event_path(incident.id, at, kind)] = event_text(at, kind, by, {**(fields or {}), "sets": sets})
     return Change(
         incident.id,
         writes,
@@ -162,7 +164,7 @@ def advance(
     tracker: Tracker, incident: Incident, target: str | None, reason: str | None, at: datetime, by: str | None
 ) -> tuple[lifecycle.Transition, Change | None]:
     """Judge the stage change; when allowed, the change that makes it."""
-    transition = lifecycle.judge(incident, tracker.process, target, reason)
+    transition = lifecycle.judge(incident, tracker.process, target, reason, at=at)
     if not transition.allowed:
         return transition, None
     fields: dict[str, Any] = {"from": transition.source, "to": transition.target, "reason": reason}
