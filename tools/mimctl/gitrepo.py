@@ -417,3 +417,19 @@ def remote_name(repo_path: Path) -> str | None:
     url = done.stdout.decode(errors="replace").strip().rstrip("/")
     name = url.replace(":", "/").rsplit("/", 1)[-1].removesuffix(".git")
     return name or None
+
+
+def published_commit(repo_path: Path) -> tuple[str, str] | None:
+    """(origin's http(s) URL, HEAD's commit) of a clone, when HEAD is a commit that origin's branches hold; else None."""
+    done = subprocess.run(["git", "config", "--get", "remote.origin.url"], cwd=repo_path, capture_output=True, check=False)
+    url = done.stdout.decode(errors="replace").strip()
+    if not url.startswith(("https://", "http://")):
+        return None
+    head = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "HEAD"], cwd=repo_path, capture_output=True, check=False)
+    sha = head.stdout.decode().strip()
+    if head.returncode != 0 or not sha:
+        return None
+    pushed = subprocess.run(["git", "branch", "-r", "--contains", sha], cwd=repo_path, capture_output=True, check=False)
+    if pushed.returncode != 0 or not pushed.stdout.strip():
+        return None  # a local commit that no one else could install
+    return url, sha
