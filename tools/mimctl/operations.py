@@ -7,6 +7,7 @@ write and the commit that records them). Nothing here writes or commits:
 
 from __future__ import annotations
 
+import copy
 import secrets
 from datetime import datetime
 from typing import Any
@@ -86,7 +87,10 @@ def record(
 
         writes[path] = edit_text(text, change)
     # The event carries the values it set, so the incident as of any moment is a replay (Incident.as_of).
-    sets = {p: v for p, v in (edits or {}).items() if p != "stage" and (v is not None or get_path(incident.data, p) is not ABSENT)}
+    # A copy: a value shared with the event's own fields would be written as a YAML alias.
+    sets = copy.deepcopy(
+        {p: v for p, v in (edits or {}).items() if p != "stage" and (v is not None or get_path(incident.data, p) is not ABSENT)}
+    )
     writes[_event_path(incident.id, at, kind)] = event_text(at, kind, by, {**(fields or {}), "sets": sets})
     return Change(
         incident.id,
