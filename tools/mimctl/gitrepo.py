@@ -151,28 +151,10 @@ class GitRepo:
     # --- history ------------------------------------------------------------------
 
     def resolve(self, rev: str) -> str:
-        if rev.startswith("-"):
-            raise GitError(f"{rev!r} is not a revision")
-        try:
-            return self._run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").strip()
-        except GitError:
-            raise GitError(f"unknown revision {rev!r} (fetch it first, e.g. git fetch origin main)") from None
+        return TreeReader(self.root).resolve(rev)
 
     def changed_files(self, base: str, worktree: bool = False, head: str = "HEAD") -> list[tuple[str, str]]:
-        """(status, path) of what changed since ``base``: the commits up to ``head``, tree to tree.
-
-        That costs time in proportion to the change. With ``worktree``, also
-        uncommitted and untracked files, which means looking at every file.
-        Symbolic links and submodules (gitlinks) are listed like files.
-        """
-        target = [] if worktree else [head]
-        out = self._run("--literal-pathspecs", "diff", "--name-status", "-z", "--no-renames", "--no-ext-diff", base, *target)
-        tokens = [t for t in out.split("\0") if t]
-        result = [(tokens[i][0], tokens[i + 1]) for i in range(0, len(tokens) - 1, 2)]
-        if worktree:
-            untracked = self._run("ls-files", "--others", "--exclude-standard", "-z")
-            result += [("A", p) for p in untracked.split("\0") if p]
-        return result
+        return TreeReader(self.root).changed_files(base, worktree, head)
 
     def show(self, rev: str, path: str) -> bytes | None:
         """The bytes of ``path`` at ``rev``, or None if it did not exist there."""
@@ -190,17 +172,7 @@ class GitRepo:
         return [PurePosixPath(p).name for p in out.split("\0") if p]
 
     def merge_base(self, base: str, head: str = "HEAD") -> str:
-        """The commit where ``head`` left ``base``; GitError that says so when they share no history."""
-        done = subprocess.run(["git", "merge-base", base, head], cwd=self.root, capture_output=True, check=False)
-        if done.returncode == 1 and not done.stderr.strip():
-            raise GitError(
-                f"{head} and {base} share no history: the branch was not made from {base} "
-                "(a fresh `git init`, or a shallow clone: fetch with full history, e.g. actions/checkout with fetch-depth: 0)"
-            )
-        if done.returncode != 0:
-            detail = " ".join(done.stderr.decode(errors="replace").split())
-            raise GitError(f"git merge-base failed: {detail or f'exit {done.returncode}'}")
-        return done.stdout.decode().strip()
+        return TreeReader(self.root).merge_base(base, head)
 
     def added_files(self, since: str, until: str = "HEAD", under: str = "") -> list[str]:
         """Files added between the commits ``since`` and ``until`` (under a folder), in path order."""
@@ -239,12 +211,59 @@ class TreeReader:
         self._env = {**os.environ, **_READ_ENV}
         self._batch: subprocess.Popen[bytes] | None = None
 
+    @classmethod
+    def of(cls, path: Path) -> TreeReader:
+        """The repository ``path`` is in (without GitPython: comparing commits needs only the git CLI)."""
+        done = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, check=False)
+        top = done.stdout.decode(errors="surrogateescape").strip()
+        if done.returncode != 0 or not top:
+            raise GitError(f"{path} is not inside a git repository with a work tree")
+        return cls(Path(top))
+
     def run(self, *args: str) -> bytes:
         done = subprocess.run(["git", *args], cwd=self.root, capture_output=True, check=False, env=self._env)
         if done.returncode != 0:
             detail = " ".join(done.stderr.decode(errors="replace").split())
             raise GitError(f"git {args[0]} failed: {detail or f'exit {done.returncode}'}")
         return done.stdout
+
+    def resolve(self, rev: str) -> str:
+        """The commit ``rev`` names; GitError that says how to get it when it is unknown."""
+        if rev.startswith("-"):
+            raise GitError(f"{rev!r} is not a revision")
+        try:
+            return self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
+        except GitError:
+            raise GitError(f"unknown revision {rev!r} (fetch it first, e.g. git fetch origin main)") from None
+
+    def merge_base(self, base: str, head: str = "HEAD") -> str:
+        """The commit where ``head`` left ``base``; GitError that says so when they share no history."""
+        done = subprocess.run(["git", "merge-base", base, head], cwd=self.root, capture_output=True, check=False, env=self._env)
+        if done.returncode == 1 and not done.stderr.strip():
+            raise GitError(
+                f"{head} and {base} share no history: the branch was not made from {base} "
+                "(a fresh `git init`, or a shallow clone: fetch with full history, e.g. actions/checkout with fetch-depth: 0)"
+            )
+        if done.returncode != 0:
+            detail = " ".join(done.stderr.decode(errors="replace").split())
+            raise GitError(f"git merge-base failed: {detail or f'exit {done.returncode}'}")
+        return done.stdout.decode().strip()
+
+    def changed_files(self, base: str, worktree: bool = False, head: str = "HEAD") -> list[tuple[str, str]]:
+        """(status, path) of what changed since ``base``: the commits up to ``head``, tree to tree.
+
+        That costs time in proportion to the change. With ``worktree``, also
+        uncommitted and untracked files, which means looking at every file.
+        Symbolic links and submodules (gitlinks) are listed like files.
+        """
+        target = [] if worktree else [head]
+        out = self.run("diff", "--name-status", "-z", "--no-renames", "--no-ext-diff", base, *target).decode(errors="surrogateescape")
+        tokens = [t for t in out.split("\0") if t]
+        result = [(tokens[i][0], tokens[i + 1]) for i in range(0, len(tokens) - 1, 2)]
+        if worktree:
+            untracked = self.run("ls-files", "--others", "--exclude-standard", "-z").decode(errors="surrogateescape")
+            result += [("A", p) for p in untracked.split("\0") if p]
+        return result
 
     def ls_tree(self, rev: str, paths: Sequence[str], recursive: bool = False) -> list[TreeEntry]:
         """Entries named by ``paths`` at ``rev`` (a path ending in / lists that folder); ``recursive`` lists all depths, folders too."""

@@ -160,7 +160,7 @@ def sort_out(folder: RecordFolder, entries: Iterable[Entry], top: str | None = N
     out = Sorted()
     allowed = {folder.name} if top is None else {top}
     for entry in sorted(entries, key=lambda e: (e.path.count("/"), e.path)):
-        parent = str(PurePosixPath(entry.path).parent)
+        parent = entry.parent
         if parent not in allowed:
             continue
         place = folder.place(parent)

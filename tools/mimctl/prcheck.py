@@ -24,7 +24,7 @@ from typing import Any
 
 from . import lifecycle
 from .findings import Finding
-from .gitrepo import GitRepo
+from .gitrepo import TreeReader
 from .layout import INCIDENT_ID
 from .model import ABSENT, OWN_TIMES, PIR_RECORD, UNKNOWN, Event, Incident, Process, event_settings, get_path
 from .report import md
@@ -85,11 +85,11 @@ def is_rule(path: str) -> bool:
 
 def run_check(tracker: Tracker, base: str, worktree: bool = False) -> CheckResult:
     """Judge the commits since ``base`` (and, with ``worktree``, uncommitted files too) with ``base``'s rules."""
-    repo = GitRepo(tracker.root)
+    repo = TreeReader.of(tracker.root)
     base_sha = repo.resolve(base)
     head_sha = repo.resolve("HEAD")
     fork_point = repo.merge_base(base_sha, head_sha)
-    prefix = repo.relative(tracker.root)
+    prefix = tracker.root.resolve().relative_to(repo.root.resolve()).as_posix()
     prefix = "" if prefix == "." else prefix + "/"
     changed = [(s, p[len(prefix) :]) for s, p in repo.changed_files(fork_point, worktree, head_sha) if p.startswith(prefix)]
     base_tree = GitTree(repo.root, base_sha, prefix)

@@ -38,7 +38,11 @@ class Entry:
 
     @property
     def name(self) -> str:
-        return PurePosixPath(self.path).name
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def parent(self) -> str:
+        return self.path.rsplit("/", 1)[0] if "/" in self.path else ""
 
 
 class Source(Protocol):
@@ -282,7 +286,10 @@ class GitTree:
         if path in self._entries:
             return self._entries[path]
         parent = str(PurePosixPath(path).parent)
-        if parent != "." and parent in self._lists:
+        if parent == ".":
+            self.listing("")  # the top is small, and holds everything a tracker looks up first
+            return self._entries.get(path)
+        if parent in self._lists:
             return None if self._lists[parent] is None else self._entries.get(path)
         rows = self._listed([path], False)
         return next((e for e in rows if e.path == path), None)
