@@ -46,7 +46,7 @@ from .yamlio import LoadError, load_bytes
 
 RULE_FILES = (PROCESS_FILE, CATALOG_FILE)
 # What else decides a verdict or sends messages: reviewers should know when a pull request touches it.
-JUDGING_PREFIXES = (".github/", ".mimctl/", "tools/", "pyproject.toml", "setup.py", "setup.cfg", "requirements")
+JUDGING_PREFIXES = (".github/", ".mimctl/", "tools/", "pyproject.toml", "setup.py", "setup.cfg", "requirements", "mkdocs.yml")
 
 
 @dataclass
@@ -114,9 +114,8 @@ def _judge(judged: Tracker, base: str, changed: list[tuple[str, str]], base_tree
     removed |= {PurePosixPath(p).stem for s, p in kedb_changed if s == "D" and len(PurePosixPath(p).parts) == 2}
     referrers = _referrers(head, removed) if removed and isinstance(head, GitTree) else set()
     scope_incidents = touched | {PurePosixPath(p).parts[1] for p in referrers if p.startswith(f"{INCIDENTS_DIR}/")}
-    kedb_in_scope = bool(kedb_changed) or any(p.startswith(f"{KEDB_DIR}/") for p in referrers) or bool(removed)
-
-    report = validate(judged, Scope(frozenset(scope_incidents), kedb_in_scope))
+    ke_files = {p for _, p in kedb_changed} | {p for p in referrers if p.startswith(f"{KEDB_DIR}/")}
+    report = validate(judged, Scope(frozenset(scope_incidents), bool(ke_files), known_error_files=frozenset(ke_files)))
     findings = list(report.findings)
     if rules_changed:  # the result must also hold under the rules it brings
         after = validate(Tracker(judged.root, head))

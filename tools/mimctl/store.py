@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -295,8 +296,12 @@ class Tracker:
         found = sort_out(KEDB, entries)
         return [self.root / path for path in sorted(found.records.get("known-error", []))]
 
-    def load_known_errors(self) -> tuple[list[Record], list[KnownError]]:
-        records = [self.read(path, "known-error") for path in self.known_error_paths()]
+    def load_known_errors(self, only: Collection[str] | None = None) -> tuple[list[Record], list[KnownError]]:
+        """Every known error (``only``: just these tracker-relative paths), read and schema-checked."""
+        paths = self.known_error_paths()
+        if only is not None:
+            paths = [p for p in paths if self.rel(p) in only]
+        records = [self.read(path, "known-error") for path in paths]
         models = [KnownError(r.document.data["id"], r.document.data) for r in records if r.ok and r.document is not None]
         return records, models
 

@@ -47,6 +47,7 @@ class Scope:
     incidents: frozenset[str] | None = None
     known_errors: bool = True
     stray: tuple[str, ...] = ()
+    known_error_files: frozenset[str] | None = None  # with known_errors: only these kedb/ files (None: all)
 
 
 def scope_for(tracker: Tracker, paths: list[Path]) -> Scope:
@@ -117,7 +118,7 @@ def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None 
         report.findings += tracker.layout_findings(only)
     if scope.known_errors:
         report.findings += rules.check_ids([f"{KEDB_DIR}/{n}" for n in tracker.names(KEDB) if n.lower().endswith(".yaml")], "known_error")
-        ke_records, _ = tracker.load_known_errors()
+        ke_records, _ = tracker.load_known_errors(scope.known_error_files)
         report.files += len(ke_records)
         for record in ke_records:
             report.findings += record.findings
