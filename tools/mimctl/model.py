@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
+
+from .comms import Comms
 
 
 def parse_time(value: str) -> datetime:
@@ -68,6 +70,7 @@ class Process:
     manager_role: str
     escalation_policies: dict[str, tuple[dict[str, Any], ...]]
     max_future_minutes: int
+    comms: Comms = field(default_factory=Comms)  # notifications and the communication plan (comms.py)
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Process:
@@ -104,6 +107,7 @@ class Process:
             manager_role=data["manager_role"],
             escalation_policies={p["id"]: tuple(p["levels"]) for p in data.get("escalation_policies", ())},
             max_future_minutes=int(data.get("max_future_minutes", 10)),
+            comms=Comms.from_data(data),
         )
 
     @property
@@ -144,6 +148,7 @@ class Catalog:
 
     services: dict[str, Service]
     teams: dict[str, dict[str, Any]]
+    people: dict[str, dict[str, Any]] = field(default_factory=dict)  # handle -> {id, email, ...}: who invites reach
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Catalog:
@@ -162,6 +167,7 @@ class Catalog:
                 for s in data.get("services", ())
             },
             teams={t["id"]: t for t in data.get("teams", ())},
+            people={p["id"]: p for p in data.get("people", ())},
         )
 
     @cached_property

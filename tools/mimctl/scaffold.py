@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from . import __version__
+from . import __version__, versioning
 from .store import CATALOG_FILE, PROCESS_FILE, TrackerError
 from .yamlio import atomic_write
 
@@ -103,6 +103,7 @@ def starter_files(with_site: bool = True, with_github: bool = True, pin: str | N
         files.update(github_files())
     for schema in sorted(SCHEMAS.glob("*.schema.json")):
         files[f"schemas/{schema.name}"] = schema.read_text(encoding="utf-8")
+    files[versioning.MARKER] = versioning.marker_text()
     if with_site:
         config = (STARTER / "mkdocs.yml").read_text(encoding="utf-8")
         config = config.replace("# Site configuration for a tracker repository without its own mkdocs.yml.\n", "")

@@ -57,8 +57,8 @@ class Source(Protocol):
     def entry(self, path: str) -> Entry | None:
         """What ``path`` is (None when nothing is there, or a folder on the way is not a real folder)."""
 
-    def read(self, path: str) -> bytes:
-        """The bytes of the regular file at ``path``; SourceError otherwise."""
+    def read(self, path: str, limit: int = MAX_BYTES) -> bytes:
+        """The bytes of the regular file at ``path`` (at most ``limit``); SourceError otherwise."""
 
     def spec(self) -> tuple[str, ...]:
         """Enough to open the same source again in another process."""
@@ -161,7 +161,7 @@ class WorkTree:
             return None
         return Entry(path, self._kind(info.st_mode), info.st_size)
 
-    def read(self, path: str) -> bytes:
+    def read(self, path: str, limit: int = MAX_BYTES) -> bytes:
         if _bad_path(path):
             raise SourceError("not a path inside the repository")
         parent, name = str(PurePosixPath(path).parent), PurePosixPath(path).name
@@ -183,20 +183,20 @@ class WorkTree:
         finally:
             os.close(folder_fd)
         try:
-            return self._read_fd(fd)
+            return self._read_fd(fd, limit)
         finally:
             os.close(fd)
 
     @staticmethod
-    def _read_fd(fd: int) -> bytes:
+    def _read_fd(fd: int, limit: int) -> bytes:
         try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 raise SourceError("a record must be a regular file")
-            if info.st_size > MAX_BYTES:
-                raise SourceError(f"file is larger than {MAX_BYTES // 1024} KiB ({info.st_size} bytes)")
+            if info.st_size > limit:
+                raise SourceError(f"file is larger than {limit // 1024} KiB ({info.st_size} bytes)")
             chunks = []
-            left = MAX_BYTES + 1  # bounded even if the file grows meanwhile
+            left = limit + 1  # bounded even if the file grows meanwhile
             while left > 0:
                 chunk = os.read(fd, min(left, 1 << 20))
                 if not chunk:
@@ -206,8 +206,8 @@ class WorkTree:
         except OSError as exc:
             raise SourceError(f"cannot read file: {exc.strerror}") from None
         data = b"".join(chunks)
-        if len(data) > MAX_BYTES:
-            raise SourceError(f"file is larger than {MAX_BYTES // 1024} KiB")
+        if len(data) > limit:
+            raise SourceError(f"file is larger than {limit // 1024} KiB")
         return data
 
 
@@ -294,7 +294,7 @@ class GitTree:
         rows = self._listed([path], False)
         return next((e for e in rows if e.path == path), None)
 
-    def read(self, path: str) -> bytes:
+    def read(self, path: str, limit: int = MAX_BYTES) -> bytes:
         from .gitrepo import GitError
 
         entry = self.entry(path)
@@ -304,10 +304,10 @@ class GitTree:
             raise SourceError("a record may not be a symbolic link")
         if entry.kind != FILE:
             raise SourceError("a record must be a regular file")
-        if entry.size is not None and entry.size > MAX_BYTES:
-            raise SourceError(f"file is larger than {MAX_BYTES // 1024} KiB ({entry.size} bytes)")
+        if entry.size is not None and entry.size > limit:
+            raise SourceError(f"file is larger than {limit // 1024} KiB ({entry.size} bytes)")
         try:
-            return self.reader.blob(entry.ref, MAX_BYTES)
+            return self.reader.blob(entry.ref, limit)
         except GitError as exc:
             raise SourceError(str(exc)) from None
 

@@ -28,7 +28,7 @@ from .findings import Finding
 from .layout import INCIDENT_ID, INCIDENTS, KEDB, KNOWN_ERROR_ID, LAYOUT, RecordFolder, not_a_folder, sort_out
 from .model import Catalog, Event, Incident, KnownError, Process, parse_time
 from .sources import FILE, FOLDER, Entry, Source, SourceError, WorkTree, open_spec
-from .yamlio import Document, LoadError, load_bytes, loads
+from .yamlio import Document, LoadError, load_bytes
 
 __all__ = ["INCIDENT_ID", "KNOWN_ERROR_ID", "Bundle", "Record", "Tracker", "TrackerError", "find_root"]
 
@@ -52,11 +52,12 @@ class TrackerError(Exception):
 
 @dataclass
 class Record:
-    """One file read: its repository-relative path, document (if it parsed) and findings."""
+    """One file read: its repository-relative path, document (if it parsed), findings and text as stored."""
 
     path: str
     document: Document | None
     findings: list[Finding] = field(default_factory=list)
+    text: str | None = None  # comments included, for the secret scanner; None if not a readable regular file
 
     @property
     def ok(self) -> bool:
@@ -73,6 +74,7 @@ class Bundle:
     pir: Record | None
     model: Incident | None
     layout: list[Finding] = field(default_factory=list)
+    others: list[Record] = field(default_factory=list)  # files in the folder that are not records (text only, for the secret scanner)
 
     @property
     def records(self) -> list[Record]:
@@ -132,21 +134,47 @@ class Tracker:
             return text
 
     def read(self, path: Path, kind: str, source: Source | None = None) -> Record:
-        """Strictly load and schema-check one file (from the records' source unless another is given)."""
+        """Strictly load and schema-check one file (from the records' source unless another is given).
+
+        The record keeps its text as stored (comments included) for the secret scanner.
+        """
         rel = self.rel(path)
         try:
-            document = loads(self.overlay[path]) if path in self.overlay else load_bytes((source or self.source).read(rel))
+            raw = self.overlay[path].encode() if path in self.overlay else (source or self.source).read(rel, SCAN_LIMIT)
         except SourceError as exc:
             return Record(rel, None, [Finding(rel, 1, 1, str(exc), rule="path")])
+        text = raw.decode("utf-8", "replace")
+        try:
+            document = load_bytes(raw)
         except LoadError as exc:
-            return Record(rel, None, [Finding(rel, exc.line, exc.column, exc.message, rule="yaml")])
+            return Record(rel, None, [Finding(rel, exc.line, exc.column, exc.message, rule="yaml")], text)
         if not isinstance(document.data, dict):
-            return Record(rel, None, [Finding(rel, 1, 1, "a record must be a YAML mapping (key: value)", rule="yaml")])
-        return Record(rel, document, validation.check(document, kind, rel, self.schema_root))
+            return Record(rel, None, [Finding(rel, 1, 1, "a record must be a YAML mapping (key: value)", rule="yaml")], text)
+        return Record(rel, document, validation.check(document, kind, rel, self.schema_root), text)
 
     def read_rule(self, name: str, kind: str) -> Record:
         """process.yaml or catalog.yaml, from the rules' source."""
         return self.read(self.root / name, kind, self.rules)
+
+    def text_of(self, rel: str) -> Record:
+        """A file that is not a record, with its text only (for the secret scanner); no text if it is not a regular file."""
+        try:
+            return Record(rel, None, [], self.source.read(rel, SCAN_LIMIT).decode("utf-8", "replace"))
+        except SourceError:
+            return Record(rel, None, [], None)
+
+    def stray_files(self, only: dict[str, set[str]] | None = None) -> list[Record]:
+        """Files under the record folders that belong to no incident folder or known error (``only``: just these names)."""
+        found: list[str] = []
+        for folder in LAYOUT:
+            for entry in self.source.listing(folder.name) or []:
+                if only is not None and entry.name not in only.get(folder.name, set()):
+                    continue
+                if entry.kind == FILE and not sort_out(folder, [entry]).records:
+                    found.append(entry.path)
+                elif entry.kind == FOLDER and not (folder is INCIDENTS and INCIDENT_ID.match(entry.name)):
+                    found += [e.path for e in self.source.walk(entry.path) if e.kind == FILE]
+        return [self.text_of(path) for path in sorted(found)]
 
     # --- configuration ------------------------------------------------------
 
@@ -265,7 +293,12 @@ class Tracker:
         model = None
         if not layout and incident.ok and all(r.ok for r in timeline) and (pir is None or pir.ok):
             model = build_incident(incident, timeline, pir)
-        return Bundle(incident_id, incident, timeline, pir, model, layout)
+        records = {path for paths in found.records.values() for path in paths}
+        others = [self.text_of(e.path) for e in entries if e.kind == FILE and e.path not in records and e.path not in self._pending()]
+        return Bundle(incident_id, incident, timeline, pir, model, layout, others)
+
+    def _pending(self) -> set[str]:
+        return {self.rel(p) for p in self.overlay}
 
     def _entries_of(self, folder: str) -> list[Entry] | None:
         here = self.source.entry(folder)
@@ -314,6 +347,9 @@ class IncidentIndex:
 
     def __contains__(self, incident_id: object) -> bool:
         return isinstance(incident_id, str) and self.tracker.has_incident(incident_id)
+
+
+SCAN_LIMIT = 64 * 1024 * 1024  # bytes of a file read for the secret scanner (secrets.SCAN_LIMIT); records stop at 1 MiB
 
 
 def build_incident(incident: Record, timeline: list[Record], pir: Record | None) -> Incident:

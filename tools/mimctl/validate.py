@@ -111,11 +111,15 @@ def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None 
     if scope.incidents is None:
         report.findings += tracker.layout_findings(None if scope.known_errors else {INCIDENTS_DIR: set(tracker.incident_ids())})
         report.findings += rules.check_ids([f"{INCIDENTS_DIR}/{i}" for i in tracker.incident_ids()], "incident", form=False)
+        for other in tracker.stray_files():  # no record holds exceptions for these
+            report.findings += secrets.scan_file(other)
     else:
         only = {INCIDENTS_DIR: set(scope.incidents)}
         if scope.known_errors:
             only[KEDB_DIR] = set(tracker.names(KEDB))
         report.findings += tracker.layout_findings(only)
+        for other in tracker.stray_files(only):
+            report.findings += secrets.scan_file(other)
     if scope.known_errors:
         report.findings += rules.check_ids([f"{KEDB_DIR}/{n}" for n in tracker.names(KEDB) if n.lower().endswith(".yaml")], "known_error")
         ke_records, _ = tracker.load_known_errors(scope.known_error_files)
