@@ -159,11 +159,14 @@ def sort_out(folder: RecordFolder, entries: Iterable[Entry], top: str | None = N
     """
     out = Sorted()
     allowed = {folder.name} if top is None else {top}
+    places: dict[str, Place | None] = {}
     for entry in sorted(entries, key=lambda e: (e.path.count("/"), e.path)):
         parent = entry.parent
         if parent not in allowed:
             continue
-        place = folder.place(parent)
+        if parent not in places:
+            places[parent] = folder.place(parent)
+        place = places[parent]
         if place is None:
             continue
         if entry.kind == FILE:

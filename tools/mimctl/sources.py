@@ -67,8 +67,13 @@ class Source(Protocol):
 
 
 def _bad_path(path: str) -> bool:
-    parts = PurePosixPath(path).parts
-    return not parts or path.startswith("/") or any(p in ("..", ".") for p in parts)
+    return not path or path.startswith("/") or "\0" in path or any(part in ("", ".", "..") for part in path.split("/"))
+
+
+def _split(path: str) -> tuple[str, str]:
+    """(parent folder, name) of a tracker-relative path; the parent of a top-level name is ""."""
+    parent, _, name = path.rpartition("/")
+    return parent, name
 
 
 class WorkTree:
@@ -87,7 +92,7 @@ class WorkTree:
         """A descriptor of ``folder``, opened one component at a time with O_NOFOLLOW (so never outside the root)."""
         fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
         try:
-            for part in PurePosixPath(folder).parts if folder not in ("", ".") else ():
+            for part in folder.split("/") if folder not in ("", ".") else ():
                 if part in ("..", "."):
                     raise NotADirectoryError(errno.ENOTDIR, "not a folder", folder)
                 inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
@@ -153,9 +158,9 @@ class WorkTree:
     def entry(self, path: str) -> Entry | None:
         if _bad_path(path):
             return None
-        parent, name = str(PurePosixPath(path).parent), PurePosixPath(path).name
+        parent, name = _split(path)
         try:
-            with self._folder("" if parent == "." else parent) as fd:
+            with self._folder(parent) as fd:
                 info = os.stat(name, dir_fd=fd, follow_symlinks=False)
         except OSError:
             return None
@@ -164,9 +169,9 @@ class WorkTree:
     def read(self, path: str, limit: int = MAX_BYTES) -> bytes:
         if _bad_path(path):
             raise SourceError("not a path inside the repository")
-        parent, name = str(PurePosixPath(path).parent), PurePosixPath(path).name
+        parent, name = _split(path)
         try:
-            folder_fd = self._open_folder("" if parent == "." else parent)
+            folder_fd = self._open_folder(parent)
         except FileNotFoundError:
             raise SourceError("no such file") from None
         except OSError:
