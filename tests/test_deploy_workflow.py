@@ -52,7 +52,7 @@ def test_the_internal_edition_never_goes_to_pages(path: Path) -> None:
 
 def test_the_template_installs_the_pinned_mimctl() -> None:
     runs = "\n".join(_runs(_jobs(WORKFLOWS[1])["status"]))
-    assert "-r .mimctl/requirements.txt" in runs and "mkdocs-material" in runs
+    assert "-r .mimctl/requirements.txt" in runs
 
 
 @pytest.mark.skipif(shutil.which("zizmor") is None, reason="zizmor is not installed")

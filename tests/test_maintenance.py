@@ -112,3 +112,14 @@ def test_shown_on_the_status_page_in_the_api_and_feeds(repo: Path) -> None:
         assert f"maintenance/{running}.md" in files and "Started." in files[f"maintenance/{running}.md"]
         if edition == PUBLIC:
             assert "message-queue" not in json.dumps(api) and "MNT-0003" not in "".join(files.values())
+
+
+def test_links_and_stray_files_in_the_folder_are_findings_never_read(repo: Path) -> None:
+    schedule(repo, "Upgrade", "search", t(10), t(20), "--public", "Soon.", "--at", t(0))
+    (repo / "maintenance" / "MNT-0002.yaml").symlink_to(repo / "maintenance" / "MNT-0001.yaml")
+    (repo / "maintenance" / "notes.txt").write_text("not a record\n", encoding="utf-8")
+    findings = [f.as_text() for f in validate(Tracker(repo)).findings]
+    assert any(f.startswith("maintenance/MNT-0002.yaml:") and "symbolic link" in f for f in findings), findings
+    assert any(f.startswith("maintenance/notes.txt:") for f in findings), findings
+    shown = [m.id for m in collect(Tracker(repo), PUBLIC, now=NOW).maintenances]
+    assert shown == ["MNT-0001"], "the link is never followed"

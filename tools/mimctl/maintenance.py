@@ -10,23 +10,21 @@ in progress or being verified its services show as under maintenance.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from . import validation
 from .findings import Finding, dotted
+from .layout import MAINTENANCE, MAINTENANCE_ID, sort_out
 from .model import Catalog, format_time, parse_time
 from .store import Record, Tracker
 from .transaction import Change, Refused
 from .vocabulary import MAINTENANCE_STATUSES
-from .yamlio import LoadError, dump_new, edit_text, load_file, loads
+from .yamlio import dump_new, edit_text
 
-MAINTENANCE_DIR = "maintenance"
+MAINTENANCE_DIR = MAINTENANCE.name
 KIND = "maintenance"
-MAINTENANCE_ID = re.compile(r"MNT-[0-9]{4,8}\Z")
 STATUSES = MAINTENANCE_STATUSES  # scheduled, in_progress, verifying, completed: the order work goes through
 UNDERWAY = ("in_progress", "verifying")
 SCHEMA_FROM_RECORD = "../schemas/maintenance.schema.json"
@@ -107,24 +105,14 @@ class Maintenance:
 
 
 def paths(tracker: Tracker) -> list[Path]:
-    folder = tracker.root / MAINTENANCE_DIR
-    found = set(folder.glob("*.yaml")) if folder.is_dir() else set()
-    found |= {p for p in tracker.overlay if p.parent == folder and p.suffix == ".yaml"}
-    return sorted(found)
+    """The maintenance record files, as the layout table sorts the folder out (links and stray names are findings there)."""
+    found = sort_out(MAINTENANCE, tracker.source.listing(MAINTENANCE_DIR) or []).records.get(KIND, [])
+    return sorted(tracker.root / path for path in found)
 
 
 def read(tracker: Tracker, path: Path) -> Record:
-    """Strictly load and schema-check one maintenance file (against this mimctl's schema, as every record)."""
-    rel = tracker.rel(path)
-    try:
-        document = loads(tracker.overlay[path]) if path in tracker.overlay else load_file(path)
-    except LoadError as exc:
-        return Record(rel, None, [Finding(rel, exc.line, exc.column, exc.message, rule="yaml")])
-    except OSError as exc:
-        return Record(rel, None, [Finding(rel, 1, 1, f"cannot read: {exc.strerror}", rule="path")])
-    if not isinstance(document.data, dict):
-        return Record(rel, None, [Finding(rel, 1, 1, "a record must be a YAML mapping (key: value)", rule="yaml")])
-    return Record(rel, document, validation.check(document, KIND, rel, tracker.root))
+    """Strictly load and schema-check one maintenance file, from the records' source (or the overlay)."""
+    return tracker.read(path, KIND)
 
 
 def check(record: Record, catalog: Catalog) -> list[Finding]:
@@ -175,11 +163,8 @@ def findings(tracker: Tracker) -> tuple[int, list[Finding]]:
     records, _ = load(tracker)
     from .rules import check_ids
 
-    out = check_ids([r.path for r in records], "maintenance")
+    out = check_ids([r.path for r in records], "maintenance")  # names that differ only in case; the layout table has the rest
     for record in records:
-        stem = PurePosixPath(record.path).stem
-        if not MAINTENANCE_ID.match(stem):
-            out.append(Finding(record.path, 1, 1, f"file name {stem!r} is not a maintenance id (MNT- and 4 to 8 digits)", "", "id"))
         out += record.findings
     return len(records), out
 
