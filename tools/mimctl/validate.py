@@ -48,12 +48,14 @@ class Scope:
     known_errors: bool = True
     stray: tuple[str, ...] = ()
     known_error_files: frozenset[str] | None = None  # with known_errors: only these kedb/ files (None: all)
+    maintenance: bool = True
 
 
 def scope_for(tracker: Tracker, paths: list[Path]) -> Scope:
     """The incidents (and whether the KEDB) that the given paths touch."""
     incidents: set[str] = set()
     known_errors = False
+    maintenance = False
     stray: list[str] = []
     for path in paths:
         # Lexically, never through a link: incidents/INC-0003 may itself be one.
@@ -67,11 +69,13 @@ def scope_for(tracker: Tracker, paths: list[Path]) -> Scope:
             return Scope(None, known_errors)
         elif parts[0] == KEDB_DIR:
             known_errors = True
+        elif parts[0] == "maintenance":  # maintenance.MAINTENANCE_DIR
+            maintenance = True
         elif rel.as_posix() in (PROCESS_FILE, CATALOG_FILE) or parts[0] == "schemas":
             return Scope()  # the rules changed: every record is judged again
         elif not path.exists():
             stray.append(rel.as_posix())
-    return Scope(frozenset(incidents), known_errors, tuple(stray))
+    return Scope(frozenset(incidents), known_errors, tuple(stray), maintenance=maintenance)
 
 
 def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None = None, jobs: int | None = None) -> Report:
@@ -129,6 +133,13 @@ def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None 
             report.findings += secrets.scan_known_error(record)
             if record.ok:
                 report.findings += rules.check_known_error(record, catalog, incident_ids)
+
+    if scope.maintenance:
+        from . import maintenance  # scheduled maintenance records (their own module)
+
+        maintenance_files, maintenance_findings = maintenance.findings(tracker)
+        report.files += maintenance_files
+        report.findings += maintenance_findings
 
     selected = folders if scope.incidents is None else sorted(scope.incidents)
     files, findings = _check_in_parallel(tracker, selected, incident_ids, known_error_ids, now, jobs)

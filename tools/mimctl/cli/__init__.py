@@ -69,6 +69,7 @@ SECTIONS: dict[str, dict[str, tuple[str, str, str]]] = {
         "check": ("checks", "check", "The pull-request check against a base revision."),
         "renumber": ("renumber", "renumber", "Give an incident a fresh id (after an id collision)."),
         "site": ("site", "site", "Build the status page and knowledge-base site."),
+        "maintenance": ("maintenance", "maintenance", "Schedule maintenance and post its updates (status page and API)."),
         "init": ("init", "init", "Start a tracker repository (process, catalog, schemas, site)."),
         "upgrade": ("upgrade", "upgrade", "Bring schemas, version marker and records up to date."),
         "demo": ("demo", "demo", "Run a sample incident through all nine stages in a scratch repository."),
