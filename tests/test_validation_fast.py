@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mimctl import validation
+from mimctl import schema_check
 from mimctl.yamlio import Document, LoadError, load_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,9 +47,9 @@ def _records() -> list[tuple[Path, str]]:
 
 
 def _agree(data: Any, kind: str) -> tuple[bool, list[str]]:
-    fast = validation._fast_validator(SCHEMAS, kind)
+    fast = schema_check._fast_validator(SCHEMAS, kind)
     assert fast is not None, "jsonschema-rs is a dependency"
-    slow = validation.slow_check(Document(data), kind, "x", SCHEMAS)
+    slow = schema_check.slow_check(Document(data), kind, "x", SCHEMAS)
     return fast.is_valid(data) == (not slow), [f.message for f in slow]
 
 
@@ -66,7 +66,7 @@ def test_the_corpus_has_both_valid_and_invalid_records() -> None:
     verdicts = set()
     for path, kind in RECORDS:
         data = load_file(path).data
-        verdicts.add(not validation.slow_check(Document(data), kind, "x", SCHEMAS))
+        verdicts.add(not schema_check.slow_check(Document(data), kind, "x", SCHEMAS))
     assert verdicts == {True, False}
 
 

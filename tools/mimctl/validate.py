@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from . import rules, secrets
+from . import rules, secret_scan
 from .findings import Finding
 from .layout import KEDB
 from .model import Catalog, Process
@@ -29,7 +29,7 @@ PARALLEL_THRESHOLD = 300  # incidents; below this, starting processes costs more
 
 
 @dataclass
-class Report:
+class ValidationResult:
     """What a validation run looked at and found."""
 
     files: int = 0
@@ -78,10 +78,10 @@ def scope_for(tracker: Tracker, paths: list[Path]) -> Scope:
     return Scope(frozenset(incidents), known_errors, tuple(stray), maintenance=maintenance)
 
 
-def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None = None, jobs: int | None = None) -> Report:
+def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None = None, jobs: int | None = None) -> ValidationResult:
     """Check configuration, catalog, layout, incidents and known errors; never raises for bad records."""
     scope = scope or Scope()
-    report = Report()
+    report = ValidationResult()
     for stray in scope.stray:
         report.findings.append(Finding(stray, 1, 1, "no such file", rule="path"))
     try:
@@ -116,21 +116,21 @@ def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None 
         report.findings += tracker.layout_findings(None if scope.known_errors else {INCIDENTS_DIR: set(tracker.incident_ids())})
         report.findings += rules.check_ids([f"{INCIDENTS_DIR}/{i}" for i in tracker.incident_ids()], "incident", form=False)
         for other in tracker.stray_files():  # no record holds exceptions for these
-            report.findings += secrets.scan_file(other)
+            report.findings += secret_scan.scan_file(other)
     else:
         only = {INCIDENTS_DIR: set(scope.incidents)}
         if scope.known_errors:
             only[KEDB_DIR] = set(tracker.names(KEDB))
         report.findings += tracker.layout_findings(only)
         for other in tracker.stray_files(only):
-            report.findings += secrets.scan_file(other)
+            report.findings += secret_scan.scan_file(other)
     if scope.known_errors:
         report.findings += rules.check_ids([f"{KEDB_DIR}/{n}" for n in tracker.names(KEDB) if n.lower().endswith(".yaml")], "known_error")
         ke_records, _ = tracker.load_known_errors(scope.known_error_files)
         report.files += len(ke_records)
         for record in ke_records:
             report.findings += record.findings
-            report.findings += secrets.scan_known_error(record)
+            report.findings += secret_scan.scan_known_error(record)
             if record.ok:
                 report.findings += rules.check_known_error(record, catalog, incident_ids)
 
@@ -210,5 +210,5 @@ def bundle_findings(
     """Everything wrong with one incident folder: layout, schemas, cross-record rules, secrets."""
     out = list(bundle.findings)
     out += rules.check_bundle(bundle, process, catalog, incident_ids, known_error_ids, now)
-    out += secrets.scan_bundle(bundle)
+    out += secret_scan.scan_bundle(bundle)
     return out

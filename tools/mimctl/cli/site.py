@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..report import terminal_safe
+from ..output import terminal_safe
 from .common import EXIT_FAILED, emit, format_option, guarded, repo_option, tracker
 
 

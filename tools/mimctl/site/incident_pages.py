@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from ..model import Incident, format_time
-from ..status import duration
+from ..views import duration
 from . import layout
 from .data import SiteData
 from .parts import IMPACT_LABEL, component_status, lasted, link, names, rows, severity, status_badge, table, when

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from ..model import format_time
-from ..status import duration
+from ..views import duration
 from . import layout
 from .data import SiteData
 from .safe import text

@@ -26,7 +26,7 @@ from ..metrics import (
     overdue_actions,
 )
 from ..model import format_time
-from ..status import duration
+from ..views import duration
 from .charts import bar_chart, stacked_bar_chart
 from .data import SiteData
 from .parts import table
