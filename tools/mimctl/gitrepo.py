@@ -7,11 +7,13 @@ the user's other staged work stays staged and out of it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -184,6 +186,7 @@ class GitRepo:
 # --- reading git objects, never the checkout ------------------------------------------
 
 SYMLINK_MODE, GITLINK_MODE, TREE_MODE = "120000", "160000", "040000"
+_PATHS_PER_CALL = 2000  # paths per git command line (a command line has a length limit)
 # Names in pathspecs are literal: a folder called "INC-000[1]" or ":(glob)*" means itself.
 _READ_ENV = {"GIT_LITERAL_PATHSPECS": "1", "GIT_OPTIONAL_LOCKS": "0"}
 
@@ -197,6 +200,17 @@ class TreeEntry:
     sha: str
     size: int | None
     path: str
+
+
+def _tree_entry(item: bytes, sizes: bool) -> TreeEntry:
+    head, _, name = item.partition(b"\t")
+    fields = head.decode().split()
+    size = fields[3] if sizes else ""
+    return TreeEntry(fields[0], fields[1], fields[2], int(size) if size.isdigit() else None, name.decode(errors="surrogateescape"))
+
+
+def _tree_entries(out: bytes, sizes: bool) -> list[TreeEntry]:
+    return [_tree_entry(item, sizes) for item in out.split(b"\0") if item]
 
 
 class TreeReader:
@@ -265,20 +279,104 @@ class TreeReader:
             result += [("A", p) for p in untracked.split("\0") if p]
         return result
 
-    def ls_tree(self, rev: str, paths: Sequence[str], recursive: bool = False) -> list[TreeEntry]:
-        """Entries named by ``paths`` at ``rev`` (a path ending in / lists that folder); ``recursive`` lists all depths, folders too."""
+    def ls_tree(self, rev: str, paths: Sequence[str], recursive: bool = False, sizes: bool = True) -> list[TreeEntry]:
+        """Entries named by ``paths`` at ``rev`` (a path ending in / lists that folder); ``recursive`` lists all depths, folders too.
+
+        ``sizes`` asks git for each blob's size, which means looking at the
+        blob: in a partial clone that fetches every missing one, one at a time
+        (so GitTree leaves sizes out there, and bounds reads by the blob's header).
+        """
         if not paths:
             return []
-        flags = ["-r", "-t"] if recursive else []
-        out = self.run("ls-tree", "-z", "-l", *flags, rev, "--", *paths)
-        entries = []
-        for item in out.split(b"\0"):
-            if not item:
-                continue
-            head, _, name = item.partition(b"\t")
-            mode, kind, sha, size = head.decode().split()
-            entries.append(TreeEntry(mode, kind, sha, int(size) if size.isdigit() else None, name.decode(errors="surrogateescape")))
-        return entries
+        flags = (["-r", "-t"] if recursive else []) + (["-l"] if sizes else [])
+        out: list[TreeEntry] = []
+        for start in range(0, len(paths), _PATHS_PER_CALL):
+            out += _tree_entries(self.run("ls-tree", "-z", *flags, rev, "--", *paths[start : start + _PATHS_PER_CALL]), sizes)
+        return out
+
+    def iter_tree(self, rev: str, folder: str) -> Iterator[TreeEntry]:
+        """Every entry under ``folder`` at ``rev``, at all depths (folders too), as git writes them: memory stays flat."""
+        with subprocess.Popen(
+            ["git", "ls-tree", "-z", "-r", "-t", rev, "--", folder.rstrip("/") + "/"],
+            cwd=self.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=self._env,
+        ) as listing:
+            assert listing.stdout is not None
+            rest = b""
+            while chunk := listing.stdout.read(1 << 20):
+                items = (rest + chunk).split(b"\0")
+                rest = items.pop()
+                for item in items:
+                    yield _tree_entry(item, False)
+            if listing.wait() != 0:
+                raise GitError(f"git ls-tree failed for {folder} at {rev}")
+
+    def missing(self, trees: Sequence[str]) -> list[str]:
+        """Objects under the trees ``trees`` (ids, or REV:PATH) that this clone lacks (a partial clone), found without fetching."""
+        if not trees:
+            return []
+        with subprocess.Popen(
+            ["git", "rev-list", "--objects", "--missing=print", "--no-object-names", "--stdin"],
+            cwd=self.root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=self._env,
+        ) as walk:
+            assert walk.stdin is not None and walk.stdout is not None
+            walk.stdin.write(("\n".join(trees) + "\n").encode())
+            walk.stdin.close()
+            found: list[str] = []
+            rest = b""
+            while chunk := walk.stdout.read(1 << 20):  # every object is listed: keep only the missing ones
+                lines = (rest + chunk).split(b"\n")
+                rest = lines.pop()
+                found += [line[1:].decode() for line in lines if line.startswith(b"?")]
+            if rest.startswith(b"?"):
+                found.append(rest[1:].decode())
+            if walk.wait() != 0:
+                raise GitError("git rev-list failed while looking for missing objects")
+        return found
+
+    def fetch_objects(self, remote: str, objects: Sequence[str]) -> None:
+        """Fetch ``objects`` from a partial clone's ``remote`` in one request (git would fetch them one by one)."""
+        if not objects:
+            return
+        done = subprocess.run(
+            [
+                "git",
+                "-c",
+                "fetch.negotiationAlgorithm=noop",
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--no-write-fetch-head",
+                "--recurse-submodules=no",
+                "--filter=blob:none",
+                "--stdin",
+                remote,
+            ],
+            cwd=self.root,
+            input=("\n".join(objects) + "\n").encode(),
+            capture_output=True,
+            check=False,
+            env=self._env,
+        )
+        if done.returncode != 0:
+            detail = " ".join(done.stderr.decode(errors="replace").split())
+            raise GitError(f"fetching {len(objects)} missing objects from {remote} failed: {detail or f'exit {done.returncode}'}")
+
+    def work_tree_changes(self) -> list[tuple[str, str]]:
+        """(status, path) of every path whose work-tree file differs from HEAD: changed, staged, untracked or ignored.
+
+        Paths are relative to the repository's top. One ``git status`` of the
+        whole work tree, without a pathspec so that the untracked cache serves
+        it; in a sparse checkout only what is checked out is looked at.
+        """
+        out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=matching", "--no-renames")
+        return [(item[:2].decode(), item[3:].decode(errors="surrogateescape")) for item in out.split(b"\0") if len(item) > 3]
 
     def blob(self, sha: str, limit: int) -> bytes:
         """The bytes of blob ``sha``; GitError when it is missing or larger than ``limit``."""
@@ -338,6 +436,171 @@ class TreeReader:
             if self._batch.stdout is not None:
                 self._batch.stdout.close()
             self._batch = None
+
+
+# --- the checkout: where git keeps it, what a sparse checkout holds, what a partial clone lacks ---
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a work tree's git data is: its top folder, its own git folder, and the folder all its work trees share."""
+
+    top: Path
+    git_dir: Path
+    common_dir: Path
+
+
+def locate(path: Path) -> Location | None:
+    """The git repository ``path`` is in, found by looking for ``.git`` upwards (no git process); None outside git."""
+    if any(key in os.environ for key in ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")):
+        return _locate_by_git(path)
+    path = path.resolve()
+    for folder in (path, *path.parents):
+        dot = folder / ".git"
+        if dot.is_dir():
+            git_dir = dot
+        elif dot.is_file():
+            text = dot.read_text(encoding="utf-8", errors="replace").strip()
+            if not text.startswith("gitdir:"):
+                return _locate_by_git(path)
+            git_dir = (folder / text[len("gitdir:") :].strip()).resolve()
+        else:
+            continue
+        common = git_dir
+        shared = git_dir / "commondir"
+        if shared.is_file():
+            common = (git_dir / shared.read_text(encoding="utf-8").strip()).resolve()
+        return Location(folder, git_dir, common)
+    return None
+
+
+def _locate_by_git(path: Path) -> Location | None:
+    done = subprocess.run(
+        ["git", "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-dir", "--git-common-dir"],
+        cwd=path,
+        capture_output=True,
+        check=False,
+    )
+    lines = done.stdout.decode(errors="surrogateescape").splitlines()
+    if done.returncode != 0 or len(lines) != 3:
+        return None
+    return Location(Path(lines[0]), Path(lines[1]), Path(lines[2]))
+
+
+@dataclass(frozen=True)
+class Sparseness:
+    """What a checkout holds: everything, or (sparse) the folders of a cone; and, in a partial clone, who has the rest."""
+
+    sparse: bool = False
+    cone: tuple[str, ...] | None = None  # cone mode: folders checked out with everything in them (repository paths)
+    promisor: str | None = None  # a partial clone's remote, which sends the objects it lacks
+
+    @cached_property
+    def _cone(self) -> frozenset[str]:
+        return frozenset(self.cone or ())
+
+    @cached_property
+    def _on_the_way(self) -> frozenset[str]:
+        """The folders on the way to a cone folder (the top included): cone mode checks out the files directly in them."""
+        return frozenset(f.rsplit("/", depth)[0] if depth else "" for f in self.cone or () for depth in range(f.count("/") + 1)) | {""}
+
+    def whole(self, path: str) -> bool:
+        """Whether the work tree holds ``path`` and everything under it."""
+        if not self.sparse:
+            return True
+        if self.cone is None:
+            return False
+        cone = self._cone
+        while path:
+            if path in cone:
+                return True
+            path = path.rpartition("/")[0]
+        return False
+
+    def holds(self, path: str, folder: bool) -> bool | None:
+        """Whether the work tree has the file or folder at ``path`` (a repository path) checked out.
+
+        Cone mode holds each cone folder with everything in it, the folders on
+        the way to one, and the files directly in those (and at the top). None
+        when only the index can say (a sparse checkout not in cone mode).
+        """
+        if not self.sparse:
+            return True
+        if self.cone is None:
+            return None
+        if self.whole(path):
+            return True
+        return path in self._on_the_way if folder else path.rpartition("/")[0] in self._on_the_way
+
+
+def sparseness(location: Location) -> Sparseness:
+    """What the checkout at ``location`` holds; costs no git process unless it is sparse or a partial clone."""
+    sparse_file = location.git_dir / "info" / "sparse-checkout"
+    try:
+        config = (location.common_dir / "config").read_bytes().lower()
+    except OSError:
+        config = b""
+    if not sparse_file.is_file() and b"partialclone" not in config and b"promisor" not in config:
+        return Sparseness()
+    done = subprocess.run(
+        ["git", "config", "--get-regexp", r"^(core\.sparsecheckout|core\.sparsecheckoutcone|extensions\.partialclone)$"],
+        cwd=location.top,
+        capture_output=True,
+        check=False,
+    )
+    values = dict(line.split(" ", 1) for line in done.stdout.decode(errors="replace").splitlines() if " " in line)
+    sparse = values.get("core.sparsecheckout", "").lower() in ("true", "yes", "on", "1")
+    promisor = values.get("extensions.partialclone") or None
+    if not sparse:
+        return Sparseness(False, None, promisor)
+    if values.get("core.sparsecheckoutcone", "true").lower() not in ("true", "yes", "on", "1"):
+        return Sparseness(True, None, promisor)
+    listed = subprocess.run(["git", "sparse-checkout", "list"], cwd=location.top, capture_output=True, check=False)
+    folders = tuple(sorted(line.strip().strip("/") for line in listed.stdout.decode(errors="surrogateescape").splitlines() if line.strip()))
+    return Sparseness(True, folders, promisor)
+
+
+def object_format(location: Location) -> str:
+    """The hash that names the repository's objects (``sha1``, or ``sha256``), for computing ids without git."""
+    try:
+        config = (location.common_dir / "config").read_bytes().lower()
+    except OSError:
+        return "sha1"
+    if b"objectformat" not in config:
+        return "sha1"
+    done = subprocess.run(["git", "config", "extensions.objectformat"], cwd=location.top, capture_output=True, check=False)
+    return done.stdout.decode().strip().lower() or "sha1"
+
+
+def blob_id(data: bytes, hash_name: str = "sha1") -> str:
+    """The id git gives a blob holding ``data`` (when no filter changes it)."""
+    return hashlib.new(hash_name, b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def skip_worktree(top: Path, paths: Sequence[str]) -> set[str]:
+    """Of ``paths`` (repository paths, files or folders), those the index marks as left out of the work tree."""
+    if not paths:
+        return set()
+    out = subprocess.run(
+        ["git", "ls-files", "-t", "-z", "--sparse", "--", *paths],
+        cwd=top,
+        capture_output=True,
+        check=False,
+        env={**os.environ, **_READ_ENV},
+    ).stdout.decode(errors="surrogateescape")
+    return {item[2:].rstrip("/") for item in out.split("\0") if item.startswith("S ")}
+
+
+def widen(top: Path, folders: Sequence[str]) -> None:
+    """Add ``folders`` (repository paths) to a cone-mode sparse checkout, checking out what HEAD holds there."""
+    if not folders:
+        return
+    done = subprocess.run(
+        ["git", "sparse-checkout", "add", "--", *folders], cwd=top, capture_output=True, check=False, env=os.environ.copy()
+    )
+    if done.returncode != 0:
+        detail = " ".join(done.stderr.decode(errors="replace").split())
+        raise GitError(f"git sparse-checkout add failed: {detail or f'exit {done.returncode}'}")
 
 
 def init(root: Path, name: str | None = "mimctl demo", email: str = "demo@mimctl.invalid") -> GitRepo:

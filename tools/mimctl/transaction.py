@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .checkout import make_room
 from .findings import Finding
 from .gitrepo import GitError, GitRepo
 from .store import INCIDENTS_DIR, TIMELINE_DIR, Tracker
@@ -101,6 +102,7 @@ def apply(tracker: Tracker, change: Change, commit: bool = True) -> Applied:
                 raise Refused(str(exc)) from None
         writes = {p: t for p, t in change.writes.items() if _current(tracker.root / p) != t}
         _validate(tracker, change, writes)
+        make_room(tracker.source, sorted(writes))  # a sparse checkout gets the folders it is about to write in
         extra: list[str] = []
         if repo is not None and change.incident_id:
             extra = _hand_edits(repo, tracker.root / INCIDENTS_DIR / change.incident_id)
@@ -162,13 +164,10 @@ def _validate(tracker: Tracker, change: Change, writes: dict[str, str]) -> None:
     """Refuse unless the incident, with the change and any hand edits, is valid."""
     if change.incident_id is None:
         return
-    tracker.overlay = {tracker.root / p: t for p, t in writes.items()}
-    try:
-        bundle = tracker.load_bundle(change.incident_id)
-        known_error_ids = {p.stem for p in tracker.known_error_paths()}
-        findings = bundle_findings(bundle, tracker.process, tracker.catalog, tracker.existing_incidents(), known_error_ids)
-    finally:
-        tracker.overlay = {}
+    view = tracker.with_overlay({tracker.root / p: t for p, t in writes.items()})
+    bundle = view.load_bundle(change.incident_id)
+    known_error_ids = {p.stem for p in view.known_error_paths()}
+    findings = bundle_findings(bundle, view.process, view.catalog, view.existing_incidents(), known_error_ids)
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         raise Refused(f"{change.incident_id} would not be valid; nothing was changed", errors)

@@ -155,10 +155,34 @@ def json_value(value: str, as_json: bool) -> Any:
 
 
 def tracker(repo: Path | None) -> Tracker:
-    """The tracker at --repo, else the nearest one at or above the current folder."""
+    """The tracker at --repo, else the nearest one at or above the current folder.
+
+    When the command ends, it says (on stderr) which records it read from git
+    objects because a sparse checkout leaves them out, and what it fetched or
+    checked out.
+    """
     from ..store import Tracker, find_root
 
-    return Tracker(find_root(repo or Path.cwd()))
+    found = Tracker(find_root(repo or Path.cwd()))
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(lambda: _say_where(found))
+    return found
+
+
+def committed(tr: Tracker, rev: str) -> Tracker:
+    """The tracker as commit ``rev`` holds it (records and rules from git objects, never the checkout)."""
+    from ..store import Tracker, committed_source
+
+    return Tracker(tr.root, committed_source(tr.root, rev))
+
+
+def _say_where(tr: Tracker) -> None:
+    from ..checkout import notes
+    from ..output import terminal_safe
+
+    for note in notes(tr.source):
+        click.echo(f"note: {terminal_safe(note)}", err=True)
 
 
 def emit(output_format: str, data: Any, text: str) -> None:
