@@ -31,7 +31,7 @@ from .findings import Finding
 from .gitrepo import blob_id, object_format
 from .layout import INCIDENT_ID, INCIDENTS, KEDB, KNOWN_ERROR_ID, LAYOUT, RecordFolder, not_a_folder, sort_out
 from .model import Catalog, Event, Incident, KnownError, Process, parse_time
-from .sources import FILE, FOLDER, Entry, Source, SourceError, WorkTree, open_spec
+from .sources import FILE, FOLDER, Entry, GitTree, Source, SourceError, WorkTree, open_spec
 from .yamlio import Document, LoadError, load_bytes
 
 __all__ = ["INCIDENT_ID", "KNOWN_ERROR_ID", "Bundle", "Record", "Tracker", "TrackerError", "find_root"]
@@ -101,7 +101,7 @@ def find_root(start: Path) -> Path:
     )
 
 
-def committed_source(root: Path, rev: str) -> Source:
+def committed_source(root: Path, rev: str) -> GitTree:
     """The files of the tracker at ``root`` as commit ``rev`` holds them; TrackerError outside git or for an unknown revision."""
     from .gitrepo import GitError, TreeReader, locate
 
@@ -113,8 +113,6 @@ def committed_source(root: Path, rev: str) -> Source:
     except GitError as exc:
         raise TrackerError(str(exc)) from None
     rel = root.resolve().relative_to(location.top.resolve()).as_posix()
-    from .sources import GitTree
-
     return GitTree(location.top, sha, "" if rel == "." else rel + "/")
 
 

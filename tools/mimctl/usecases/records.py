@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -64,11 +64,13 @@ class Loaded:
     skipped: tuple[str, ...]
 
 
-def valid_incidents(tracker: Tracker) -> Loaded:
-    """Load every incident folder; the invalid ones are skipped, not fatal."""
+def valid_incidents(tracker: Tracker, only: Collection[str] | None = None) -> Loaded:
+    """Load every incident folder (``only``: just these); the invalid ones are skipped, not fatal."""
     found: list[Incident] = []
     skipped: list[str] = []
-    for incident_id in tracker.incident_ids():
+    ids = tracker.incident_ids() if only is None else sorted(only)
+    tracker.prefetch(ids)
+    for incident_id in ids:
         model = tracker.load_bundle(incident_id).model
         if model is None:
             skipped.append(incident_id)
