@@ -206,7 +206,11 @@ class Checkout:
 
     def make_room(self, paths: list[str]) -> list[str]:
         """Check out the record folders of ``paths`` (tracker-relative) that a sparse checkout leaves out; the folders added."""
-        wanted = sorted({_unit(p) for p in paths if not self.checked_out(p, False)})
+        return self.add(sorted({_unit(p) for p in paths if not self.checked_out(p, False)}))
+
+    def add(self, folders: list[str]) -> list[str]:
+        """Add ``folders`` (tracker-relative) to a sparse checkout, with what HEAD holds in them; those not there before."""
+        wanted = [f for f in folders if not self.whole(f)]
         if not wanted:
             return []
         gitrepo.widen(self.location.top, [self.prefix + folder for folder in wanted])
@@ -233,7 +237,7 @@ def notes(source: Source) -> list[str]:
     if not isinstance(source, Checkout):
         return []
     out = []
-    read = sorted(source.from_git)
+    read = sorted(source.from_git - set(source.widened))  # those checked out since are said below
     if read:
         incidents = [r.split("/", 1)[1] for r in read if r.startswith("incidents/")]
         others = [r for r in read if not r.startswith("incidents/")]

@@ -543,17 +543,18 @@ def sparseness(location: Location) -> Sparseness:
     if not sparse_file.is_file() and b"partialclone" not in config and b"promisor" not in config:
         return Sparseness()
     done = subprocess.run(
-        ["git", "config", "--get-regexp", r"^(core\.sparsecheckout|core\.sparsecheckoutcone|extensions\.partialclone)$"],
+        ["git", "config", "--get-regexp", r"^(core\.sparsecheckout|core\.sparsecheckoutcone|extensions\.partialclone|remote\..*\.promisor)$"],
         cwd=location.top,
         capture_output=True,
         check=False,
     )
     values = dict(line.split(" ", 1) for line in done.stdout.decode(errors="replace").splitlines() if " " in line)
-    sparse = values.get("core.sparsecheckout", "").lower() in ("true", "yes", "on", "1")
-    promisor = values.get("extensions.partialclone") or None
+    sparse = _true(values.get("core.sparsecheckout", ""))
+    promisors = [k[len("remote.") : -len(".promisor")] for k, v in values.items() if k.startswith("remote.") and _true(v)]
+    promisor = values.get("extensions.partialclone") or (promisors[0] if promisors else None)
     if not sparse:
         return Sparseness(False, None, promisor)
-    if values.get("core.sparsecheckoutcone", "true").lower() not in ("true", "yes", "on", "1"):
+    if not _true(values.get("core.sparsecheckoutcone", "true")):
         return Sparseness(True, None, promisor)
     listed = subprocess.run(["git", "sparse-checkout", "list"], cwd=location.top, capture_output=True, check=False)
     folders = tuple(sorted(line.strip().strip("/") for line in listed.stdout.decode(errors="surrogateescape").splitlines() if line.strip()))
@@ -577,6 +578,10 @@ def blob_id(data: bytes, hash_name: str = "sha1") -> str:
     return hashlib.new(hash_name, b"blob %d\0" % len(data) + data).hexdigest()
 
 
+def _true(value: str) -> bool:
+    return value.strip().lower() in ("true", "yes", "on", "1")
+
+
 def skip_worktree(top: Path, paths: Sequence[str]) -> set[str]:
     """Of ``paths`` (repository paths, files or folders), those the index marks as left out of the work tree."""
     if not paths:
@@ -596,11 +601,95 @@ def widen(top: Path, folders: Sequence[str]) -> None:
     if not folders:
         return
     done = subprocess.run(
-        ["git", "sparse-checkout", "add", "--", *folders], cwd=top, capture_output=True, check=False, env=os.environ.copy()
+        ["git", "sparse-checkout", "add", "--stdin"], cwd=top, input=("\n".join(folders) + "\n").encode(), capture_output=True, check=False
     )
     if done.returncode != 0:
         detail = " ".join(done.stderr.decode(errors="replace").split())
         raise GitError(f"git sparse-checkout add failed: {detail or f'exit {done.returncode}'}")
+
+
+# --- settings for a large tracker -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A repository setting a large tracker should use, and what it buys (docs/scaling.md has the measurements)."""
+
+    key: str
+    value: str
+    why: str
+
+
+SCALE_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "feature.manyFiles",
+        "true",
+        "index version 4 (paths prefix-compressed: a smaller index to read and write on every git add, commit and status) "
+        "and the untracked cache (git status looks again only in folders that changed since it last looked)",
+    ),
+    Setting(
+        "fetch.writeCommitGraph",
+        "true",
+        "the commit graph kept up to date on every fetch (gc keeps it too): fast git log, merge-base and mimctl check --base",
+    ),
+)
+MAINTENANCE_ADVICE = "git maintenance start  # hourly prefetch and commit graph, daily repack (registers this clone with your scheduler)"
+
+
+def settings_of(top: Path) -> dict[str, str]:
+    """The repository's own (local) values of the scale settings that it sets."""
+    done = subprocess.run(["git", "config", "--local", "--list"], cwd=top, capture_output=True, check=False)
+    values = dict(line.split("=", 1) for line in done.stdout.decode(errors="replace").splitlines() if "=" in line)
+    wanted = {s.key.lower() for s in SCALE_SETTINGS}
+    return {key: value for key, value in values.items() if key in wanted}
+
+
+def apply_settings(top: Path) -> list[Setting]:
+    """Set the scale settings the repository does not set itself (a value it sets is its owner's choice); those set."""
+    current = settings_of(top)
+    applied = []
+    for setting in SCALE_SETTINGS:
+        if setting.key.lower() in current:
+            continue
+        done = subprocess.run(["git", "config", "--local", setting.key, setting.value], cwd=top, capture_output=True, check=False)
+        if done.returncode != 0:
+            raise GitError(f"git config {setting.key} failed: {' '.join(done.stderr.decode(errors='replace').split())}")
+        applied.append(setting)
+    if any(s.key == "feature.manyFiles" for s in applied) and (top / ".git").exists():
+        # Take effect now rather than at the next write of the index.
+        subprocess.run(["git", "update-index", "--index-version", "4"], cwd=top, capture_output=True, check=False)
+        subprocess.run(["git", "update-index", "--untracked-cache"], cwd=top, capture_output=True, check=False)
+    return applied
+
+
+def write_commit_graph(top: Path) -> None:
+    """Write the commit graph with changed-path filters (git log -- PATH then skips commits that do not touch PATH)."""
+    subprocess.run(["git", "commit-graph", "write", "--reachable", "--changed-paths"], cwd=top, capture_output=True, check=False)
+
+
+def clone_sparse(url: str, dest: Path, branch: str | None = None) -> None:
+    """A blobless (partial) clone of ``url`` into ``dest``, sparse in cone mode with only the top-level files checked out."""
+    if url.startswith("-"):
+        raise GitError(f"{url!r} is not a repository URL")
+    args = ["git", "clone", "--quiet", "--filter=blob:none", "--sparse", *(["--branch", branch] if branch else []), "--", url, str(dest)]
+    done = subprocess.run(args, capture_output=True, check=False)
+    if done.returncode != 0:
+        detail = " ".join(done.stderr.decode(errors="replace").split())
+        raise GitError(f"git clone failed: {detail or f'exit {done.returncode}'}")
+
+
+def sparse_set(top: Path, folders: Sequence[str]) -> None:
+    """Make the checkout at ``top`` hold exactly the top-level files and ``folders`` (cone mode, sparse index)."""
+    done = subprocess.run(
+        ["git", "sparse-checkout", "set", "--cone", "--sparse-index", "--stdin"],
+        cwd=top,
+        input=("\n".join(folders) + "\n").encode(),
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        detail = " ".join(done.stderr.decode(errors="replace").split())
+        raise GitError(f"git sparse-checkout set failed: {detail or f'exit {done.returncode}'}")
 
 
 def init(root: Path, name: str | None = "mimctl demo", email: str = "demo@mimctl.invalid") -> GitRepo:

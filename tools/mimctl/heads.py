@@ -157,7 +157,9 @@ def heads(tracker: Tracker) -> Iterator[Head]:
 def _read_from_git(git: GitTree, incident_ids: list[str]) -> dict[str, Head]:
     """Heads of incident folders read from git objects: one listing of all of them, then each incident.yaml."""
     folders = [f"{INCIDENTS_DIR}/{i}" for i in incident_ids]
-    walked = git.walk_many(folders) if folders else {}
+    walked = git.walk_many(folders, fetch=False) if folders else {}
+    wanted = {e.ref for entries in walked.values() for e in entries if e.name == INCIDENT_FILE and e.parent.count("/") == 1}
+    git.prefetch(folders, only=wanted)  # a partial clone fetches each incident.yaml it lacks, in one request, and nothing else
     out = {}
     for incident_id, folder in zip(incident_ids, folders, strict=True):
         entries = walked.get(folder, [])

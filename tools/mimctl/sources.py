@@ -262,19 +262,26 @@ class GitTree:
         return ("git", str(self.repo_root), self.rev, self.prefix)
 
     def version(self, path: str) -> str | None:
-        found = self.entry(path) if path else None
+        if not path:
+            return None
+        self.listing(path.rpartition("/")[0])  # asked for every folder in turn: list their parent once
+        found = self.entry(path)
         return f"{GIT}:{found.ref}" if found is not None and found.ref else None
 
     def origin(self, path: str) -> str | None:
         return GIT
 
-    def prefetch(self, folders: list[str]) -> None:
-        """In a partial clone, fetch every object missing under ``folders`` in one request (git alone would ask per blob)."""
+    def prefetch(self, folders: list[str], only: set[str] | None = None) -> None:
+        """In a partial clone, fetch the objects missing under ``folders`` (``only``: those of them) in one request.
+
+        Git alone would fetch each missing blob when it is first read, one request each.
+        """
         if self.promisor is None:
             return
         trees = [e.ref for f in folders if (e := self.entry(f)) is not None and e.kind == FOLDER and e.ref]
-        trees += [e.ref for f in folders if (e := self.entry(f)) is not None and e.kind == FILE and e.ref]
         missing = self.reader.missing(trees)
+        if only is not None:
+            missing = [oid for oid in missing if oid in only]
         if missing:
             self.reader.fetch_objects(self.promisor, missing)
             self.fetched += len(missing)
@@ -320,10 +327,11 @@ class GitTree:
     def walk(self, folder: str) -> list[Entry]:
         return self.walk_many([folder]).get(folder, [])
 
-    def walk_many(self, folders: list[str]) -> dict[str, list[Entry]]:
-        """:meth:`walk` of several folders with one ``ls-tree``."""
+    def walk_many(self, folders: list[str], fetch: bool = True) -> dict[str, list[Entry]]:
+        """:meth:`walk` of several folders with one ``ls-tree``; ``fetch``: in a partial clone, fetch what they hold (it is read next)."""
         wanted = [f for f in folders if (e := self.entry(f)) is not None and e.kind == FOLDER]
-        self.prefetch(wanted)  # what is walked is read next
+        if fetch:
+            self.prefetch(wanted)
         found: dict[str, list[Entry]] = {f: [] for f in folders}
         for entry in self._listed([f + "/" for f in wanted], True):
             parts = entry.path.split("/")
