@@ -217,12 +217,19 @@ class Judged:
 # --- keys ---------------------------------------------------------------------------------------------
 
 
+PACKAGE = Path(__file__).resolve().parent
+
+
 @lru_cache(maxsize=1)
 def judge_version() -> str:
     """A digest of everything that judges a record: this mimctl's code and schemas, the libraries it judges with, Python."""
+    return digest_of(PACKAGE)
+
+
+def digest_of(package: Path) -> str:
+    """The judge's digest for the mimctl package in ``package``."""
     from . import __version__
 
-    package = Path(__file__).resolve().parent
     digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{sys.version}\0".encode())
     files = [p for p in package.rglob("*") if p.suffix in (".py", ".json", ".yaml", ".yml") and "__pycache__" not in p.parts]
     for path in sorted(files):

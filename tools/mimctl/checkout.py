@@ -41,7 +41,7 @@ class Checkout:
         self.work = WorkTree(root)
         self._git: GitTree | None = None
         self._has_head: bool | None = None
-        self._skipped: dict[str, set[str]] = {}
+        self._index: dict[str, tuple[set[str], set[str]]] = {}  # top folder -> (left out, folders holding a checked-out file)
         self._dirty: set[str] | None = None
         self.from_git: set[str] = set()  # records (incident folders, files) read from git objects because they are not checked out
         self.widened: list[str] = []  # folders this command added to a sparse checkout
@@ -58,10 +58,15 @@ class Checkout:
         if held is not None:
             return held
         top = self.prefix + path.split("/", 1)[0]
-        if top not in self._skipped:  # not cone mode: the index says what is left out
-            self._skipped[top] = gitrepo.skip_worktree(self.location.top, [top])
+        if top not in self._index:  # not cone mode: the index says what is left out
+            skipped, present = gitrepo.skip_worktree(self.location.top, [top])
+            folders = {p.rsplit("/", depth)[0] for p in present for depth in range(1, p.count("/") + 1)}
+            self._index[top] = (skipped, folders)
+        skipped, folders = self._index[top]
         full = self.prefix + path
-        return not any(full == s or full.startswith(s + "/") for s in self._skipped[top])
+        if folder:  # left out when the index leaves out something in it and holds nothing in it
+            return full in folders or not any(s == full or s.startswith(full + "/") for s in skipped)
+        return not any(full == s or full.startswith(s + "/") for s in skipped)
 
     def whole(self, path: str) -> bool:
         """Whether everything at and under ``path`` is in the work tree."""
@@ -215,7 +220,7 @@ class Checkout:
             return []
         gitrepo.widen(self.location.top, [self.prefix + folder for folder in wanted])
         self.sparseness = gitrepo.sparseness(self.location)
-        self._skipped.clear()
+        self._index.clear()
         self._dirty = None
         self.widened += wanted
         return wanted

@@ -543,7 +543,12 @@ def sparseness(location: Location) -> Sparseness:
     if not sparse_file.is_file() and b"partialclone" not in config and b"promisor" not in config:
         return Sparseness()
     done = subprocess.run(
-        ["git", "config", "--get-regexp", r"^(core\.sparsecheckout|core\.sparsecheckoutcone|extensions\.partialclone|remote\..*\.promisor)$"],
+        [
+            "git",
+            "config",
+            "--get-regexp",
+            r"^(core\.sparsecheckout|core\.sparsecheckoutcone|extensions\.partialclone|remote\..*\.promisor)$",
+        ],
         cwd=location.top,
         capture_output=True,
         check=False,
@@ -582,10 +587,10 @@ def _true(value: str) -> bool:
     return value.strip().lower() in ("true", "yes", "on", "1")
 
 
-def skip_worktree(top: Path, paths: Sequence[str]) -> set[str]:
-    """Of ``paths`` (repository paths, files or folders), those the index marks as left out of the work tree."""
+def skip_worktree(top: Path, paths: Sequence[str]) -> tuple[set[str], set[str]]:
+    """Under ``paths`` (repository paths), what the index leaves out of the work tree, and what it holds in it."""
     if not paths:
-        return set()
+        return set(), set()
     out = subprocess.run(
         ["git", "ls-files", "-t", "-z", "--sparse", "--", *paths],
         cwd=top,
@@ -593,7 +598,9 @@ def skip_worktree(top: Path, paths: Sequence[str]) -> set[str]:
         check=False,
         env={**os.environ, **_READ_ENV},
     ).stdout.decode(errors="surrogateescape")
-    return {item[2:].rstrip("/") for item in out.split("\0") if item.startswith("S ")}
+    skipped = {item[2:].rstrip("/") for item in out.split("\0") if item.startswith("S ")}
+    held = {item[2:] for item in out.split("\0") if len(item) > 2 and not item.startswith("S ")}
+    return skipped, held
 
 
 def widen(top: Path, folders: Sequence[str]) -> None:
