@@ -55,6 +55,32 @@ def test_refused_with_line(text: str, line: int, fragment: str) -> None:
     assert error.line == line
 
 
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        pytest.param(
+            "a: 1\nb: " + "9" * 4301 + "\n", "integer 9999999999...999999 (4301 characters) does not fit in 64 bits", id="4301-digits"
+        ),
+        pytest.param("a: 1\nb: 9223372036854775808\n", "integer 9223372036854775808 does not fit in 64 bits", id="2**63"),
+        pytest.param("a: 1\nb: -9223372036854775809\n", "does not fit in 64 bits", id="below-int64"),
+        pytest.param("a: 1\nb: 1e400\n", "number 1e400 is too large", id="float-overflow"),
+        pytest.param("a: 1\nb: [1, -1.5e999]\n", "number -1.5e999 is too large", id="float-overflow-in-a-list"),
+    ],
+)
+def test_numbers_out_of_range_are_refused_with_their_place(text: str, fragment: str) -> None:
+    error = load_error(text)
+    assert fragment in error.message
+    assert error.line == 2
+
+
+def test_numbers_at_the_edge_of_the_range_are_read() -> None:
+    assert loads("a: 9223372036854775807\nb: -9223372036854775808\nc: 1.7e308\n").data == {
+        "a": 2**63 - 1,
+        "b": -(2**63),
+        "c": 1.7e308,
+    }
+
+
 def test_alias_bomb_is_refused_at_its_first_anchor() -> None:
     bomb = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
         f"{chr(c)}: &{chr(c)} [{', '.join(['*' + chr(c - 1)] * 9)}]\n" for c in range(ord("b"), ord("j"))

@@ -68,6 +68,13 @@ class Document:
         return (1, 1)
 
 
+INT_RANGE = (-(2**63), 2**63 - 1)  # 64 bits: what the JSON and YAML tools reading records can hold
+
+
+class _OutOfRange(ValueError):
+    """A number no record needs and not every tool can hold (a 5,000-digit integer, 1e400)."""
+
+
 def _resolve_plain(value: str) -> Any:
     if value in _NULL:
         return None
@@ -76,14 +83,43 @@ def _resolve_plain(value: str) -> Any:
     if value in _FALSE:
         return False
     if _INT.match(value):
-        return int(value)
+        # int() refuses more than 4,300 digits; a 64-bit range is far below that
+        number = int(value) if len(value) <= 21 else INT_RANGE[1] + 1
+        if not INT_RANGE[0] <= number <= INT_RANGE[1]:
+            raise _OutOfRange(f"integer {_clip(value)} does not fit in 64 bits")
+        return number
     if _FLOAT.match(value):
-        return float(value)
+        result = float(value)
+        if result in (float("inf"), float("-inf")):
+            raise _OutOfRange(f"number {_clip(value)} is too large")
+        return result
     return value
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:10]}...{text[-6:]} ({len(text)} characters)"
 
 
 def _mark(event: Any) -> tuple[int, int]:
     return (event.start_mark.line + 1, event.start_mark.column + 1)
+
+
+class _Positioned(Exception):
+    """A refusal of one scalar, with where it is (the cause says what)."""
+
+    def __init__(self, line: int, column: int) -> None:
+        super().__init__(line, column)
+        self.line, self.column = line, column
+
+
+def _scalar(event: Any) -> Any:
+    """The value of a scalar event: resolved when plain, else the text as written."""
+    if not event.implicit[0]:
+        return event.value
+    try:
+        return _resolve_plain(event.value)
+    except _OutOfRange as exc:
+        raise _Positioned(*_mark(event)) from exc
 
 
 def loads(text: str | bytes) -> Document:
@@ -93,6 +129,8 @@ def loads(text: str | bytes) -> Document:
     parser = _Parser(text)
     try:
         return _build(parser)
+    except _Positioned as exc:
+        raise LoadError(str(exc.__cause__), exc.line, exc.column) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -164,7 +202,7 @@ def _build(parser: Any) -> Document:
         if in_mapping and frame[2] is _NO_KEY:  # type: ignore[index]
             if cls is not _SCALAR:
                 raise LoadError("mapping keys must be plain strings", *_mark(event))
-            key = _resolve_plain(event.value) if event.implicit[0] else event.value
+            key = _scalar(event)
             if key.__class__ is not str:
                 raise LoadError(f"mapping key {event.value!r} must be a string", *_mark(event))
             if key in frame[0]:  # type: ignore[index]
@@ -181,7 +219,7 @@ def _build(parser: Any) -> Document:
         if not in_mapping:
             positions[path] = _mark(event)
         if cls is _SCALAR:
-            value = _resolve_plain(event.value) if event.implicit[0] else event.value
+            value = _scalar(event)
             if frame is None:
                 root = value
             else:
