@@ -15,7 +15,7 @@ from . import lifecycle
 from .model import Incident, format_time
 from .store import INCIDENT_FILE, INCIDENT_ID, INCIDENTS_DIR, PIR_FILE, TIMELINE_DIR, Tracker, TrackerError
 from .transaction import Change, Refused
-from .yamlio import dump_new, edit_text
+from .yamlio import dump_new, edit_file, edit_text
 
 SCHEMA_FROM_INCIDENT = "../../schemas/incident.schema.json"
 SCHEMA_FROM_EVENT = "../../../schemas/event.schema.json"
@@ -78,13 +78,12 @@ def record(
     writes: dict[str, str] = {}
     if edits:
         path = _incident_path(incident.id)
-        text = (tracker.root / path).read_text(encoding="utf-8")
 
         def change(data: Any) -> None:
             for dotted, value in edits.items():
                 set_path(data, dotted, value)
 
-        writes[path] = edit_text(text, change)
+        writes[path] = edit_file(tracker.root / path, change, path)
     writes[_event_path(incident.id, at, kind)] = event_text(at, kind, by, fields or {})
     return Change(
         incident.id,
@@ -221,10 +220,10 @@ def edit_pir(tracker: Tracker, incident: Incident, subject: str, change: Any) ->
     """Apply ``change`` to the incident's pir.yaml (created from the incident if absent)."""
     path = f"{INCIDENTS_DIR}/{incident.id}/{PIR_FILE}"
     current = tracker.root / path
-    text = current.read_text(encoding="utf-8") if current.exists() else pir_text(incident, {})
+    text = edit_file(current, change, path) if current.exists() else edit_text(pir_text(incident, {}), change, path)
     return Change(
         incident.id,
-        {path: edit_text(text, change)},
+        {path: text},
         f"{incident.id}: {subject}",
         trailers={"Incident": incident.id, "Stage": incident.stage, "Record": "pir"},
     )

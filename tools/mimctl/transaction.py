@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .findings import Finding
+from .findings import Refused as Refused  # re-exported: commands import it from here
 from .gitrepo import GitError, GitRepo
 from .store import INCIDENTS_DIR, TIMELINE_DIR, Tracker
 from .validate import bundle_findings
@@ -23,14 +23,6 @@ from .yamlio import atomic_write
 
 LOCK_WAIT_SECONDS = 10.0
 _HELD: set[str] = set()  # locks this process holds (flock would deadlock on a second open)
-
-
-class Refused(Exception):
-    """The change was not applied; ``findings`` says why, when records are at fault."""
-
-    def __init__(self, message: str, findings: list[Finding] | None = None) -> None:
-        super().__init__(message)
-        self.findings = findings or []
 
 
 @dataclass

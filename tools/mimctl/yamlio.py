@@ -1,6 +1,8 @@
-"""YAML I/O: the strict loader (with positions) and the round-trip, atomic writer.
+"""YAML I/O: the strict loader (with positions) and the atomic writer.
 
-This is the only module that imports ``yaml`` or ``ruamel.yaml``.
+This is the only module that imports ``yaml``; editing (ruamel.yaml's round
+trip) lives in ``yamledit``, and ``dump_new``, ``edit_text`` and ``edit_file``
+here hand over to it.
 
 Reading uses libyaml's event stream (``CParser``) and builds plain Python
 values itself, so that it can refuse what a record never needs and what makes
@@ -14,7 +16,6 @@ and floats are resolved; everything else, timestamps and YAML 1.1 words like
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import re
 import stat
@@ -270,77 +271,112 @@ def load_file(path: Path) -> Document:
     return loads(raw)
 
 
-# --- writing -------------------------------------------------------------
+def read_text(path: Path) -> str:
+    """A record's text exactly as stored: line endings and a leading BOM kept (no newline translation)."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise LoadError("file is not valid UTF-8", line, col) from None
 
 
-_KEY_LINE = re.compile(r"^( *)[^\s#-][^:]*:\s*(#.*)?$")
-_DASH_LINE = re.compile(r"^( *)- ")
-_ANY_LINE = re.compile(r"^( *)\S")
+# --- where each value is written (for editing) ------------------------------------
 
 
-def detect_indent(text: str) -> tuple[int, int, int]:
-    """(mapping, sequence, offset) indentation as the file already uses it.
+@dataclass
+class Node:
+    """Where one value of a document is written, as offsets into its text.
 
-    ruamel writes one indentation style; using the file's own keeps a tool
-    edit from re-indenting every list of a hand-written record.
+    ``entry`` is where its entry begins (a mapping value: its key; otherwise the
+    value itself); ``last`` is just after the last character of its content, for
+    a collection that of its last descendant (a block collection's own end mark
+    lies past trailing comments).
     """
-    mapping, offset = 2, 2
-    lines = text.splitlines()
-    found_map = found_seq = False
-    for previous, line in zip(lines, lines[1:], strict=False):
-        key = _KEY_LINE.match(previous)
-        if not key:
-            continue
-        parent = len(key.group(1))
-        dash = _DASH_LINE.match(line)
-        child = _ANY_LINE.match(line)
-        if dash and not found_seq:
-            offset, found_seq = len(dash.group(1)) - parent, True
-        elif child and not dash and not found_map and len(child.group(1)) > parent:
-            mapping, found_map = len(child.group(1)) - parent, True
-        if found_map and found_seq:
-            break
-    offset = max(0, offset)
-    return mapping, offset + 2, offset
+
+    kind: str  # "scalar", "mapping" or "sequence"
+    start: int
+    end: int
+    entry: int
+    flow: bool = False  # a flow collection: [a, b] or {a: b}
+    style: str = ""  # a scalar's: "" plain, "'", '"', "|" or ">"
+    value: Any = None  # a scalar's value, as loads reads it
+    last: int = 0
+    key: tuple[int, int, str, str] | None = None  # a mapping entry's key: start, end, style, text
 
 
-def _round_trip(text: str = "") -> Any:
-    from ruamel.yaml import YAML  # only commands that write pay for the import
-
-    rt = YAML(typ="rt")
-    rt.preserve_quotes = True
-    rt.width = 4096
-    mapping, sequence, offset = detect_indent(text) if text else (2, 4, 2)
-    rt.indent(mapping=mapping, sequence=sequence, offset=offset)
-    return rt
+def nodes(text: str) -> dict[Path_, Node]:
+    """Every value of a (strictly loadable) document with where it is written."""
+    found: dict[Path_, Node] = {}
+    stack: list[list[Any]] = []  # [path, node, pending key (or _NO_KEY), its (start, end, style), next index]
+    parser = _Parser(text)
+    try:
+        while True:
+            event = parser.get_event()
+            if event is None:
+                break
+            cls = event.__class__
+            if cls in _SKIP or cls is yaml.events.DocumentStartEvent:
+                continue
+            if cls in _ENDS:
+                node = stack.pop()[1]
+                node.end = max(event.end_mark.index, node.start)
+                if node.flow:
+                    node.last = node.end
+                if stack:
+                    stack[-1][1].last = max(stack[-1][1].last, node.last)
+                continue
+            start = event.start_mark.index
+            frame = stack[-1] if stack else None
+            if frame is not None and frame[1].kind == "mapping" and frame[2] is _NO_KEY:
+                frame[2] = _scalar(event)
+                frame[3] = (start, event.end_mark.index, event.style or "", frame[2])
+                continue
+            if frame is None:
+                path: Path_ = ()
+                entry, key = start, None
+            elif frame[1].kind == "mapping":
+                path, entry, key = frame[0] + (frame[2],), frame[3][0], frame[3]
+                frame[2] = _NO_KEY
+            else:
+                path, entry, key = frame[0] + (frame[4],), start, None
+                frame[4] += 1
+            if cls is _SCALAR:
+                end = event.end_mark.index
+                node = Node("scalar", start, end, entry, False, event.style or "", _scalar(event), end, key)
+                found[path] = node
+                if frame is not None:
+                    frame[1].last = max(frame[1].last, end)
+                continue
+            kind = "mapping" if cls is _MAP_START else "sequence"
+            node = Node(kind, start, start, entry, bool(event.flow_style), last=start, key=key)
+            found[path] = node
+            stack.append([path, node, _NO_KEY, None, 0])
+    finally:
+        parser.dispose()
+    return found
 
 
 def dump_new(data: dict[str, Any], schema_ref: str | None = None) -> str:
-    """Serialise a new record, led by its editor schema line."""
-    out = io.StringIO()
-    if schema_ref:
-        out.write(f"{SCHEMA_LINE_PREFIX}{schema_ref}\n")
-    _round_trip().dump(data, out)
-    return out.getvalue()
+    """A new record's text (see yamledit.dump_new)."""
+    from .yamledit import dump_new as dump
+
+    return dump(data, schema_ref)
 
 
-def edit_text(text: str, change: Callable[[Any], None]) -> str:
-    """Apply ``change`` to a round-trip loaded document and return the new text.
+def edit_text(text: str, change: Callable[[Any], None], name: str = "") -> str:
+    """``text`` with ``change`` applied, untouched bytes kept (see yamledit.edit_text)."""
+    from .yamledit import edit_text as edit
 
-    Comments, key order and quoting of untouched parts are kept, so the diff
-    shows only what changed.
-    """
-    crlf = "\r\n" in text
-    source = text.replace("\r\n", "\n") if crlf else text
-    rt = _round_trip(source)
-    data = rt.load(source)
-    change(data)
-    out = io.StringIO()
-    rt.dump(data, out)
-    result = out.getvalue()
-    if not source.endswith("\n") and result.endswith("\n") and result[:-1] == source:
-        result = source
-    return result.replace("\n", "\r\n") if crlf else result
+    return edit(text, change, name)
+
+
+def edit_file(path: Path, change: Callable[[Any], None], name: str | None = None) -> str:
+    """``path``'s text with ``change`` applied, read without newline translation (see yamledit.edit_file)."""
+    from .yamledit import edit_file as edit
+
+    return edit(path, change, name)
 
 
 def atomic_write(path: Path, text: str) -> None:
