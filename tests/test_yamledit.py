@@ -239,3 +239,50 @@ def test_a_file_the_loader_refuses_is_refused_with_its_place() -> None:
 )
 def test_each_kind_of_change_is_a_minimal_diff(before: str, dotted: str, value: Any, after: str) -> None:
     assert _edit(before, dotted, value)[0] == after
+
+
+# --- through the commands, on a record written by hand ------------------------------------
+
+
+def _hand_written(text: str, newline: str) -> str:
+    """The record as a person might have written it: odd but valid spellings, comments, tabs, a BOM."""
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("title:"):
+            line = "title: .NaN  # yes, the service is called that"
+        elif line.startswith("severity:"):
+            line = "severity:\tSEV1"
+        elif line.startswith("impact:"):
+            line = "impact:   high   "
+        lines.append(line)
+    lines.insert(1, "# Written by hand at 3 a.m.")
+    return "\ufeff" + newline.join(lines) + newline
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"], ids=["lf", "crlf", "cr"])
+def test_commands_change_only_their_lines_of_a_hand_written_record(tmp_path: Any, newline: str) -> None:
+    from gitutil import commit_all, declare, git, incident_path, make_tracker, ok, ready_to_leave_identify, t
+
+    repo = make_tracker(tmp_path / "tracker")
+    incident = declare(repo)
+    ready_to_leave_identify(repo, incident)
+    path = repo / incident_path(incident, "incident.yaml")
+    original = _hand_written(path.read_text(encoding="utf-8"), newline).encode()
+    path.write_bytes(original)
+    commit_all(repo, "Written by hand")
+    ok(["validate"], repo)
+
+    ok(["set", incident, "regions", '["eu-west-1"]', "--json", "--at", t(5)], repo)
+    ok(["advance", incident, "--at", t(6)], repo)
+    ok(["bridge", incident, "https://meet.example.com/x", "--at", t(7)], repo)
+
+    after = path.read_bytes()
+    assert after.startswith(b"\xef\xbb\xbf"), "the BOM was dropped"
+    old_lines, new_lines = original.split(newline.encode()), after.split(newline.encode())
+    removed = [line for line in old_lines if line not in new_lines]
+    added = [line for line in new_lines if line not in old_lines]
+    assert removed == [b"stage: identify"], removed
+    assert added[0] == b"stage: notify" and all(b"\n" not in line and b"\r" not in line for line in added), added
+    assert {line.split(b":")[0].strip() for line in added} == {b"stage", b"regions", b"- eu-west-1", b"bridge", b"url", b"opened_at"}
+    assert git("status", "--porcelain", cwd=repo) == ""
+    ok(["validate"], repo)
