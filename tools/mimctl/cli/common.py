@@ -129,9 +129,14 @@ def json_value(value: str, as_json: bool) -> Any:
 
 
 def tracker(repo: Path | None) -> Any:
+    from ..journal import interrupted
     from ..store import Tracker, find_root
 
-    return Tracker(find_root(repo or Path.cwd()))
+    root = find_root(repo or Path.cwd())
+    left = interrupted(root)
+    if left:  # what is read now may be half of that change; writing commands refuse
+        click.echo(f"mimctl: warning: an interrupted command ({left}) left changes here; run: mimctl repair", err=True)
+    return Tracker(root)
 
 
 def emit(output_format: str, data: Any, text: str) -> None:
