@@ -254,7 +254,10 @@ class Journal:
         for old, new in self.moves:
             os.rename(repo.root / old, repo.root / new)
         for path, data in writes.items():
-            atomic_write(repo.root / path, data, repo.root / self.temp_name(path))
+            try:
+                atomic_write(repo.root / path, data, repo.root / self.temp_name(path))
+            except OSError as exc:  # name the record, not its temporary file
+                raise OSError(exc.errno, exc.strerror, str(repo.root / path)) from exc
 
     def finish(self, repo: GitRepo) -> None:
         """The change is complete: drop the journal (first, so that a crash here leaves no journal) and its links."""

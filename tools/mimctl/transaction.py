@@ -66,14 +66,12 @@ class Applied:
 @contextmanager
 def locked(root: Path, name: str = "write", wait: float = LOCK_WAIT_SECONDS, busy: str = "") -> Iterator[None]:
     """Hold the checkout's ``name`` lock (released even if the process dies); wait up to ``wait`` seconds."""
-    # Outside the work tree, so that the lock never shows up as an untracked file.
-    digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
-    suffix = "" if name == "write" else f"-{name}"
-    key = f"mimctl-{digest}{suffix}.lock"
+    path = lock_path(root, name)
+    key = path.name
     if key in _HELD:  # already ours: a command that reads, decides and writes under one lock
         yield
         return
-    fd = _open_lock(Path(tempfile.gettempdir()) / key)
+    fd = _open_lock(path)
     _HELD.add(key)
     try:
         deadline = time.monotonic() + wait
@@ -89,6 +87,13 @@ def locked(root: Path, name: str = "write", wait: float = LOCK_WAIT_SECONDS, bus
     finally:
         _HELD.discard(key)
         os.close(fd)
+
+
+def lock_path(root: Path, name: str = "write") -> Path:
+    """The lock file of the checkout at ``root``: outside the work tree, so that it never shows up as an untracked file."""
+    digest = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    suffix = "" if name == "write" else f"-{name}"
+    return Path(tempfile.gettempdir()) / f"mimctl-{digest}{suffix}.lock"
 
 
 def _open_lock(path: Path) -> int:
