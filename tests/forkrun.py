@@ -57,11 +57,14 @@ def run(
     timeout: float = 60.0,
     prepare: Callable[[], None] | None = None,
     user: int | None = None,
+    cpu_seconds: int | None = None,
 ) -> Outcome:
     """``mimctl ARGS`` in ``repo``, in a forked child; SIGKILL its process group after ``kill_after`` seconds.
 
     ``prepare`` runs in the child first (to inject a fault); ``user`` makes the
-    child run as that uid (and its group), when the tests run as root.
+    child run as that uid (and its group), when the tests run as root;
+    ``cpu_seconds`` bounds the CPU time the command itself may use (SIGXCPU
+    ends it: a bound that a loaded machine does not make flaky, as wall time would).
     """
     with tempfile.TemporaryFile() as sink:
         started = time.monotonic()
@@ -75,6 +78,8 @@ def run(
                 sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", closefd=False), write_through=True)
                 sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb", closefd=False), write_through=True)
                 resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+                if cpu_seconds is not None:  # a forked child's CPU time starts at zero
+                    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
                 os.environ.update(GIT_ENV)
                 if user is not None:
                     os.setgid(user)

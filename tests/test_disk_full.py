@@ -104,6 +104,7 @@ def _fill(disk: Path, leave: int) -> Path:
 COMMANDS = {"advance": ["advance", INC, "--at", t(10)], "note": ["note", INC, "disk full?", "--at", t(10)]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_a_full_disk_changes_nothing_or_leaves_the_repair_command(small_disk: Path, template: Path, command: str) -> None:
     base = head(template)

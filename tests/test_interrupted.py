@@ -111,6 +111,7 @@ def _command(kind: str, number: int) -> list[str]:
     return ["note", INC, f"note of round {number}", "--at", t(10)]
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_moments_leaves_a_sound_repository_and_the_repair_command(template: Path, tmp_path: Path) -> None:
     rng = random.Random(SEED)
     base = head(template)
