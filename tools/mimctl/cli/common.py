@@ -37,7 +37,10 @@ class TimeParam(click.ParamType):  # type: ignore[type-arg,unused-ignore]
             self.fail(f"{value!r} is not a time like 2026-11-27T08:35:00Z", param, ctx)
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=timezone.utc)
-        return moment.astimezone(timezone.utc).replace(microsecond=0)
+        try:
+            return moment.astimezone(timezone.utc).replace(microsecond=0)
+        except OverflowError:  # an offset pushed it past year 1 or 9999
+            self.fail(f"{value!r} is outside the years 0001 to 9999 in UTC", param, ctx)
 
 
 TIME = TimeParam()
