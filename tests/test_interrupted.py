@@ -342,11 +342,17 @@ HOOKS = {
 }
 
 
-@pytest.mark.parametrize("hook", sorted(HOOKS))
-@pytest.mark.parametrize("args", [["advance", INC, "--at", t(10)], ["note", INC, "hello", "--at", t(10)]], ids=["advance", "note"])
+@pytest.mark.parametrize(
+    ("hook", "args"),
+    [
+        (hook, args)
+        for hook in sorted(HOOKS)
+        for args in (["advance", INC, "--at", t(10)], ["note", INC, "hello", "--at", t(10)])
+        if not (hook == "restages-a-changed-record" and args[0] == "note")  # note changes no incident.yaml
+    ],
+    ids=lambda value: value if isinstance(value, str) else value[0],
+)
 def test_a_hook_that_changes_what_is_committed_gets_the_commit_undone(repo: Path, hook: str, args: list[str]) -> None:
-    if hook == "restages-a-changed-record" and args[0] == "note":
-        pytest.skip("note changes no incident.yaml for this hook to change")
     path = repo / ".git" / "hooks" / "pre-commit"
     path.write_text("#!/bin/sh\n" + HOOKS[hook])
     path.chmod(0o755)
