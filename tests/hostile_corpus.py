@@ -222,8 +222,16 @@ def corpus(process: str, catalog: str) -> list[Document]:
         docs.append(Document(f"known-error-document-{name}", KNOWN_ERROR, data))
     # The process and the catalog, which every command reads first.
     for name, value in list(VALUES.items())[::4]:
-        docs.append(Document(f"process-max-future-minutes-{name}", "process.yaml", _replace_line(process, "max_future_minutes:", f"max_future_minutes: {value}")))
-        docs.append(Document(f"catalog-service-name-{name}", "catalog.yaml", _replace_line(catalog, "    name: Web shop", f"    name: {value}")))
+        docs.append(
+            Document(
+                f"process-max-future-minutes-{name}",
+                "process.yaml",
+                _replace_line(process, "max_future_minutes:", f"max_future_minutes: {value}"),
+            )
+        )
+        docs.append(
+            Document(f"catalog-service-name-{name}", "catalog.yaml", _replace_line(catalog, "    name: Web shop", f"    name: {value}"))
+        )
     for name, data in list(DOCUMENTS.items())[::4]:
         docs.append(Document(f"process-document-{name}", "process.yaml", data))
     return docs

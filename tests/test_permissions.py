@@ -82,7 +82,10 @@ def test_a_lock_file_is_made_so_that_others_sharing_the_checkout_can_use_it(repo
 @pytest.mark.parametrize(
     ("folder", "commands"),
     [
-        ("incidents/INC-0001/timeline", [["note", INC, "cannot be written", "--at", t(5)], ["set", INC, "title", "Not written", "--at", t(5)]]),
+        (
+            "incidents/INC-0001/timeline",
+            [["note", INC, "cannot be written", "--at", t(5)], ["set", INC, "title", "Not written", "--at", t(5)]],
+        ),
         ("incidents/INC-0001", [["set", INC, "title", "Not written", "--at", t(5)], ["pir", "new", INC]]),
     ],
     ids=["timeline", "incident"],

@@ -130,7 +130,7 @@ def _check(text: str | bytes) -> list[Finding]:
     if not isinstance(document.data, dict):
         return [Finding("x.yaml", 1, 1, "not a mapping", rule="yaml")]
     findings = validation.check(document, "incident", "incidents/INC-0001/incident.yaml", ROOT)
-    findings += secrets.scan(document.data, "x.yaml", document, public_fields=None)
+    findings += secrets.findings(secrets.scan_text("x.yaml", text if isinstance(text, str) else text.decode(), "x.yaml", document), None)
     return findings
 
 

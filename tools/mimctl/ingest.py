@@ -9,17 +9,17 @@ or advances an incident. Parsing the payloads is ``webhook``'s job.
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from . import kedb
-from . import operations as ops
-from .model import Event, Incident, format_time, parse_time
-from .store import INCIDENT_FILE, INCIDENTS_DIR, PROCESS_FILE, TIMELINE_DIR, Tracker, TrackerError
+from .model import Event, Incident, parse_time
+from .store import INCIDENT_FILE, PROCESS_FILE, TIMELINE_DIR, Tracker, TrackerError
 from .transaction import Change
+from .usecases.identify import Declaration, declare
+from .usecases.records import add_event, load_incident
 from .webhook import Alert, AlertGroup, clean_line, clean_text
 from .yamlio import LoadError, load_file, loads
 
@@ -153,18 +153,13 @@ def _event_at(alert: Alert, at: datetime) -> datetime:
     return min(moment, at)
 
 
-def _add_event(change: Change, incident_id: str, when: datetime, kind: str, by: str, fields: dict[str, Any]) -> None:
-    path = f"{INCIDENTS_DIR}/{incident_id}/{TIMELINE_DIR}/{when.strftime('%Y%m%dT%H%M%SZ')}-{kind}-{secrets.token_hex(3)}.yaml"
-    change.writes[path] = ops.event_text(when, kind, by, fields)
-
-
 def plan(tracker: Tracker, group: AlertGroup, at: datetime, by: str) -> Plan:
     """Decide what this notification does to the tracker, as a Change not yet applied."""
     at = at.astimezone(timezone.utc)
     existing = find_incident(tracker, group)
     final = {s.id for s in tracker.process.stages if s.final}
     if existing is not None:
-        incident = ops.load_incident(tracker, existing)
+        incident = load_incident(tracker, existing)
         if incident.stage not in final or group.status == "resolved":
             return _update(tracker, incident, group, at, by)
         reason = f"{existing} is complete; the alert fired again"
@@ -177,28 +172,25 @@ def plan(tracker: Tracker, group: AlertGroup, at: datetime, by: str) -> Plan:
     firing = [a for a in group.alerts if a.status == "firing"] or list(group.alerts)
     first = firing[0]
     detected = min((a.starts_at for a in firing if a.starts_at), default=at)
-    fields.update(
-        {
-            "source": "alert",
-            "reported_by": clean_line(group.source, 64),
-            "detected_at": format_time(min(detected, at)),
-            "alert": _compact(
-                {
-                    "name": first.name,
-                    "fingerprint": first.fingerprint,
-                    "group_key": group.group_key,
-                    "source": group.source,
-                    "url": group.url or first.url,
-                }
-            ),
-        }
+    alert = {
+        "name": first.name,
+        "fingerprint": first.fingerprint,
+        "group_key": group.group_key,
+        "source": group.source,
+        "url": group.url or first.url,
+    }
+    declared = Declaration(
+        **fields,
+        source="alert",
+        reported_by=clean_line(group.source, 64),
+        detected_at=min(detected, at),
+        alert=_compact(alert),
+        related_incidents=[existing] if existing else [],
     )
-    if existing:
-        fields["related_incidents"] = [existing]
-    change = ops.declare(tracker, fields, at, by)
+    change = declare(tracker, declared, at, by)
     incident_id = str(change.incident_id)
-    for alert in group.alerts:
-        _add_event(change, incident_id, _event_at(alert, at), "alert", by, _alert_fields(group, alert))
+    for item in group.alerts:
+        add_event(change, incident_id, _event_at(item, at), "alert", by, _alert_fields(group, item))
     result = Plan("opened", incident_id, change, len(group.alerts), reason=reason)
     _suggest(tracker, result, at, by, config)
     return result
@@ -222,7 +214,7 @@ def _update(tracker: Tracker, incident: Incident, group: AlertGroup, at: datetim
         trailers={"Incident": incident.id, "Stage": incident.stage, "Event": "alert"},
     )
     for alert in news:
-        _add_event(change, incident.id, _event_at(alert, at), "alert", by, _alert_fields(group, alert))
+        add_event(change, incident.id, _event_at(alert, at), "alert", by, _alert_fields(group, alert))
     result = Plan("updated", incident.id, change, len(news))
     if group.status == "firing":
         _suggest(tracker, result, at, by, alert_config(tracker), incident)
@@ -245,7 +237,7 @@ def _suggest(tracker: Tracker, result: Plan, at: datetime, by: str, config: dict
         return
     parts = [f"{m.id} {m.title} (score {m.score:g}: {'; '.join(m.reasons[:2])})" for m in fresh]
     text = clean_text(f"{SUGGESTION_PREFIX} " + ", ".join(parts) + f". See: mimctl kedb match {result.incident_id}")
-    _add_event(result.change, result.incident_id, at, "note", by, {"text": text})
+    add_event(result.change, result.incident_id, at, "note", by, {"text": text})
     result.suggestions = [m.id for m in fresh]
 
 

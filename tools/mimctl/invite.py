@@ -1,11 +1,16 @@
 """The PIR meeting as an RFC 5545 calendar invite (iTIP REQUEST). Pure, no I/O.
 
-The UID is derived from the incident and the tracker, so every invite for one
-review is the same calendar event; SEQUENCE (kept in incident.yaml as
-``pir.sequence``) goes up whenever the meeting moves, so calendar clients
-replace the old time instead of adding a second meeting. Text from records
-is untrusted: it is escaped, stripped of control characters and folded, so
-it can never start a property of its own.
+The UID is derived from the incident and the tracker under the
+organisation's domain (process.yaml ``communication.domain``), so every
+invite for one review is the same calendar event, and no other
+organisation's is; SEQUENCE (kept in incident.yaml as ``pir.sequence``) goes
+up whenever the meeting moves, so calendar clients replace the old time
+instead of adding a second meeting. Attendees and the organizer are real
+addresses: an e-mail address as written, or a handle looked up in the
+catalog (``people`` and ``teams`` with ``email``); a handle with no address
+is an error naming it, never an address no calendar can deliver to. Text
+from records is untrusted: it is escaped, stripped of control characters and
+folded, so it can never start a property of its own.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .model import Incident, format_time, parse_time
+from .model import Catalog, Incident, format_time, parse_time
 
 DEFAULT_MINUTES = 60
 PRODID = "-//mimctl//Post-incident review//EN"
@@ -54,10 +59,46 @@ def next_sequence(pir: dict[str, Any]) -> Sequence:
     return Sequence(current + 1, True, True)
 
 
-def uid(incident_id: str, tracker_name: str) -> str:
-    """``pir-INC-0042@tracker``: the same for every invite of this review."""
-    host = _HOST.sub("-", tracker_name).strip("-.") or "mimctl"
-    return f"pir-{incident_id}@{host}"
+def uid(incident_id: str, tracker_name: str, domain: str | None = None) -> str:
+    """``pir-INC-0042.tracker@example.com``: the same for every invite of this review, unique under the organisation's domain."""
+    name = _HOST.sub("-", tracker_name).strip("-.") or "mimctl"
+    if domain:
+        return f"pir-{incident_id}.{name}@{_HOST.sub('-', domain).strip('-.')}"
+    return f"pir-{incident_id}@{name}"
+
+
+@dataclass(frozen=True)
+class Address:
+    """A calendar user: the name shown, the mailto: address, and whether it is a team (CUTYPE=GROUP)."""
+
+    name: str
+    email: str
+    group: bool = False
+
+
+def address_book(catalog: Catalog) -> dict[str, Address]:
+    """Handles (with or without the leading @) of the catalog's people and teams that have an e-mail address."""
+    book: dict[str, Address] = {}
+    for team in catalog.teams.values():
+        if team.get("email"):
+            book[str(team["id"]).lower()] = Address(str(team.get("name") or team["id"]), str(team["email"]), group=True)
+    for person in catalog.people.values():
+        book[str(person["id"]).lstrip("@").lower()] = Address(str(person.get("name") or person["id"]), str(person["email"]))
+    return book
+
+
+def resolve(person: str, book: dict[str, Address], email_domain: str | None = None) -> Address | None:
+    """The address of ``person``: an e-mail address as written, a catalog handle, or ``handle@email_domain``; None if none."""
+    person = person.strip()
+    if _EMAIL.match(person):
+        return Address(person, person)
+    handle = person.lstrip("@").lower()
+    if handle in book:
+        return book[handle]
+    clean = _HOST.sub("-", handle).strip("-.")
+    if email_domain and clean:
+        return Address(person, f"{clean}@{email_domain}")
+    return None
 
 
 # --- RFC 5545 text -------------------------------------------------------------------
@@ -90,17 +131,6 @@ def fold(line: str) -> str:
     return CRLF.join(parts)
 
 
-def cal_address(person: str, email_domain: str | None) -> str:
-    """``mailto:`` for an e-mail address or a handle under ``email_domain``; else a mimctl URN."""
-    person = person.strip()
-    if _EMAIL.match(person):
-        return f"mailto:{person}"
-    handle = _HOST.sub("-", person.lstrip("@")).strip("-.")
-    if email_domain and handle:
-        return f"mailto:{handle}@{email_domain}"
-    return f"urn:x-mimctl:person:{handle or 'unknown'}"
-
-
 def _stamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
@@ -119,8 +149,8 @@ class Invite:
     summary: str
     description: str
     location: str
-    organizer: str
-    attendees: tuple[str, ...]
+    organizer: Address
+    attendees: tuple[Address, ...]
     created: datetime
     url: str = ""
 
@@ -129,11 +159,31 @@ class Invite:
         return self.start + timedelta(minutes=self.minutes)
 
 
-def invite_for(incident: Incident, tracker_name: str, sequence: int, organizer: str, created: datetime, link: str | None = None) -> Invite:
-    """The invite for the incident's scheduled review."""
+def invite_for(
+    incident: Incident,
+    tracker_name: str,
+    sequence: int,
+    organizer: str,
+    created: datetime,
+    link: str | None = None,
+    book: dict[str, Address] | None = None,
+    email_domain: str | None = None,
+    domain: str | None = None,
+) -> Invite:
+    """The invite for the incident's scheduled review (InviteError naming anyone without an address)."""
     pir: dict[str, Any] = incident.data.get("pir") or {}
     if not pir.get("scheduled_at"):
         raise InviteError(f"{incident.id}: the review is not scheduled (mimctl pir schedule {incident.id} --when TIME --attendee NAME)")
+    book = book or {}
+    people = [organizer, *(str(a) for a in pir.get("attendees") or ())]
+    found = {person: resolve(person, book, email_domain) for person in people}
+    missing = [person for person, address in found.items() if address is None]
+    if missing:
+        raise InviteError(
+            f"no e-mail address for {', '.join(missing)}: add them to catalog.yaml (people: - {{id: HANDLE, email: ADDRESS}}, "
+            "or a team's email), write the address itself, or pass --email-domain"
+        )
+    addresses = {person: address for person, address in found.items() if address is not None}
     lines = [
         f"Post-incident review of {incident.id}: {incident.title}",
         f"Severity {incident.severity}; services: {', '.join(incident.services)}; detected {format_time(incident.detected_at)}.",
@@ -144,21 +194,21 @@ def invite_for(incident: Incident, tracker_name: str, sequence: int, organizer: 
     if link and _URL.match(link):
         lines.append(link)
     return Invite(
-        uid=uid(incident.id, tracker_name),
+        uid=uid(incident.id, tracker_name, domain),
         sequence=sequence,
         start=parse_time(str(pir["scheduled_at"])),
         minutes=int(pir.get("duration_minutes") or DEFAULT_MINUTES),
         summary=f"PIR {incident.id}: {incident.title}",
         description="\n".join(lines),
         location=str(pir.get("location") or ""),
-        organizer=organizer,
-        attendees=tuple(str(a) for a in pir.get("attendees") or ()),
+        organizer=addresses[organizer],
+        attendees=tuple(dict.fromkeys(addresses[str(a)] for a in pir.get("attendees") or ())),
         created=created,
         url=link if link and _URL.match(link) else "",
     )
 
 
-def to_ics(invite: Invite, email_domain: str | None = None) -> str:
+def to_ics(invite: Invite) -> str:
     """The invite as an iCalendar object: CRLF line endings, lines folded at 75 octets."""
     lines = [
         "BEGIN:VCALENDAR",
@@ -179,10 +229,11 @@ def to_ics(invite: Invite, email_domain: str | None = None) -> str:
         lines.append(f"LOCATION:{escape_text(invite.location)}")
     if invite.url:
         lines.append(f"URL:{invite.url}")
-    lines.append(f"ORGANIZER;CN={param_value(invite.organizer)}:{cal_address(invite.organizer, email_domain)}")
+    lines.append(f"ORGANIZER;CN={param_value(invite.organizer.name)}:mailto:{invite.organizer.email}")
     for person in invite.attendees:
+        kind = "CUTYPE=GROUP;" if person.group else ""
         lines.append(
-            f"ATTENDEE;CN={param_value(person)};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:{cal_address(person, email_domain)}"
+            f"ATTENDEE;{kind}CN={param_value(person.name)};ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{person.email}"
         )
     lines += ["STATUS:CONFIRMED", "TRANSP:OPAQUE", "END:VEVENT", "END:VCALENDAR"]
     return "".join(fold(line) + CRLF for line in lines)

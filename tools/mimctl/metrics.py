@@ -30,9 +30,9 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from .model import Incident, Process, parse_time
+from .vocabulary import action_overdue, action_settled
 
 CONTAIN, RECOVER = "contain", "recover"
-SETTLED = ("done", "dropped")
 Dimension = Literal["severity", "service", "month"]
 DIMENSIONS: tuple[Dimension, ...] = ("severity", "service", "month")
 DURATIONS = ("time_to_acknowledge", "time_to_contain", "time_to_resolve")
@@ -114,11 +114,11 @@ class ActionItem:
 
     @property
     def settled(self) -> bool:
-        return self.status in SETTLED
+        return action_settled(self.status)
 
     def overdue(self, today: date) -> bool:
         """Not done or dropped, and due before ``today``."""
-        return not self.settled and self.due is not None and self.due < today
+        return action_overdue(self.status, self.due, today)
 
 
 def _since(start: datetime, end: datetime | None) -> float | None:

@@ -7,10 +7,12 @@ hypotheses as the timeline tells it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
+
+from .comms import Comms
 
 
 def parse_time(value: str) -> datetime:
@@ -65,6 +67,7 @@ class Process:
     manager_role: str
     escalation_policies: dict[str, tuple[dict[str, Any], ...]]
     max_future_minutes: int
+    comms: Comms = field(default_factory=Comms)  # notifications and the communication plan (comms.py)
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Process:
@@ -101,6 +104,7 @@ class Process:
             manager_role=data["manager_role"],
             escalation_policies={p["id"]: tuple(p["levels"]) for p in data.get("escalation_policies", ())},
             max_future_minutes=int(data.get("max_future_minutes", 10)),
+            comms=Comms.from_data(data),
         )
 
     @property
@@ -141,6 +145,7 @@ class Catalog:
 
     services: dict[str, Service]
     teams: dict[str, dict[str, Any]]
+    people: dict[str, dict[str, Any]] = field(default_factory=dict)  # handle -> {id, email, ...}: who invites reach
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Catalog:
@@ -159,6 +164,7 @@ class Catalog:
                 for s in data.get("services", ())
             },
             teams={t["id"]: t for t in data.get("teams", ())},
+            people={p["id"]: p for p in data.get("people", ())},
         )
 
     @cached_property

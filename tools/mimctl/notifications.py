@@ -1,189 +1,214 @@
-"""Notifications: which timeline events to send where, their text per channel, and the delivery ledger.
+"""Notifications: which timeline events to send where, what they say, and the delivery ledger.
 
 An event is sent once per channel. The ledger (``.mimctl/notifications.jsonl``
-in the tracker, committed) lists every (event file, channel) delivered; it is
-rewritten atomically after each delivery, so a rerun sends what is missing and
-nothing twice. Sending itself is channels.py's job.
+in the tracker, committed) lists every (event file, channel) delivered, and
+every one a receiver refused for good (HTTP 400/413/422, SMTP 5xx on the
+message); it is rewritten atomically after each, so a rerun sends what is
+missing, nothing twice, and does not knock again on a refusal (``--retry-refused``
+does, once the cause is fixed). What to send is decided here; how each
+receiver wants it, and sending, is the channels package's job.
+
+Never sent: events of an incident recorded after the fact (``retrospective``
+in incident.yaml) and events older than ``notifications.horizon_minutes``, so
+recording a past incident or replaying history pages nobody.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from . import channels
-from .channels import ChannelConfig, RetryPolicy
-from .store import INCIDENT_FILE, INCIDENT_ID, INCIDENTS_DIR, PROCESS_FILE, TIMELINE_DIR, Tracker, TrackerError
+from .channels import ChannelConfig, Notice, one_line
+from .comms import NOTIFIED_KINDS, Notifications, Route
+from .findings import Finding, dotted
+from .model import Event, Incident, Process, parse_time
+from .store import INCIDENT_ID, INCIDENTS_DIR, PROCESS_FILE, TIMELINE_DIR, Tracker, TrackerError
 from .transaction import locked
-from .yamlio import atomic_write
+from .yamlio import LoadError, atomic_write, load_file
 
-NOTIFIED_KINDS = ("declared", "stage", "stakeholder-update", "escalation")
+__all__ = ["LEDGER_FILE", "NOTIFIED_KINDS", "Notice", "Route", "notify", "send_events"]
+
 LEDGER_FILE = ".mimctl/notifications.jsonl"
-MAX_TEXT = 2800  # Slack refuses a section over 3000 characters
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-_BROADCAST = re.compile(r"@(channel|here|everyone|all)\b", re.IGNORECASE)
-_TEAMS_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+MKDOCS_FILE = "mkdocs.yml"
+_SITE_URL = re.compile(r"https?://[^\s<>\"'`|()\[\]{}]+\Z")
 
 
 # --- configuration ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Route:
-    """One entry of ``notifications.routes``: a match (every key given must hold) and its channels."""
-
-    channels: tuple[str, ...]
-    events: tuple[str, ...] = ()
-    stages: tuple[str, ...] = ()
-    severities: tuple[str, ...] = ()
-    services: tuple[str, ...] = ()
-    audiences: tuple[str, ...] = ()
-
-    def matches(self, notice: Notice) -> bool:
-        return (
-            (not self.events or notice.kind in self.events)
-            and (not self.stages or notice.stage in self.stages)
-            and (not self.severities or notice.severity in self.severities)
-            and (not self.services or bool(set(notice.services) & set(self.services)))
-            and (not self.audiences or notice.audience in self.audiences)
-        )
+def load_config(tracker: Tracker) -> Notifications:
+    """The process's ``notifications`` section, refused (TrackerError naming file:line) if it cannot be used."""
+    config = tracker.process.comms.notifications
+    problems = config.problems()
+    if problems:
+        document = tracker.read(tracker.root / PROCESS_FILE, "process").document
+        findings = []
+        for path, message in problems:
+            line, column = document.position(path) if document is not None else (1, 1)
+            findings.append(Finding(PROCESS_FILE, line, column, message, dotted(path), rule="notifications"))
+        raise TrackerError(f"{PROCESS_FILE}: the notifications section cannot be used", findings)
+    return config
 
 
-@dataclass(frozen=True)
-class Config:
-    """The ``notifications`` section of process.yaml."""
-
-    channels: dict[str, ChannelConfig]
-    routes: tuple[Route, ...]
-    retry: RetryPolicy
-
-    def channels_for(self, notice: Notice) -> list[str]:
-        """Channel ids of every matching route, each once, in the order they first appear."""
-        found: list[str] = []
-        for route in self.routes:
-            if route.matches(notice):
-                found += [c for c in route.channels if c not in found]
-        return found
-
-
-def load_config(tracker: Tracker) -> Config:
-    """Read and check ``notifications`` in process.yaml (TrackerError if it is wrong)."""
-    record = tracker.read(tracker.root / PROCESS_FILE, "process")
-    if not record.ok or record.document is None:
-        raise TrackerError(f"{PROCESS_FILE} is invalid", record.findings)
-    data = record.document.data.get("notifications") or {}
-    found: dict[str, ChannelConfig] = {}
-    for item in data.get("channels", ()):
-        if item["id"] in found:
-            raise TrackerError(f"{PROCESS_FILE}: notification channel {item['id']!r} is defined twice")
-        found[item["id"]] = ChannelConfig(item["id"], item["type"], dict(item))
-    routes = []
-    for number, item in enumerate(data.get("routes", ()), 1):
-        unknown = [c for c in item["channels"] if c not in found]
-        if unknown:
-            raise TrackerError(f"{PROCESS_FILE}: notifications route {number} names unknown channel(s): {', '.join(unknown)}")
-        match = item.get("match") or {}
-        keys = ("events", "stages", "severities", "services", "audiences")
-        routes.append(Route(tuple(item["channels"]), *(tuple(match.get(k, ())) for k in keys)))
-    return Config(found, tuple(routes), RetryPolicy.from_data(data.get("retry")))
+def incident_url(tracker: Tracker, config: Notifications) -> str:
+    """The address of an incident's page with ``{id}`` for its id: ``incident_url``, else from mkdocs.yml's site_url; '' if neither."""
+    if config.incident_url:
+        return config.incident_url
+    try:
+        site = load_file(tracker.root / MKDOCS_FILE).data
+    except (LoadError, OSError):
+        return ""  # no site, or one the strict loader will not read (tags): messages then name the record instead
+    base = site.get("site_url") if isinstance(site, dict) else None
+    if not isinstance(base, str) or not _SITE_URL.match(base):
+        return ""
+    page = "incidents/{id}/" if site.get("use_directory_urls", True) is not False else "incidents/{id}.html"
+    return base.rstrip("/") + "/" + page
 
 
 # --- what to send ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Notice:
-    """One timeline event told as a notification; ``path`` (tracker-relative) is its identity."""
-
-    path: str
-    incident_id: str
-    title: str
-    severity: str
-    stage: str
-    services: tuple[str, ...]
-    kind: str
-    at: str
-    by: str
-    audience: str | None
-    headline: str
-    details: tuple[tuple[str, str], ...]
-    text: str
-    event: dict[str, Any] = field(default_factory=dict)
+def stage_at(incident: Incident, process: Process, moment: datetime) -> str:
+    """The stage the incident was in at ``moment``, from its stage history."""
+    current = process.stage_ids[0]
+    for visit in incident.stage_history(current):
+        if visit.entered <= moment:
+            current = visit.stage
+    return current
 
 
-def _headline(kind: str, incident: Mapping[str, Any], event: Mapping[str, Any]) -> str:
-    ident, title = incident["id"], incident["title"]
+def _headline(kind: str, incident: Incident, event: Mapping[str, Any]) -> str:
+    ident, title = incident.id, incident.title
+    level = event.get("level", "?")
     lines = {
-        "declared": lambda: f"{ident} declared ({incident['severity']}): {title}",
+        "declared": lambda: f"{ident} declared: {title}",
         "stage": lambda: f"{ident} moved {event.get('from', '?')} \u2192 {event.get('to')}: {title}",
         "stakeholder-update": lambda: f"{ident} {event.get('audience', '')} update ({event.get('status', '')}): {title}",
-        "escalation": lambda: f"{ident} escalated to level {event.get('level', '?')}: {title}",
+        "escalation": lambda: f"{ident} escalated to level {level}: {title}",
+        "update-reminder": lambda: (
+            f"{ident} {event.get('audience', '')} update overdue: {title}"
+            if level == 0
+            else f"{ident} {event.get('audience', '')} update still overdue, escalated: {title}"
+        ),
     }
     return one_line(lines[kind]())
 
 
-def _details(kind: str, incident: Mapping[str, Any], event: Mapping[str, Any], stage: str) -> tuple[tuple[str, str], ...]:
+def _details(kind: str, incident: Incident, event: Mapping[str, Any], stage: str) -> tuple[tuple[str, str], ...]:
+    data = incident.data
     rows = [
-        ("Severity", str(incident.get("severity", ""))),
-        ("Priority", f"P{incident['priority']}" if incident.get("priority") is not None else ""),
+        ("Severity", str(data.get("severity", ""))),
+        ("Priority", f"P{data['priority']}" if data.get("priority") is not None else ""),
         ("Stage", stage),
-        ("Services", ", ".join(incident.get("services", ()))),
+        ("Services", ", ".join(incident.services)),
         ("When", str(event.get("at", ""))),
         ("By", str(event.get("by", ""))),
     ]
-    if kind == "escalation":
+    if kind in ("escalation", "update-reminder"):
         rows.append(("To", ", ".join(event.get("to") or ())))
+    if kind == "update-reminder":
+        rows.append(("Due", str(event.get("due_at", ""))))
+    if kind == "stage" and event.get("skipped"):
+        rows.append(("Skipped", ", ".join(event["skipped"])))
     if kind == "stage" and event.get("reason"):
         rows.append(("Reason", str(event["reason"])))
     return tuple((label, one_line(value)) for label, value in rows if value)
 
 
-def notice_for(tracker: Tracker, path: str, text: str | None = None) -> Notice | None:
-    """The notice for the event file ``path`` (or for ``text``, not yet written); None if not notified."""
+def _as_of(incident: Incident, moment: datetime) -> Incident:
+    """The incident as the records say it was at ``moment`` where the model can tell (``Incident.as_of``), else as it is."""
+    as_of = getattr(incident, "as_of", None)
+    return as_of(moment) if callable(as_of) else incident
+
+
+def notice_of(incident: Incident, event: Event, path: str, process: Process, link: str = "") -> Notice:
+    """The notice for one notified event, describing the incident as it was when the event happened."""
+    then = _as_of(incident, event.at)
+    data = event.data
+    kind = event.kind
+    stage = str(data["to"]) if kind == "stage" else stage_at(incident, process, event.at)
+    return Notice(
+        path=path,
+        incident_id=incident.id,
+        title=one_line(then.title),
+        severity=then.severity,
+        stage=stage,
+        services=then.services,
+        kind=kind,
+        at=str(data["at"]),
+        by=str(data.get("by", "")),
+        audience=data.get("audience"),
+        headline=_headline(kind, then, data),
+        details=_details(kind, then, data, stage),
+        text=str(data.get("text", "")),
+        event=dict(data),
+        link=link,
+    )
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An event that is never sent, and why."""
+
+    path: str
+    reason: str
+
+
+def _event_parts(path: str) -> tuple[str, str] | None:
     parts = PurePosixPath(path).parts
     if len(parts) != 4 or parts[0] != INCIDENTS_DIR or parts[2] != TIMELINE_DIR or not INCIDENT_ID.match(parts[1]):
         return None
-    absolute = tracker.root / path
-    if text is not None:
-        tracker.overlay = {absolute: text}
+    return parts[1], parts[3]
+
+
+def collect(
+    tracker: Tracker, paths: list[str], now: datetime, config: Notifications, texts: Mapping[str, str] | None = None
+) -> tuple[list[Notice], list[Skipped], list[str]]:
+    """Notices for the notified events among ``paths``, the events skipped on purpose, and the records that could not be read."""
+    notices: list[Notice] = []
+    skipped: list[Skipped] = []
+    problems: list[str] = []
+    tracker.overlay = {tracker.root / path: text for path, text in (texts or {}).items()}
+    models: dict[str, Incident | None] = {}
+    horizon = now - timedelta(minutes=config.horizon_minutes)
+    url = incident_url(tracker, config)
     try:
-        record = tracker.read(absolute, "event")
+        for path in paths:
+            parts = _event_parts(path)
+            if parts is None:
+                continue
+            incident_id, name = parts
+            if incident_id not in models:
+                bundle = tracker.load_bundle(incident_id)
+                models[incident_id] = bundle.model
+                if bundle.model is None:
+                    problems.append(
+                        f"{incident_id}: records are invalid, nothing sent for it (run mimctl validate)"
+                        + "".join(f"\n  {f.as_text()}" for f in bundle.findings)
+                    )
+            incident = models[incident_id]
+            if incident is None:
+                continue
+            event = next((e for e in incident.events if e.name == name), None)
+            if event is None or event.kind not in NOTIFIED_KINDS:
+                continue
+            if incident.data.get("retrospective"):
+                skipped.append(Skipped(path, "the incident is recorded after the fact (retrospective)"))
+            elif event.at < horizon:
+                skipped.append(Skipped(path, f"the event is older than the horizon ({config.horizon_minutes} minutes before now)"))
+            else:
+                notices.append(notice_of(incident, event, path, tracker.process, url.replace("{id}", incident_id)))
     finally:
         tracker.overlay = {}
-    if not record.ok or record.document is None:
-        raise TrackerError(f"{path} is not a valid event", record.findings)
-    event = record.document.data
-    if event["kind"] not in NOTIFIED_KINDS:
-        return None
-    incident_record = tracker.read(tracker.root / INCIDENTS_DIR / parts[1] / INCIDENT_FILE, "incident")
-    if not incident_record.ok or incident_record.document is None:
-        raise TrackerError(f"{parts[1]}'s incident.yaml is invalid", incident_record.findings)
-    incident = incident_record.document.data
-    kind = event["kind"]
-    stage = str(event["to"]) if kind == "stage" else str(incident["stage"])
-    return Notice(
-        path=path,
-        incident_id=incident["id"],
-        title=one_line(incident["title"]),
-        severity=str(incident["severity"]),
-        stage=stage,
-        services=tuple(incident.get("services", ())),
-        kind=kind,
-        at=str(event["at"]),
-        by=str(event.get("by", "")),
-        audience=event.get("audience"),
-        headline=_headline(kind, incident, event),
-        details=_details(kind, incident, event, stage),
-        text=str(event.get("text", ""))[:MAX_TEXT],
-        event=dict(event),
-    )
+    return notices, skipped, problems
 
 
 def added_events(tracker: Tracker, repo: Any, since: str, until: str = "HEAD") -> list[str]:
@@ -192,141 +217,60 @@ def added_events(tracker: Tracker, repo: Any, since: str, until: str = "HEAD") -
     prefix = "" if prefix == "." else prefix + "/"
     added = repo.added_files(since, until, prefix + INCIDENTS_DIR)
     paths = [p[len(prefix) :] for p in added if p.startswith(prefix) and p.endswith(".yaml")]
-    paths = [p for p in paths if len(PurePosixPath(p).parts) == 4 and PurePosixPath(p).parts[2] == TIMELINE_DIR]
+    paths = [p for p in paths if _event_parts(p) is not None]
     return sorted(paths, key=lambda p: (PurePosixPath(p).name, p))
-
-
-# --- text per channel ----------------------------------------------------------------
-
-
-def one_line(text: str) -> str:
-    """Control characters and line breaks become spaces (for subjects and headlines)."""
-    return _CONTROL.sub(" ", str(text)).strip()
-
-
-def slack_escape(text: str) -> str:
-    """Slack mrkdwn: &, <, > as entities (no <!channel>, <@U…> or <url|label>), broadcasts defused."""
-    escaped = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _BROADCAST.sub("@\u2060\\1", escaped)
-
-
-def teams_escape(text: str) -> str:
-    """Adaptive Card text: Markdown characters escaped, no tags (so no <at> mentions), broadcasts defused."""
-    escaped = _TEAMS_MARKDOWN.sub(r"\\\1", str(text)).replace("<", "\u2039").replace(">", "\u203a")
-    return _BROADCAST.sub("@\u2060\\1", escaped)
-
-
-def slack_payload(notice: Notice) -> dict[str, Any]:
-    """Incoming-webhook message: blocks, plus ``text`` for notifications and old clients."""
-    facts = [{"type": "mrkdwn", "text": f"*{label}*\n{slack_escape(value)}"} for label, value in notice.details[:10]]
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{slack_escape(notice.headline)}*"}},
-        {"type": "section", "fields": facts},
-    ]
-    if notice.text:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": slack_escape(notice.text)}})
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": slack_escape(f"{notice.path} \u00b7 mimctl")}]})
-    return {"text": slack_escape(notice.headline), "blocks": blocks, "unfurl_links": False, "unfurl_media": False}
-
-
-def teams_payload(notice: Notice) -> dict[str, Any]:
-    """A Teams workflow ("post to a channel when a webhook request is received") message with an Adaptive Card."""
-    body: list[dict[str, Any]] = [
-        {"type": "TextBlock", "text": teams_escape(notice.headline), "weight": "Bolder", "size": "Medium", "wrap": True},
-        {"type": "FactSet", "facts": [{"title": label, "value": teams_escape(value)} for label, value in notice.details]},
-    ]
-    if notice.text:
-        body.append({"type": "TextBlock", "text": teams_escape(notice.text), "wrap": True})
-    card = {
-        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-        "type": "AdaptiveCard",
-        "version": "1.4",
-        "body": body,
-        "msteams": {"width": "Full"},
-    }
-    return {
-        "type": "message",
-        "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}],
-    }
-
-
-def webhook_payload(notice: Notice, channel_id: str) -> dict[str, Any]:
-    """Plain JSON for automation: the event and the incident as data (receivers escape as they display)."""
-    return {
-        "version": 1,
-        "channel": channel_id,
-        "idempotency_key": channels.idempotency_key(notice.path, channel_id),
-        "headline": notice.headline,
-        "incident": {
-            "id": notice.incident_id,
-            "title": notice.title,
-            "severity": notice.severity,
-            "stage": notice.stage,
-            "services": list(notice.services),
-        },
-        "event": {"path": notice.path, **notice.event},
-    }
-
-
-def email_message(notice: Notice, channel: ChannelConfig) -> EmailMessage:
-    """A plain-text email; the subject has no control characters, so no header can be injected."""
-    options = channel.options
-    message = EmailMessage()
-    message["Subject"] = one_line(f"[{notice.severity}] {notice.headline}")[:250]
-    message["From"] = str(options["from"])
-    message["To"] = ", ".join(options["to"])
-    domain = str(options["from"]).rsplit("@", 1)[-1]
-    message["Message-ID"] = f"<{channels.idempotency_key(notice.path, channel.id)}@{domain}>"
-    message["Auto-Submitted"] = "auto-generated"
-    lines = [notice.headline, "", *(f"{label}: {value}" for label, value in notice.details)]
-    if notice.text:
-        lines += ["", notice.text]
-    lines += ["", f"-- mimctl ({notice.path})"]
-    message.set_content("\n".join(lines) + "\n")
-    return message
 
 
 def payload_for(channel: ChannelConfig, notice: Notice) -> Any:
     """What ``channel`` is sent for ``notice``."""
-    builders: dict[str, Callable[[], Any]] = {
-        "slack": lambda: slack_payload(notice),
-        "teams": lambda: teams_payload(notice),
-        "webhook": lambda: webhook_payload(notice, channel.id),
-        "email": lambda: email_message(notice, channel),
-    }
-    return builders[channel.type]()
+    return channels.channel(channel.type).build(notice, channel)
 
 
 # --- the ledger ---------------------------------------------------------------------
 
 
 class Ledger:
-    """(event file, channel) pairs already delivered: a JSON-lines file, rewritten atomically."""
+    """(event file, channel) pairs delivered or refused for good: a JSON-lines file, rewritten atomically."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.lines: list[str] = []
-        self.keys: set[tuple[str, str]] = set()
+        self.sent: set[tuple[str, str]] = set()
+        self.refused: dict[tuple[str, str], str] = {}
         if path.exists():
             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 if not line.strip():
                     continue
                 try:
                     entry = json.loads(line)
-                    self.keys.add((str(entry["event"]), str(entry["channel"])))
-                except (ValueError, KeyError, TypeError):
+                    key = (str(entry["event"]), str(entry["channel"]))
+                    status = str(entry.get("status", "sent"))
+                except (ValueError, KeyError, TypeError, AttributeError):
                     raise TrackerError(f"{path}:{number}: not a ledger entry (fix or remove the line)") from None
+                if status == "sent":
+                    self.sent.add(key)
+                    self.refused.pop(key, None)
+                elif status == "refused":
+                    self.refused[key] = str(entry.get("error", ""))
                 self.lines.append(line)
 
     def __contains__(self, key: object) -> bool:
-        return key in self.keys
+        return key in self.sent
+
+    def _write(self, entry: dict[str, Any]) -> None:
+        self.lines.append(json.dumps(entry, ensure_ascii=False, sort_keys=True))
+        atomic_write(self.path, "\n".join(self.lines) + "\n")
 
     def add(self, event: str, channel: str, attempts: int, at: str) -> None:
         """Record a delivery and write the ledger (temp file, fsync, replace) before anything else is sent."""
-        entry = {"event": event, "channel": channel, "sent_at": at, "attempts": attempts}
-        self.lines.append(json.dumps(entry, ensure_ascii=False, sort_keys=True))
-        self.keys.add((event, channel))
-        atomic_write(self.path, "\n".join(self.lines) + "\n")
+        self._write({"event": event, "channel": channel, "status": "sent", "sent_at": at, "attempts": attempts})
+        self.sent.add((event, channel))
+        self.refused.pop((event, channel), None)
+
+    def refuse(self, event: str, channel: str, attempts: int, at: str, error: str) -> None:
+        """Record that the receiver refused this message for good: reruns report it and do not send it again."""
+        self._write({"event": event, "channel": channel, "status": "refused", "refused_at": at, "attempts": attempts, "error": error})
+        self.refused[(event, channel)] = error
 
 
 def exclusive(root: Path) -> AbstractContextManager[None]:
@@ -336,10 +280,12 @@ def exclusive(root: Path) -> AbstractContextManager[None]:
 
 # --- delivering ------------------------------------------------------------------------
 
+FAILING = ("failed", "not-sent", "refused", "invalid")
+
 
 @dataclass
 class Outcome:
-    """One (event, channel): sent, already-sent, failed, not-sent (channel down) or dry-run."""
+    """One (event, channel): sent, already-sent, refused, refused-earlier, failed, not-sent, invalid, skipped or dry-run."""
 
     event: str
     channel: str
@@ -357,9 +303,20 @@ class Outcome:
 
 
 def deliver(
-    config: Config, notices: list[Notice], ledger: Ledger, env: Mapping[str, str], now: str, dry_run: bool = False
+    config: Notifications,
+    notices: list[Notice],
+    ledger: Ledger,
+    env: Mapping[str, str],
+    now: str,
+    dry_run: bool = False,
+    retry_refused: bool = False,
 ) -> list[Outcome]:
-    """Send each notice to its routed channels unless the ledger has it; a failing channel is skipped after its first failure."""
+    """Send each notice to its routed channels unless the ledger has it.
+
+    A refusal (the receiver judged this message) is recorded and never stops
+    the channel; a channel that is down (retries used up) is left alone for
+    the rest of the run, and its messages are sent by the next run.
+    """
     outcomes: list[Outcome] = []
     down: dict[str, str] = {}
     for notice in notices:
@@ -368,28 +325,39 @@ def deliver(
             def outcome(status: str, attempts: int = 0, error: str = "", payload: Any = None) -> Outcome:
                 return Outcome(notice.path, channel_id, status, notice.headline, attempts, error, payload)  # noqa: B023
 
-            if (notice.path, channel_id) in ledger:
+            key = (notice.path, channel_id)
+            if key in ledger:
                 outcomes.append(outcome("already-sent"))
                 continue
+            if key in ledger.refused and not retry_refused:
+                outcomes.append(outcome("refused-earlier", error=ledger.refused[key]))
+                continue
             channel = config.channels[channel_id]
-            payload = payload_for(channel, notice)
-            if dry_run:
+            implementation = channels.channel(channel.type)
+            payload = implementation.build(notice, channel)
+            invalid = implementation.validate(payload)
+            if invalid:
+                outcomes.append(outcome("invalid", error=f"not sent: the payload breaks {channel.type}'s rules: " + "; ".join(invalid)))
+            elif dry_run:
                 outcomes.append(outcome("dry-run", payload=payload))
             elif channel_id in down:
-                outcomes.append(outcome("not-sent", error=f"channel {channel_id} failed earlier in this run"))
+                outcomes.append(outcome("not-sent", error=f"channel {channel_id} failed earlier in this run: {down[channel_id]}"))
             else:
-                key = channels.idempotency_key(notice.path, channel_id)
-                result = channels.send(channel, payload, key, config.retry, env)
+                result = channels.send(channel, payload, channels.idempotency_key(notice.path, channel_id), config.retry, env)
                 if result.ok:
                     ledger.add(notice.path, channel_id, result.attempts, now)
                     outcomes.append(outcome("sent", result.attempts))
+                elif result.refused:
+                    ledger.refuse(notice.path, channel_id, result.attempts, now, result.error)
+                    outcomes.append(outcome("refused", result.attempts, result.error))
                 else:
-                    down[channel_id] = result.error
+                    if result.down:
+                        down[channel_id] = result.error
                     outcomes.append(outcome("failed", result.attempts, result.error))
     return outcomes
 
 
-def commit_ledger(tracker: Tracker, sent: int) -> str | None:
+def commit_ledger(tracker: Tracker, delivered: int, refused: int) -> str | None:
     """Commit the ledger alone (never the user's other work); the commit, or None if unchanged."""
     from .gitrepo import GitError, GitRepo
     from .transaction import Refused, locked
@@ -398,7 +366,8 @@ def commit_ledger(tracker: Tracker, sent: int) -> str | None:
         try:
             repo = GitRepo(tracker.root)
             repo.ensure_safe()
-            message = f"notifications: {sent} delivered\n\nNotification-Ledger: {LEDGER_FILE}\n"
+            summary = f"{delivered} delivered" + (f", {refused} refused by the receiver" if refused else "")
+            message = f"notifications: {summary}\n\nNotification-Ledger: {LEDGER_FILE}\n"
             return repo.commit_paths([repo.relative(tracker.root / LEDGER_FILE)], message)
         except GitError as exc:
             raise Refused(f"delivered, but the ledger was not committed: {exc}") from None
@@ -406,18 +375,19 @@ def commit_ledger(tracker: Tracker, sent: int) -> str | None:
 
 @dataclass
 class Report:
-    """Every (event, channel) outcome, records that could not be read, and the ledger commit."""
+    """Every (event, channel) outcome, events skipped on purpose, records that could not be read, and the ledger commit."""
 
     outcomes: list[Outcome]
     problems: list[str] = field(default_factory=list)
     commit: str | None = None
+    skipped: list[Skipped] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
     @property
     def ok(self) -> bool:
-        return not self.problems and not any(o.status in ("failed", "not-sent") for o in self.outcomes)
+        return not self.problems and not any(o.status in FAILING for o in self.outcomes)
 
 
 def send_events(
@@ -428,33 +398,35 @@ def send_events(
     dry_run: bool = False,
     commit: bool = True,
     texts: Mapping[str, str] | None = None,
+    retry_refused: bool = False,
 ) -> Report:
     """Notify the routed channels of these event files (``texts``: events not written yet, for a dry run)."""
     config = load_config(tracker)
-    notices, problems = [], []
-    for path in paths:
-        try:
-            notice = notice_for(tracker, path, (texts or {}).get(path))
-        except TrackerError as exc:
-            problems.append(f"{exc}" + "".join(f"\n  {f.as_text()}" for f in exc.findings))
-            continue
-        if notice is not None:
-            notices.append(notice)
+    notices, skipped, problems = collect(tracker, paths, parse_time(now), config, texts)
     if dry_run:
-        return Report(deliver(config, notices, Ledger(tracker.root / LEDGER_FILE), env, now, dry_run=True), problems)
+        outcomes = deliver(config, notices, Ledger(tracker.root / LEDGER_FILE), env, now, dry_run=True, retry_refused=retry_refused)
+        return Report(outcomes, problems, skipped=skipped)
     with exclusive(tracker.root):
-        outcomes = deliver(config, notices, Ledger(tracker.root / LEDGER_FILE), env, now)
-    report = Report(outcomes, problems)
-    if commit and report.count("sent"):
-        report.commit = commit_ledger(tracker, report.count("sent"))
+        outcomes = deliver(config, notices, Ledger(tracker.root / LEDGER_FILE), env, now, retry_refused=retry_refused)
+    report = Report(outcomes, problems, skipped=skipped)
+    recorded = report.count("sent") + report.count("refused")
+    if commit and recorded:
+        report.commit = commit_ledger(tracker, report.count("sent"), report.count("refused"))
     return report
 
 
 def notify(
-    tracker: Tracker, since: str, until: str, env: Mapping[str, str], now: str, dry_run: bool = False, commit: bool = True
+    tracker: Tracker,
+    since: str,
+    until: str,
+    env: Mapping[str, str],
+    now: str,
+    dry_run: bool = False,
+    commit: bool = True,
+    retry_refused: bool = False,
 ) -> Report:
     """Send what was added to the timelines between ``since`` and ``until`` and is not in the ledger."""
     from .gitrepo import GitRepo
 
     repo = GitRepo(tracker.root)
-    return send_events(tracker, added_events(tracker, repo, since, until), env, now, dry_run, commit)
+    return send_events(tracker, added_events(tracker, repo, since, until), env, now, dry_run, commit, retry_refused=retry_refused)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import versioning
 from .store import CATALOG_FILE, PROCESS_FILE, TrackerError
 from .yamlio import atomic_write
 
@@ -30,6 +31,7 @@ def starter_files(with_site: bool = True) -> dict[str, str]:
     }
     for schema in sorted(SCHEMAS.glob("*.schema.json")):
         files[f"schemas/{schema.name}"] = schema.read_text(encoding="utf-8")
+    files[versioning.MARKER] = versioning.marker_text()
     if with_site:
         config = (STARTER / "mkdocs.yml").read_text(encoding="utf-8")
         config = config.replace("# Site configuration for a tracker repository without its own mkdocs.yml.\n", "")

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from . import lifecycle
+from . import cadence, lifecycle
+from .formatting import duration as duration  # one duration format; the site imports it from here
 from .model import Incident, Process, format_time
-
-
-def duration(seconds: float) -> str:
-    """``3d 4h``, ``2h 05m``, ``7m``: short and readable."""
-    minutes = int(seconds // 60)
-    days, rest = divmod(minutes, 1440)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {mins:02d}m"
-    return f"{mins}m"
 
 
 def describe(incident: Incident, process: Process, now: datetime | None = None) -> dict[str, Any]:
@@ -64,9 +54,53 @@ def describe(incident: Incident, process: Process, now: datetime | None = None) 
         "hypotheses": [{"id": h.id, "text": h.text, "state": h.state} for h in incident.hypotheses()],
         "events": len(incident.events),
         "latest_update": _latest_update(incident),
+        **next_updates(incident, process, now),
         "gate": [{"item": i.name, "description": i.description, "met": i.met} for i in gate_items],
         "gate_met": all(i.met for i in gate_items),
     }
+
+
+def next_updates(incident: Incident, process: Process, now: datetime) -> dict[str, Any]:
+    """When each audience's next stakeholder update is due (the communication plan), and the soonest."""
+    due = cadence.updates_due(incident, process, now)
+    return {
+        "next_update_due": format_time(due[0].due_at) if due else None,
+        "updates_due": [{**d.as_dict(), "overdue": now >= d.due_at} for d in due],
+    }
+
+
+def next_update_text(info: dict[str, Any], now: datetime | None = None) -> str:
+    """``internal update due 09:30Z (in 12m)`` or ``… (overdue 5m)``; '' when no cadence applies."""
+    if not info.get("updates_due"):
+        return ""
+    now = now or datetime.now(timezone.utc)
+    first = info["updates_due"][0]
+    due = datetime.fromisoformat(first["due_at"].replace("Z", "+00:00"))
+    seconds = (due - now).total_seconds()
+    when = f"overdue {duration(-seconds)}" if seconds <= 0 else f"in {duration(seconds)}"
+    return f"{first['audience']} update due {first['due_at']} ({when})"
+
+
+def list_row(incident: Incident, process: Process, now: datetime | None = None) -> dict[str, Any]:
+    """One incident as ``mimctl list`` shows it."""
+    now = now or datetime.now(timezone.utc)
+    return {
+        "id": incident.id,
+        "title": incident.title,
+        "stage": incident.stage,
+        "severity": incident.severity,
+        "priority": incident.data["priority"],
+        "services": list(incident.services),
+        "detected_at": incident.data["detected_at"],
+        **next_updates(incident, process, now),
+    }
+
+
+def render_list_row(row: dict[str, Any], now: datetime | None = None) -> str:
+    """The text line of one ``list_row``."""
+    line = f"  {row['id']}  {row['severity']:<5} P{row['priority']}  {row['title']}  [{', '.join(row['services'])}]"
+    due = next_update_text(row, now)
+    return f"{line}  next: {due}" if due else line
 
 
 def _latest_update(incident: Incident) -> dict[str, Any] | None:
@@ -108,6 +142,9 @@ def render_show(info: dict[str, Any]) -> str:
     if info["latest_update"]:
         upd = info["latest_update"]
         lines += ["", f"Latest update ({upd['audience']}, {upd['status']}, {upd['at']}): {upd['text']}"]
+    for due in info.get("updates_due", ()):
+        state = "OVERDUE" if due["overdue"] else "due"
+        lines.append(f"Next {due['audience']} update {state} by {due['due_at']} (every {due['every_minutes']} minutes)")
     if info["gate"]:
         lines.append("")
         verdict = "met" if info["gate_met"] else "not met"
@@ -123,4 +160,40 @@ def render_gate_failure(transition: lifecycle.Transition) -> str:
     if missing:
         lines.append(f"  the gate to leave {transition.source} is not met; missing:")
         lines += [f"  [ ] {item.description}" for item in missing]
+    return "\n".join(lines)
+
+
+def list_rows(
+    incidents: Iterable[Incident], process: Process, *, show_all: bool = False, stages: Sequence[str] = (), severities: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """What ``list`` reports: the open incidents (all with ``show_all``), by stage in process order, most severe first."""
+    order = {s.id: i for i, s in enumerate(process.severities)}
+    rows = []
+    for inc in incidents:
+        stage = process.stage(inc.stage)
+        if (
+            (stage and stage.final and not show_all)
+            or (stages and inc.stage not in stages)
+            or (severities and inc.severity not in severities)
+        ):
+            continue
+        rows.append(list_row(inc, process))
+    stage_index = {s: i for i, s in enumerate(process.stage_ids)}
+    rows.sort(key=lambda r: (stage_index.get(r["stage"], 99), order.get(r["severity"], 99), r["id"]))
+    return rows
+
+
+def render_list(rows: Sequence[dict[str, Any]], invalid: Sequence[str] = ()) -> str:
+    """The text form of ``list_rows``: grouped by stage; the incidents left out because their records are invalid."""
+    lines = []
+    current = None
+    for row in rows:
+        if row["stage"] != current:
+            current = row["stage"]
+            lines.append(f"{current}:")
+        lines.append(render_list_row(row))
+    if not rows:
+        lines.append("no open incidents")
+    if invalid:
+        lines.append(f"not shown (invalid records; run mimctl validate): {', '.join(invalid)}")
     return "\n".join(lines)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,11 +39,12 @@ class TrackerError(Exception):
 
 @dataclass
 class Record:
-    """One file read: its repository-relative path, document (if it parsed) and findings."""
+    """One file read: its repository-relative path, document (if it parsed), findings and text as stored."""
 
     path: str
     document: Document | None
     findings: list[Finding] = field(default_factory=list)
+    text: str | None = None  # comments included, for the secret scanner; None if not a readable regular file
 
     @property
     def ok(self) -> bool:
@@ -58,6 +60,7 @@ class Bundle:
     timeline: list[Record]
     pir: Record | None
     model: Incident | None
+    others: list[Record] = field(default_factory=list)  # files in the folder that are not records (text only)
 
     @property
     def records(self) -> list[Record]:
@@ -103,13 +106,38 @@ class Tracker:
     def read(self, path: Path, kind: str) -> Record:
         """Strictly load and schema-check one file."""
         rel = self.rel(path)
+        text = self.overlay[path] if path in self.overlay else read_text(path)
         try:
             document = loads(self.overlay[path]) if path in self.overlay else load_file(path)
         except LoadError as exc:
-            return Record(rel, None, [Finding(rel, exc.line, exc.column, exc.message, rule="yaml")])
+            return Record(rel, None, [Finding(rel, exc.line, exc.column, exc.message, rule="yaml")], text)
         if not isinstance(document.data, dict):
-            return Record(rel, None, [Finding(rel, 1, 1, "a record must be a YAML mapping (key: value)", rule="yaml")])
-        return Record(rel, document, validation.check(document, kind, rel, self.root))
+            return Record(rel, None, [Finding(rel, 1, 1, "a record must be a YAML mapping (key: value)", rule="yaml")], text)
+        return Record(rel, document, validation.check(document, kind, rel, self.root), text)
+
+    def other_files(self, folder: Path, records: set[Path]) -> list[Record]:
+        """Every regular file under ``folder`` that is not one of ``records``, with its text (to be scanned)."""
+        out = []
+        for path in sorted(_files_under(folder)):
+            if path not in records:
+                out.append(Record(self.rel(path), None, [], read_text(path)))
+        return out
+
+    def stray_files(self) -> list[Record]:
+        """Files under the record folders that belong to no incident bundle or known error."""
+        found: list[Path] = []
+        incidents = self.root / INCIDENTS_DIR
+        if incidents.is_dir():
+            for entry in sorted(os.scandir(incidents), key=lambda e: e.name):
+                path = Path(entry.path)
+                if entry.is_file(follow_symlinks=False):
+                    found.append(path)
+                elif entry.is_dir(follow_symlinks=False) and not (INCIDENT_ID.match(entry.name) and (path / INCIDENT_FILE).is_file()):
+                    found += sorted(_files_under(path))
+        kedb = self.root / KEDB_DIR
+        if kedb.is_dir():
+            found += sorted(p for p in _files_under(kedb) if not (p.parent == kedb and p.suffix == ".yaml"))
+        return [Record(self.rel(path), None, [], read_text(path)) for path in found]
 
     # --- configuration ------------------------------------------------------
 
@@ -175,7 +203,8 @@ class Tracker:
         model = None
         if incident.ok and all(r.ok for r in timeline) and (pir is None or pir.ok):
             model = build_incident(incident, timeline, pir)
-        return Bundle(incident_id, incident, timeline, pir, model)
+        others = self.other_files(folder, {folder / INCIDENT_FILE, pir_path, *event_paths})
+        return Bundle(incident_id, incident, timeline, pir, model, others)
 
     # --- known errors --------------------------------------------------------
 
@@ -204,6 +233,32 @@ class IncidentIndex:
             and bool(INCIDENT_ID.match(incident_id))
             and (self.tracker.incident_dir(incident_id) / INCIDENT_FILE).is_file()
         )
+
+
+SCAN_LIMIT = 64 * 1024 * 1024  # bytes read of a file for the secret scanner (secrets.SCAN_LIMIT)
+
+
+def read_text(path: Path) -> str | None:
+    """A regular file's text for the secret scanner (undecodable bytes replaced); None for a link or device."""
+    try:
+        if not stat.S_ISREG(path.lstat().st_mode):
+            return None
+        with open(path, "rb") as handle:
+            raw = handle.read(SCAN_LIMIT + 1)
+    except OSError:
+        return None
+    return raw.decode("utf-8", "replace")
+
+
+def _files_under(folder: Path) -> list[Path]:
+    """Regular files at any depth under ``folder``, links not followed."""
+    out = []
+    for base, _dirs, names in os.walk(folder):
+        for name in names:
+            path = Path(base) / name
+            if not path.is_symlink():
+                out.append(path)
+    return out
 
 
 def build_incident(incident: Record, timeline: list[Record], pir: Record | None) -> Incident:

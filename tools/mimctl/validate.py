@@ -104,6 +104,8 @@ def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None 
     known_error_ids = {p.stem for p in ke_paths}
     if scope.incidents is None:
         report.findings += rules.check_ids([f"{INCIDENTS_DIR}/{i}" for i in all_ids], "incident")
+        for other in tracker.stray_files():  # no record holds exceptions for these
+            report.findings += secrets.scan_file(other)
     if scope.known_errors:
         report.findings += rules.check_ids([tracker.rel(p) for p in ke_paths], "known_error")
         ke_records, _ = tracker.load_known_errors()

@@ -16,11 +16,8 @@ from .yamlio import Document
 PACKAGED_SCHEMAS = Path(__file__).parent / "schemas"
 
 
-@lru_cache(maxsize=16)
 def schema_dir(root: Path | None) -> Path:
-    """The tracker repository's own schemas when it has them, else the packaged ones."""
-    if root is not None and (root / "schemas" / "incident.schema.json").is_file():
-        return root / "schemas"
+    """The schemas records are judged by: always this mimctl's (a tracker's schemas/ copy only serves editors)."""
     return PACKAGED_SCHEMAS
 
 

@@ -1,7 +1,9 @@
-"""The ``mimctl`` command line: a lazy click group of thin adapters.
+"""The ``mimctl`` command line: a lazy click group of thin adapters, and the one error boundary.
 
 Each command lives in a submodule that is imported only when that command
-runs, so ``mimctl --help`` stays fast.
+runs, so ``mimctl --help`` stays fast. A command parses its options, calls a
+use case (``mimctl.usecases``) and prints; the group turns what goes wrong
+into messages and exit codes.
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from typing import Any
 
 import click
 
 from .. import __version__
-from .common import EXIT_UNEXPECTED
+
+# Exit codes (kept here and in .common, which `mimctl --help` does not need to import).
+EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_UNEXPECTED = 0, 1, 130, 3
 
 # Sections of `mimctl --help`, in lifecycle order:
 # command name -> (module, attribute, one-line help shown in `mimctl --help`)
@@ -68,13 +71,61 @@ SECTIONS: dict[str, dict[str, tuple[str, str, str]]] = {
         "repair": ("repair", "repair", "Undo what an interrupted command left (after a crash, a kill or a full disk)."),
         "site": ("site", "site", "Build the status page and knowledge-base site."),
         "init": ("init", "init", "Start a tracker repository (process, catalog, schemas, site)."),
+        "upgrade": ("upgrade", "upgrade", "Bring schemas, version marker and records up to date."),
         "demo": ("demo", "demo", "Run a sample incident through all nine stages in a scratch repository."),
     },
 }
 COMMANDS: dict[str, tuple[str, str, str]] = {name: entry for section in SECTIONS.values() for name, entry in section.items()}
 
 
+class _Context(click.Context):
+    """Runs command callbacks so that a use case's ``Invalid`` reads as a usage error of the command's own option."""
+
+    def invoke(self, callback: Any, /, *args: Any, **kwargs: Any) -> Any:
+        from ..usecases import Invalid
+
+        try:
+            return super().invoke(callback, *args, **kwargs)
+        except Invalid as exc:
+            param = next((p for p in self.command.params if p.name == exc.param), None)
+            if param is None and exc.param is None:
+                raise click.UsageError(str(exc), ctx=self) from None
+            raise click.BadParameter(str(exc), ctx=self, param=param, param_hint=None if param else exc.param) from None
+
+
+def _adopt(command: click.Command) -> click.Command:
+    """Give a command (and a group's subcommands) the context that reports use-case errors."""
+    command.context_class = _Context
+    for sub in command.commands.values() if isinstance(command, click.Group) else ():
+        _adopt(sub)
+    return command
+
+
+def _expected(exc: Exception) -> tuple[str, list[str]] | None:
+    """The message (and findings) for an error a user can act on; None for a bug."""
+    from ..gitrepo import GitError
+    from ..report import finding_line
+    from ..store import TrackerError
+    from ..transaction import Refused
+
+    if isinstance(exc, (TrackerError, Refused)):
+        return str(exc), [finding_line(finding) for finding in exc.findings]
+    if isinstance(exc, GitError):
+        return str(exc), []
+    return None
+
+
 class LazyGroup(click.Group):
+    """The ``mimctl`` group: loads a command's module only when it runs, and is the one error boundary.
+
+    A command returns its exit code. Expected errors (records that cannot be
+    used, a refused change, a git state we will not touch, Ctrl-C) become one
+    clear message and exit 1 (130 for Ctrl-C); click's own usage errors exit 2;
+    anything else is a bug and escapes to ``run``.
+    """
+
+    context_class = _Context
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 
@@ -86,12 +137,33 @@ class LazyGroup(click.Group):
         module_name, attribute, _ = COMMANDS[cmd_name]
         module = importlib.import_module(f"{__name__}.{module_name}")
         command: click.Command = getattr(module, attribute)
-        return command
+        return _adopt(command)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         for title, commands in SECTIONS.items():
             with formatter.section(title):
                 formatter.write_dl([(name, help_text) for name, (_, _, help_text) in commands.items()])
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            code = super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("mimctl: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            expected = _expected(exc)
+            if expected is None:
+                raise
+            from ..report import terminal_safe
+
+            message, details = expected
+            click.echo(terminal_safe(f"mimctl: {message}"), err=True)
+            for line in details:
+                click.echo(f"  {line}", err=True)
+            ctx.exit(EXIT_FAILED)
+        ctx.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -117,20 +189,15 @@ def main() -> None:
 
 
 def run() -> None:
-    """Console entry point: unexpected errors exit 3 with a short message."""
+    """Console entry point: what the group lets through is a bug, and exits 3 with a short message."""
     try:
         main()
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         if os.environ.get("MIMCTL_DEBUG"):
+            import traceback
+
             traceback.print_exc()
-        click.echo(f"mimctl: unexpected error: {type(exc).__name__}: {exc} (set MIMCTL_DEBUG=1 for details)", err=True)
+        from ..report import terminal_safe
+
+        click.echo(terminal_safe(f"mimctl: unexpected error: {type(exc).__name__}: {exc} (set MIMCTL_DEBUG=1 for details)"), err=True)
         sys.exit(EXIT_UNEXPECTED)
-
-
-def invoke(args: list[str]) -> Any:
-    """Run a mimctl command in-process (used by the demo); returns its exit code."""
-    try:
-        main.main(args, prog_name="mimctl", standalone_mode=False)
-    except SystemExit as exc:
-        return exc.code or 0
-    return 0

@@ -30,10 +30,12 @@ def validate(paths: tuple[Path, ...], output_format: str, repo: Path | None) -> 
     """
     from ..validate import scope_for
     from ..validate import validate as run_validate
+    from ..versioning import drift
 
     tr = tracker(repo or (paths[0].parent if paths and paths[0].is_file() else paths[0] if paths else None))
     scope = scope_for(tr, list(paths)) if paths else None
     result = run_validate(tr, scope)
+    result.findings += drift(tr)  # the tracker's schema copies and version against this mimctl's
     if output_format == "json":
         click.echo(out.findings_json(result.findings, result.files))
     elif output_format == "github":
@@ -72,8 +74,6 @@ def check(base: str, summary_path: Path | None, uncommitted: bool, output_format
       mimctl check --base origin/main --format github   # in a workflow
       mimctl check --base main --uncommitted            # before committing
     """
-    import json
-
     from ..prcheck import as_data, run_check, stage_change_findings, summary_markdown
 
     tr = tracker(repo)
@@ -85,12 +85,12 @@ def check(base: str, summary_path: Path | None, uncommitted: bool, output_format
             handle.write(markdown)
     findings = result.report.findings
     if output_format == "json":
-        click.echo(json.dumps(as_data(result), indent=2, ensure_ascii=False))
+        click.echo(out.json_text(as_data(result)))
     elif output_format == "github":
         click.echo(out.findings_github([*findings, *stage_change_findings(result)], result.report.files))
     else:
         click.echo(out.findings_text([*findings, *stage_change_findings(result)], result.report.files))
         for change in result.stage_changes:
             verdict = "ok" if change.ok else "NOT ALLOWED"
-            click.echo(f"stage change {change.incident}: {change.source} -> {change.target}: {verdict}")
+            click.echo(out.terminal_safe(f"stage change {change.incident}: {change.source} -> {change.target}: {verdict}"))
     return 0 if result.ok else EXIT_FAILED

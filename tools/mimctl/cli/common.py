@@ -1,23 +1,36 @@
-"""Shared pieces of the click adapters: options, the error boundary, output."""
+"""Shared pieces of the click adapters: options, the tracker, applying a change and printing the outcome.
+
+Expected errors are turned into messages and exit codes once, by the command
+group (``cli/__init__.py``), not by each command.
+"""
 
 from __future__ import annotations
 
 import functools
-import getpass
 import json
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ..formatting import now as now  # commands take the clock from here
+from ..formatting import parse_moment
+from . import EXIT_FAILED as EXIT_FAILED  # exit codes are defined with the error boundary
+from . import EXIT_INTERRUPTED as EXIT_INTERRUPTED
+from . import EXIT_OK as EXIT_OK
+from . import EXIT_UNEXPECTED as EXIT_UNEXPECTED
+
+if TYPE_CHECKING:
+    from ..store import Tracker
+    from ..transaction import Change
+
 F = TypeVar("F", bound=Callable[..., Any])
 
-EXIT_OK, EXIT_FAILED, EXIT_UNEXPECTED, EXIT_INTERRUPTED = 0, 1, 3, 130
+EXIT_USAGE = 2  # click's, for usage errors
 
 
 class TimeParam(click.ParamType):  # type: ignore[type-arg,unused-ignore]
@@ -28,30 +41,22 @@ class TimeParam(click.ParamType):  # type: ignore[type-arg,unused-ignore]
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
         if isinstance(value, datetime):
             return value
-        text = str(value).strip()
-        if text.lower() == "now":
-            return now()
         try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
-        except ValueError:
-            self.fail(f"{value!r} is not a time like 2026-11-27T08:35:00Z", param, ctx)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        try:
-            return moment.astimezone(timezone.utc).replace(microsecond=0)
+            return parse_moment(str(value))
         except OverflowError:  # an offset pushed it past year 1 or 9999
             self.fail(f"{value!r} is outside the years 0001 to 9999 in UTC", param, ctx)
+        except ValueError:
+            self.fail(f"{value!r} is not a time like 2026-11-27T08:35:00Z", param, ctx)
 
 
 TIME = TimeParam()
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+INCIDENT = click.argument("incident_id", metavar="ID")
 
 
 def default_person() -> str:
     """Who is acting: $MIMCTL_USER, else the login name."""
+    import getpass
+
     return os.environ.get("MIMCTL_USER") or getpass.getuser()
 
 
@@ -80,14 +85,20 @@ def format_option(*choices: str) -> Callable[[F], F]:
 
 
 @dataclass(frozen=True)
-class Recording:
-    """The options every recording command shares: when, who, whether to commit, output, where."""
+class Writing:
+    """The options of every command that writes records: whether to commit, the output format, the tracker."""
 
-    at: datetime
-    by: str | None
     no_commit: bool
     output_format: str
     repo: Path | None
+
+
+@dataclass(frozen=True)
+class Recording(Writing):
+    """The options of every command that records an event: also when it happened and who did it."""
+
+    at: datetime
+    by: str | None
 
     @property
     def person(self) -> str:
@@ -95,12 +106,26 @@ class Recording:
         return self.by or default_person()
 
 
+_NO_COMMIT = click.option("--no-commit", is_flag=True, help="Edit the files but do not commit.")
+
+
+def editing(func: F) -> F:
+    """Add the options of a command that edits records without a timeline event; it receives them as ``out``."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, no_commit: bool, output_format: str, repo: Path | None, **kwargs: Any) -> Any:
+        return func(*args, out=Writing(no_commit, output_format, repo), **kwargs)
+
+    command: Any = _NO_COMMIT(wrapper)
+    return format_option("text", "json")(repo_option(command))  # type: ignore[no-any-return]
+
+
 def recording(func: F) -> F:
     """Add the options every command that records something shares; the command receives them as ``rec``."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None, **kwargs: Any) -> Any:
-        return func(*args, rec=Recording(at, by, no_commit, output_format, repo), **kwargs)
+        return func(*args, rec=Recording(no_commit, output_format, repo, at, by), **kwargs)
 
     command: Any = wrapper
     for option in reversed(
@@ -114,7 +139,7 @@ def recording(func: F) -> F:
                 help="When it happened in the real world (UTC unless a zone is given).",
             ),
             click.option("--by", "by", default=None, help="Who did it (default: $MIMCTL_USER or the login name)."),
-            click.option("--no-commit", is_flag=True, help="Edit the files but do not commit."),
+            _NO_COMMIT,
         ]
     ):
         command = option(command)
@@ -131,7 +156,8 @@ def json_value(value: str, as_json: bool) -> Any:
         raise click.BadParameter(f"not JSON: {exc}", param_hint="VALUE") from None
 
 
-def tracker(repo: Path | None) -> Any:
+def tracker(repo: Path | None) -> Tracker:
+    """The tracker at --repo, else the nearest one at or above the current folder."""
     from ..journal import interrupted
     from ..store import Tracker, find_root
 
@@ -143,34 +169,51 @@ def tracker(repo: Path | None) -> Any:
 
 
 def emit(output_format: str, data: Any, text: str) -> None:
-    if output_format == "json":
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """Print a command's result; record text in it never reaches the terminal raw (report.terminal_safe)."""
+    from ..report import json_text, terminal_safe
+
+    click.echo(json_text(data) if output_format == "json" else terminal_safe(text))
+
+
+def apply_change(tr: Tracker, change: Change, out: Writing) -> int:
+    """Validate, write and (unless --no-commit) commit ``change``; print what happened."""
+    from ..transaction import apply
+
+    applied = apply(tr, change, commit=not out.no_commit)
+    data = {"incident": change.incident_id, "changed": applied.changed, "commit": applied.commit, "paths": applied.paths, **change.summary}
+    if not applied.changed:
+        text = f"{change.incident_id}: nothing to change"
     else:
-        click.echo(text)
+        where = f"committed {applied.commit[:10]}" if applied.commit else "written, not committed"
+        text = f"{change.subject} ({where})"
+        for key, value in change.summary.items():
+            if key not in ("id",) and value not in (None, [], ""):
+                text += f"\n  {key.replace('_', ' ')}: {', '.join(value) if isinstance(value, list) else value}"
+    emit(out.output_format, data, text)
+    return EXIT_OK
+
+
+def record_with(rec: Recording, incident_id: str, use_case: Callable[..., Change], *args: Any, **kwargs: Any) -> int:
+    """Run a use case on incident ID with the command's --at and --by, then apply its change and print it."""
+    from ..usecases.records import load_incident
+
+    tr = tracker(rec.repo)
+    change = use_case(tr, load_incident(tr, incident_id), *args, at=rec.at, by=rec.person, **kwargs)
+    return apply_change(tr, change, rec)
+
+
+def edit_with(out: Writing, incident_id: str, use_case: Callable[..., Change], *args: Any, **kwargs: Any) -> int:
+    """Run a use case that edits incident ID's records without an event, then apply its change and print it."""
+    from ..usecases.records import load_incident
+
+    tr = tracker(out.repo)
+    return apply_change(tr, use_case(tr, load_incident(tr, incident_id), *args, **kwargs), out)
 
 
 def guarded(func: F) -> F:
-    """Turn expected failures into a clear message and exit code: never a traceback."""
+    """Kept so that commands written before the single error boundary still import; it does nothing now.
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ..gitrepo import GitError
-        from ..store import TrackerError
-        from ..transaction import Refused
-
-        try:
-            code = func(*args, **kwargs)
-        except (TrackerError, Refused) as exc:
-            click.echo(f"mimctl: {exc}", err=True)
-            for finding in exc.findings:
-                click.echo(f"  {finding.as_text()}", err=True)
-            sys.exit(EXIT_FAILED)
-        except GitError as exc:
-            click.echo(f"mimctl: {exc}", err=True)
-            sys.exit(EXIT_FAILED)
-        except KeyboardInterrupt:
-            click.echo("mimctl: interrupted", err=True)
-            sys.exit(EXIT_INTERRUPTED)
-        sys.exit(code or EXIT_OK)
-
-    return wrapper  # type: ignore[return-value]
+    The command group turns expected errors into messages and exit codes
+    (``cli/__init__.py``); new commands need no decorator.
+    """
+    return func

@@ -5,11 +5,15 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .common import EXIT_FAILED, TIME, Recording, emit, format_option, guarded, recording, repo_option, tracker
+from ..report import terminal_safe
+from .common import EXIT_FAILED, TIME, Recording, emit, format_option, recording, repo_option, tracker
+
+if TYPE_CHECKING:
+    from ..usecases.alerts import PayloadFormat
 
 SOURCE = click.argument("source", metavar="[FILE|-]", default="-", required=False)
 
@@ -27,21 +31,17 @@ def _read(source: str) -> bytes:
         raise PayloadError(f"cannot read {source}: {exc.strerror or exc}") from None
 
 
-def _ingest(kind: str, source: str, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
-    from .. import ingest as core
-    from .. import webhook
-    from ..transaction import apply, locked
+def _ingest(payload_format: PayloadFormat, source: str, rec: Recording) -> int:
+    from ..usecases.alerts import ingest as record_alerts
+    from ..webhook import PayloadError
 
-    tr = tracker(repo)
-    parse = webhook.parse_alertmanager if kind == "alertmanager" else webhook.parse_generic
+    tr = tracker(rec.repo)
     try:
-        group = parse(webhook.read_json(_read(source)))
-    except webhook.PayloadError as exc:
-        click.echo(f"mimctl: rejected {kind} payload: {exc}; nothing was changed", err=True)
+        done = record_alerts(tr, payload_format, _read(source), rec.at, rec.by, commit=not rec.no_commit)
+    except PayloadError as exc:
+        click.echo(terminal_safe(f"mimctl: rejected {payload_format} payload: {exc}; nothing was changed"), err=True)
         return EXIT_FAILED
-    with locked(tr.root):  # find the incident a group opened and write, with no other ingest in between
-        plan = core.plan(tr, group, at, webhook.clean_line(by or group.source, 64) or kind)
-        applied = apply(tr, plan.change, commit=not no_commit) if plan.change is not None else None
+    plan, group, applied = done.plan, done.group, done.applied
     data: dict[str, Any] = {
         "action": plan.action,
         "incident": plan.incident_id,
@@ -64,7 +64,7 @@ def _ingest(kind: str, source: str, at: datetime, by: str | None, no_commit: boo
             text += f"\n  {plan.reason}"
     else:
         text = f"{plan.action}{f' ({plan.incident_id})' if plan.incident_id else ''}: {plan.reason}"
-    emit(output_format, data, text)
+    emit(rec.output_format, data, text)
     return 0
 
 
@@ -81,7 +81,6 @@ def ingest() -> None:
 @ingest.command()
 @SOURCE
 @recording
-@guarded
 def alertmanager(source: str, rec: Recording) -> int:
     """Ingest a Prometheus Alertmanager webhook notification (version 4) from FILE or stdin.
 
@@ -90,13 +89,12 @@ def alertmanager(source: str, rec: Recording) -> int:
       mimctl ingest alertmanager payload.json --format json
       curl -s ... | mimctl ingest alertmanager -
     """
-    return _ingest("alertmanager", source, rec.at, rec.by, rec.no_commit, rec.output_format, rec.repo)
+    return _ingest("alertmanager", source, rec)
 
 
 @ingest.command()
 @SOURCE
 @recording
-@guarded
 def generic(source: str, rec: Recording) -> int:
     """Ingest an alert in the generic JSON shape of docs/alerts.md from FILE or stdin.
 
@@ -105,7 +103,7 @@ def generic(source: str, rec: Recording) -> int:
       echo '{"group_key": "checkout-5xx", "alerts": [{"name": "CheckoutErrorRate",
              "labels": {"service": "checkout-api", "severity": "critical"}}]}' | mimctl ingest generic -
     """
-    return _ingest("generic", source, rec.at, rec.by, rec.no_commit, rec.output_format, rec.repo)
+    return _ingest("generic", source, rec)
 
 
 @click.group()
@@ -118,7 +116,6 @@ def kedb() -> None:
 @click.option("--limit", type=click.IntRange(min=1), default=5, show_default=True, help="Show at most this many matches.")
 @format_option("text", "json")
 @repo_option
-@guarded
 def match(incident_id: str, limit: int, output_format: str, repo: Path | None) -> int:
     """Rank the known errors that fit incident ID, with their workarounds.
 
@@ -129,11 +126,11 @@ def match(incident_id: str, limit: int, output_format: str, repo: Path | None) -
     Example:
       mimctl kedb match INC-0042 --limit 3
     """
-    from .. import operations as ops
     from ..kedb import rank
+    from ..usecases.records import load_incident
 
     tr = tracker(repo)
-    incident = ops.load_incident(tr, incident_id)
+    incident = load_incident(tr, incident_id)
     _, known_errors = tr.load_known_errors()
     ranking = rank(incident, known_errors)
     matches = ranking.matches[:limit]
@@ -156,7 +153,6 @@ def match(incident_id: str, limit: int, output_format: str, repo: Path | None) -
 @click.option("--no-commit", is_flag=True, help="Write the files but do not commit.")
 @format_option("text", "json")
 @repo_option
-@guarded
 def new_known_error(incident_id: str, at: datetime, no_commit: bool, output_format: str, repo: Path | None) -> int:
     """Create kedb/KE-….yaml from an incident and link it both ways, in one commit.
 
@@ -168,13 +164,12 @@ def new_known_error(incident_id: str, at: datetime, no_commit: bool, output_form
     Example:
       mimctl kedb new --from INC-0042
     """
-    from .. import operations as ops
     from ..kedb import new_from
-    from ..store import Tracker, find_root
     from ..transaction import apply
+    from ..usecases.records import load_incident
 
-    tr = Tracker(find_root(repo or Path.cwd()))
-    incident = ops.load_incident(tr, incident_id)
+    tr = tracker(repo)
+    incident = load_incident(tr, incident_id)
     change = new_from(tr, incident, at)
     applied = apply(tr, change, commit=not no_commit)
     where = f"committed {applied.commit[:10]}" if applied.commit else "written, not committed"
@@ -187,7 +182,6 @@ def new_known_error(incident_id: str, at: datetime, no_commit: bool, output_form
 @click.argument("service")
 @format_option("text", "json")
 @repo_option
-@guarded
 def impact(service: str, output_format: str, repo: Path | None) -> int:
     """List every service that depends on SERVICE, directly or transitively, with owner, tier and path.
 

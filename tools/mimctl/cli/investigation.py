@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from .. import operations as ops
-from .common import Recording, guarded, recording
-from .record import INCIDENT, _record
+from .. import vocabulary
+from ..usecases import contain
+from ..usecases import investigate as diagnosis
+from .common import INCIDENT, Recording, record_with, recording
 
 
 @click.group()
@@ -27,53 +28,29 @@ def containment() -> None:
 @click.option("--action", required=True, help="What was done.")
 @click.option("--rollback", required=True, help="How to undo it.")
 @recording
-@guarded
 def containment_add(incident_id: str, action: str, rollback: str, rec: Recording) -> int:
     """Log a containment action with its rollback; prints its id (C-xxxx)."""
-    action_id = ops.new_short_id("C")
-    return _record(
-        rec,
-        incident_id,
-        "containment",
-        f"containment {action_id}: {action[:60]}",
-        {"id": action_id, "action": action, "rollback": rollback},
-        summary={"action_id": action_id},
-    )
+    return record_with(rec, incident_id, contain.add_containment, action, rollback)
 
 
 @containment.command("set")
 @INCIDENT
 @click.argument("action_id")
-@click.argument("state", type=click.Choice(["effective", "ineffective", "rolled-back", "made-permanent"]))
+@click.argument("state", type=click.Choice(vocabulary.CONTAINMENT_STATES))
 @click.option("--text", help="Details.")
 @recording
-@guarded
 def containment_set(incident_id: str, action_id: str, state: str, text: str | None, rec: Recording) -> int:
     """Record a containment action's new state."""
-    return _record(
-        rec,
-        incident_id,
-        "containment-update",
-        f"containment {action_id} {state}",
-        {"action_id": action_id, "state": state, "text": text},
-    )
+    return record_with(rec, incident_id, contain.set_containment, action_id, state, text=text)
 
 
 @containment.command("none")
 @INCIDENT
 @click.option("--reason", required=True, help="Why no containment action is possible.")
 @recording
-@guarded
 def containment_none(incident_id: str, reason: str, rec: Recording) -> int:
     """Record why containment is not possible."""
-    return _record(
-        rec,
-        incident_id,
-        "note",
-        "containment not possible",
-        {"text": f"Containment not possible: {reason}"},
-        {"containment_not_possible": reason},
-    )
+    return record_with(rec, incident_id, contain.containment_not_possible, reason)
 
 
 @click.group()
@@ -92,36 +69,20 @@ def hypothesis() -> None:
 @click.argument("text")
 @click.option("--evidence", multiple=True, help="Evidence so far (repeatable).")
 @recording
-@guarded
 def hypothesis_add(incident_id: str, text: str, evidence: tuple[str, ...], rec: Recording) -> int:
     """Record an open hypothesis; prints its id (H-xxxx)."""
-    hypothesis_id = ops.new_short_id("H")
-    return _record(
-        rec,
-        incident_id,
-        "hypothesis",
-        f"hypothesis {hypothesis_id}",
-        {"id": hypothesis_id, "text": text, "evidence": list(evidence)},
-        summary={"hypothesis_id": hypothesis_id},
-    )
+    return record_with(rec, incident_id, diagnosis.add_hypothesis, text, evidence=evidence)
 
 
 @hypothesis.command("set")
 @INCIDENT
 @click.argument("hypothesis_id")
-@click.argument("state", type=click.Choice(["confirmed", "refuted", "open"]))
+@click.argument("state", type=click.Choice(vocabulary.HYPOTHESIS_STATES))
 @click.option("--evidence", multiple=True, help="Evidence for the verdict (repeatable).")
 @recording
-@guarded
 def hypothesis_set(incident_id: str, hypothesis_id: str, state: str, evidence: tuple[str, ...], rec: Recording) -> int:
     """Confirm or refute a hypothesis (or re-open it)."""
-    return _record(
-        rec,
-        incident_id,
-        "hypothesis-update",
-        f"hypothesis {hypothesis_id} {state}",
-        {"hypothesis_id": hypothesis_id, "state": state, "evidence": list(evidence)},
-    )
+    return record_with(rec, incident_id, diagnosis.set_hypothesis, hypothesis_id, state, evidence=evidence)
 
 
 @click.command()
@@ -129,7 +90,6 @@ def hypothesis_set(incident_id: str, hypothesis_id: str, state: str, evidence: t
 @click.argument("text")
 @click.option("--link", "links", multiple=True, help="A link to a dashboard, log query... (repeatable).")
 @recording
-@guarded
 def evidence(incident_id: str, text: str, links: tuple[str, ...], rec: Recording) -> int:
     """Record evidence examined: a log excerpt, a graph, a finding."""
-    return _record(rec, incident_id, "evidence", "evidence", {"text": text, "links": list(links)})
+    return record_with(rec, incident_id, diagnosis.add_evidence, text, links=links)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import click
 
-from .. import operations as ops
 from .. import status
-from .common import EXIT_FAILED, Recording, emit, format_option, guarded, recording, repo_option, tracker
-from .record import INCIDENT, _finish
+from ..report import terminal_safe
+from ..usecases.advance import advance as judge_and_advance
+from ..usecases.records import load_incident, valid_incidents
+from .common import EXIT_FAILED, INCIDENT, Recording, apply_change, emit, format_option, recording, repo_option, tracker
 
 
 @click.command()
@@ -17,7 +18,6 @@ from .record import INCIDENT, _finish
 @click.option("--to", "target", help="Target stage (default: the next one). Skipping stages needs --reason.")
 @click.option("--reason", help="Why stages are skipped, or why the incident moves back.")
 @recording
-@guarded
 def advance(incident_id: str, target: str | None, reason: str | None, rec: Recording) -> int:
     """Check the exit gate of the current stage and move to the next stage.
 
@@ -32,9 +32,10 @@ def advance(incident_id: str, target: str | None, reason: str | None, rec: Recor
       mimctl advance INC-0042 --to investigate --reason "Fix did not hold"   # back, if process.yaml allows
     """
     tr = tracker(rec.repo)
-    incident = ops.load_incident(tr, incident_id)
-    transition, change = ops.advance(tr, incident, target, reason, rec.at, rec.person)
-    if change is None:
+    incident = load_incident(tr, incident_id)
+    move = judge_and_advance(tr, incident, rec.at, rec.person, target, reason)
+    transition = move.transition
+    if move.change is None:
         data = {
             "incident": incident.id,
             "changed": False,
@@ -46,17 +47,15 @@ def advance(incident_id: str, target: str | None, reason: str | None, rec: Recor
         if rec.output_format == "json":
             emit("json", data, "")
         else:
-            click.echo(f"{incident.id}: " + status.render_gate_failure(transition), err=True)
+            click.echo(terminal_safe(f"{incident.id}: " + status.render_gate_failure(transition)), err=True)
         return EXIT_FAILED
-    change.summary.update({"from": transition.source, "to": transition.target, "skipped": list(transition.skipped)})
-    return _finish(tr, change, rec.no_commit, rec.output_format)
+    return apply_change(tr, move.change, rec)
 
 
 @click.command()
 @INCIDENT
 @format_option("text", "json")
 @repo_option
-@guarded
 def show(incident_id: str, output_format: str, repo: Path | None) -> int:
     """Show an incident: stage, time in each stage, roles, and the next gate's checklist.
 
@@ -65,8 +64,7 @@ def show(incident_id: str, output_format: str, repo: Path | None) -> int:
       mimctl show INC-0042 --format json | jq .stage_changes
     """
     tr = tracker(repo)
-    incident = ops.load_incident(tr, incident_id)
-    info = status.describe(incident, tr.process)
+    info = status.describe(load_incident(tr, incident_id), tr.process)
     emit(output_format, info, status.render_show(info))
     return 0
 
@@ -77,7 +75,6 @@ def show(incident_id: str, output_format: str, repo: Path | None) -> int:
 @click.option("--severity", "severities", multiple=True, help="Only these severities (repeatable).")
 @format_option("text", "json")
 @repo_option
-@guarded
 def list_incidents(show_all: bool, stages: tuple[str, ...], severities: tuple[str, ...], output_format: str, repo: Path | None) -> int:
     """List open incidents, grouped by stage, most severe first.
 
@@ -87,46 +84,7 @@ def list_incidents(show_all: bool, stages: tuple[str, ...], severities: tuple[st
       mimctl list --severity SEV1 --format json
     """
     tr = tracker(repo)
-    process = tr.process
-    order = {s.id: i for i, s in enumerate(process.severities)}
-    rows = []
-    broken = []
-    for incident_id in tr.incident_ids():
-        bundle = tr.load_bundle(incident_id)
-        if bundle.model is None:
-            broken.append(incident_id)
-            continue
-        inc = bundle.model
-        stage = process.stage(inc.stage)
-        if (
-            (stage and stage.final and not show_all)
-            or (stages and inc.stage not in stages)
-            or (severities and inc.severity not in severities)
-        ):
-            continue
-        rows.append(
-            {
-                "id": inc.id,
-                "title": inc.title,
-                "stage": inc.stage,
-                "severity": inc.severity,
-                "priority": inc.data["priority"],
-                "services": list(inc.services),
-                "detected_at": inc.data["detected_at"],
-            }
-        )
-    stage_index = {s: i for i, s in enumerate(process.stage_ids)}
-    rows.sort(key=lambda r: (stage_index.get(r["stage"], 99), order.get(r["severity"], 99), r["id"]))
-    lines = []
-    current = None
-    for row in rows:
-        if row["stage"] != current:
-            current = row["stage"]
-            lines.append(f"{current}:")
-        lines.append(f"  {row['id']}  {row['severity']:<5} P{row['priority']}  {row['title']}  [{', '.join(row['services'])}]")
-    if not rows:
-        lines.append("no open incidents")
-    if broken:
-        lines.append(f"not shown (invalid records; run mimctl validate): {', '.join(broken)}")
-    emit(output_format, {"incidents": rows, "invalid": broken}, "\n".join(lines))
+    loaded = valid_incidents(tr)
+    rows = status.list_rows(loaded.incidents, tr.process, show_all=show_all, stages=stages, severities=severities)
+    emit(output_format, {"incidents": rows, "invalid": list(loaded.skipped)}, status.render_list(rows, loaded.skipped))
     return 0

@@ -24,22 +24,26 @@ def _report_text(report: Any) -> list[str]:
     for outcome in report.outcomes:
         if outcome.status == "already-sent":
             continue
-        line = f"{outcome.status:<8} {outcome.channel:<20} {outcome.headline}"
+        line = f"{outcome.status:<15} {outcome.channel:<20} {outcome.headline}"
         if outcome.attempts > 1:
             line += f" ({outcome.attempts} attempts)"
         if outcome.error:
-            line += f"\n         {outcome.error}"
+            line += f"\n                {outcome.error}"
         if outcome.status == "dry-run":
             line += "\n" + "\n".join("    " + row for row in _payload_text(outcome.payload).splitlines())
         lines.append(line)
+    lines += [f"skipped  {s.path}: {s.reason}" for s in report.skipped]
     lines += [f"problem  {problem}" for problem in report.problems]
-    counts = {s: report.count(s) for s in ("sent", "already-sent", "failed", "not-sent", "dry-run")}
+    statuses = ("sent", "already-sent", "refused", "refused-earlier", "failed", "not-sent", "invalid", "dry-run")
+    counts = {s: report.count(s) for s in statuses}
     lines.append(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "nothing to send")
     if report.commit:
         lines.append(f"ledger committed {report.commit[:10]}")
-    failing = sorted({o.channel for o in report.outcomes if o.status == "failed"})
+    failing = sorted({o.channel for o in report.outcomes if o.status in ("failed", "not-sent")})
     if failing:
         lines.append(f"failing channel(s): {', '.join(failing)} (rerun to send only what is missing)")
+    if report.count("refused") or report.count("refused-earlier"):
+        lines.append("refused messages are not sent again; fix the cause, then rerun with --retry-refused")
     return lines
 
 
@@ -48,6 +52,7 @@ def _report_data(report: Any) -> dict[str, Any]:
         "ok": report.ok,
         "outcomes": [o.as_dict() for o in report.outcomes],
         "problems": report.problems,
+        "skipped": [{"event": s.path, "reason": s.reason} for s in report.skipped],
         "ledger_commit": report.commit,
     }
 
@@ -57,29 +62,48 @@ def _report_data(report: Any) -> dict[str, Any]:
 @click.option("--until", default="HEAD", show_default=True, help="Up to this revision.")
 @click.option("--dry-run", is_flag=True, help="Print the payloads; send nothing, write no ledger.")
 @click.option("--no-commit", is_flag=True, help="Update the ledger file but do not commit it.")
+@click.option("--retry-refused", is_flag=True, help="Send again what a receiver refused for good earlier (after fixing the cause).")
+@click.option(
+    "--now", "moment", type=TIME, default=None, help="The time to judge the horizon by (default: the clock); for replays and tests."
+)
 @format_option("text", "json")
 @repo_option
 @guarded
-def notify(since: str, until: str, dry_run: bool, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def notify(
+    since: str,
+    until: str,
+    dry_run: bool,
+    no_commit: bool,
+    retry_refused: bool,
+    moment: datetime | None,
+    output_format: str,
+    repo: Path | None,
+) -> int:
     """Send the timeline events added between --since and --until to the channels routed in process.yaml.
 
-    Declarations, stage changes, stakeholder updates and escalations are sent
-    once per channel: delivered (event, channel) pairs are kept in
-    .mimctl/notifications.jsonl and committed, so a rerun sends only what is
-    missing. A channel that keeps failing is reported, the others still get
-    their messages, and the exit code is 1. Webhook URLs and secrets come from
-    the environment variables named in process.yaml.
+    Declarations, stage changes, stakeholder updates, escalations and update
+    reminders are sent once per channel: delivered (event, channel) pairs are
+    kept in .mimctl/notifications.jsonl and committed, so a rerun sends only
+    what is missing. A message the receiver refuses for good (HTTP 400, 413,
+    422) is recorded as refused and the channel's later messages still go;
+    reruns report it without sending it again (--retry-refused does). A
+    channel that is down is reported and its messages go with the next run.
+    Any failure in this run exits 1. Retrospective incidents and events older
+    than notifications.horizon_minutes are never sent. Webhook URLs and
+    secrets come from the environment variables named in process.yaml.
 
     \b
     Example:
       mimctl notify --since "$BEFORE"           # in CI, after a push
       mimctl notify --since HEAD~3 --dry-run    # see the payloads
+      mimctl notify --since HEAD~1 --retry-refused
     """
     from .. import notifications
     from ..model import format_time
 
     tr = tracker(repo)
-    report = notifications.notify(tr, since, until, os.environ, format_time(now()), dry_run, commit=not no_commit)
+    when = format_time(moment or now())
+    report = notifications.notify(tr, since, until, os.environ, when, dry_run, commit=not no_commit, retry_refused=retry_refused)
     emit(output_format, _report_data(report), "\n".join(_report_text(report)))
     return 0 if report.ok else EXIT_FAILED
 
@@ -96,13 +120,17 @@ def notify(since: str, until: str, dry_run: bool, no_commit: bool, output_format
 def escalate(
     moment: datetime | None, dry_run: bool, by: str | None, no_commit: bool, no_notify: bool, output_format: str, repo: Path | None
 ) -> int:
-    """Move every unacknowledged active incident to its due escalation level, record it and notify.
+    """Escalate unacknowledged active incidents and chase overdue stakeholder updates; record it and notify.
 
     Level 0 of the severity's policy is due at declaration; the next level once
     the current level's ack_within_minutes passed without `mimctl ack`. Each
     escalation is one commit (an escalation event, escalation.level/policy in
-    incident.yaml); then the routed channels are notified. Escalation
-    notifications that failed earlier are retried. Run it every few minutes.
+    incident.yaml). When an update is overdue by the communication plan
+    (process.yaml communication.cadence), the communications lead gets one
+    reminder (an update-reminder event), and escalate_to one escalation if it
+    is still overdue escalate_after_minutes later. Then the routed channels are
+    notified; notifications that failed earlier are retried. Run it every few
+    minutes.
 
     \b
     Example:
@@ -110,51 +138,31 @@ def escalate(
       mimctl escalate --now 2026-11-27T09:00Z --dry-run
     """
     from .. import escalation, notifications
-    from .. import operations as ops
     from ..model import format_time
-    from ..transaction import Refused, apply
 
     tr = tracker(repo)
     moment = moment or now()
-    person = by or default_person()
-    steps, problems = escalation.plan(tr, moment)
-    recorded: list[dict[str, Any]] = []
-    new_paths: list[str] = []
-    texts: dict[str, str] = {}
-    for step in steps:
-        try:
-            incident = ops.load_incident(tr, step.incident_id)
-            change = escalation.change_for(tr, incident, step, moment, person)
-            event_paths = [p for p in change.writes if "/timeline/" in p]
-            commit = None
-            if dry_run:
-                texts.update({p: change.writes[p] for p in event_paths})
-            else:
-                commit = apply(tr, change, commit=not no_commit).commit
-            new_paths += event_paths
-            recorded.append(
-                {"incident": step.incident_id, "level": step.level, "to": list(step.to), "reason": step.reason, "commit": commit}
-            )
-        except Refused as exc:
-            problems.append(f"{step.incident_id}: {exc}" + "".join(f"\n  {f.as_text()}" for f in exc.findings))
+    done = escalation.record_due(tr, moment, by or default_person(), dry_run, commit=not no_commit)
+    recorded, problems, new_paths, texts = done.recorded, done.problems, done.paths, done.texts
     report = None
     if not no_notify:
         paths = new_paths if dry_run else list(dict.fromkeys([*escalation.unsent_candidates(tr), *new_paths]))
         report = notifications.send_events(tr, paths, os.environ, format_time(moment), dry_run, not no_commit, texts)
     data = {
         "now": format_time(moment),
-        "escalated": recorded,
+        "escalated": [r for r in recorded if not r.get("reminder")],
+        "reminders": [r for r in recorded if r.get("reminder")],
         "problems": problems,
         "notifications": _report_data(report) if report else None,
     }
     lines = [
-        f"{r['incident']}: level {r['level']} \u2192 {', '.join(r['to'])} ({r['reason']})"
+        f"{r['incident']}: {'update reminder' if r.get('reminder') else 'level'} {r['level']} \u2192 {', '.join(r['to'])} ({r['reason']})"
         + (f" committed {r['commit'][:10]}" if r["commit"] else "")
         for r in recorded
     ]
     lines += [f"problem  {p}" for p in problems]
     if not recorded:
-        lines.append("no escalation due")
+        lines.append("no escalation or update reminder due")
     if report is not None:
         lines += _report_text(report)
     emit(output_format, data, "\n".join(lines))

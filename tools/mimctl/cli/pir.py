@@ -4,14 +4,27 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import click
 
-from .. import operations as ops
-from ..model import format_time
-from .common import TIME, Recording, guarded, json_value, recording, tracker
-from .record import INCIDENT, _finish, _record
+from .. import vocabulary
+from ..usecases import close as closing
+from ..usecases import review
+from .common import (
+    INCIDENT,
+    TIME,
+    Recording,
+    Writing,
+    default_person,
+    edit_with,
+    editing,
+    json_value,
+    now,
+    record_with,
+    recording,
+    repo_option,
+    tracker,
+)
 
 
 @click.group()
@@ -35,43 +48,23 @@ def pir() -> None:
 @click.option("--attendee", "attendees", multiple=True, help="Invitee (repeatable).")
 @click.option("--not-required", "not_required_reason", help="Why no review is needed.")
 @recording
-@guarded
 def pir_schedule(
     incident_id: str, when: datetime | None, attendees: tuple[str, ...], not_required_reason: str | None, rec: Recording
 ) -> int:
     """Schedule the review meeting (or record why none is needed)."""
     if not_required_reason:
-        edits: dict[str, Any] = {"pir.not_required_reason": not_required_reason}
-        text = f"PIR not required: {not_required_reason}"
-    else:
-        if when is None or not attendees:
-            raise click.UsageError("give --when and at least one --attendee, or --not-required REASON")
-        edits = {"pir.scheduled_at": format_time(when), "pir.attendees": list(attendees)}
-        text = f"PIR scheduled for {format_time(when)}"
-    return _record(rec, incident_id, "note", text.split(":")[0], {"text": text}, edits)
-
-
-def editing(func: Any) -> Any:
-    """Options of commands that edit the review (not timeline events: no --at/--by)."""
-    from .common import format_option, repo_option
-
-    func = click.option("--no-commit", is_flag=True, help="Edit the files but do not commit.")(func)
-    return format_option("text", "json")(repo_option(func))
-
-
-def _pir_change(repo: Path | None, incident_id: str, subject: str, change_fn: Any, no_commit: bool, output_format: str) -> int:
-    tr = tracker(repo)
-    incident = ops.load_incident(tr, incident_id)
-    return _finish(tr, ops.edit_pir(tr, incident, subject, change_fn), no_commit, output_format)
+        return record_with(rec, incident_id, closing.review_not_required, not_required_reason)
+    if when is None or not attendees:
+        raise click.UsageError("give --when and at least one --attendee, or --not-required REASON")
+    return record_with(rec, incident_id, closing.schedule_review, when, attendees)
 
 
 @pir.command("new")
 @INCIDENT
 @editing
-@guarded
-def pir_new(incident_id: str, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def pir_new(incident_id: str, out: Writing) -> int:
     """Start the review, pre-filled from the incident (summary, impact, cause)."""
-    return _pir_change(repo, incident_id, "start the post-incident review", lambda data: None, no_commit, output_format)
+    return edit_with(out, incident_id, review.start_review)
 
 
 @pir.command("set")
@@ -80,11 +73,9 @@ def pir_new(incident_id: str, no_commit: bool, output_format: str, repo: Path | 
 @click.argument("value")
 @click.option("--json", "as_json", is_flag=True, help="VALUE is JSON (a list or mapping).")
 @editing
-@guarded
-def pir_set(incident_id: str, field: str, value: str, as_json: bool, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def pir_set(incident_id: str, field: str, value: str, as_json: bool, out: Writing) -> int:
     """Set a field of the review (summary, root_causes, known_errors, ...)."""
-    parsed = json_value(value, as_json)
-    return _pir_change(repo, incident_id, f"review: set {field}", lambda data: ops.set_path(data, field, parsed), no_commit, output_format)
+    return edit_with(out, incident_id, review.set_review_field, field, json_value(value, as_json))
 
 
 @pir.command("complete")
@@ -92,17 +83,9 @@ def pir_set(incident_id: str, field: str, value: str, as_json: bool, no_commit: 
 @click.option("--held", type=TIME, required=True, help="When the meeting was held.")
 @click.option("--attendee", "attendees", multiple=True, required=True, help="Who attended (repeatable).")
 @editing
-@guarded
-def pir_complete(
-    incident_id: str, held: datetime, attendees: tuple[str, ...], no_commit: bool, output_format: str, repo: Path | None
-) -> int:
+def pir_complete(incident_id: str, held: datetime, attendees: tuple[str, ...], out: Writing) -> int:
     """Record the meeting and mark the review complete."""
-
-    def change(data: Any) -> None:
-        data["meeting"] = {"held_at": format_time(held), "attendees": list(attendees)}
-        data["status"] = "complete"
-
-    return _pir_change(repo, incident_id, "review complete", change, no_commit, output_format)
+    return edit_with(out, incident_id, review.complete_review, held, attendees)
 
 
 @pir.group("action")
@@ -115,44 +98,69 @@ def pir_action() -> None:
 @click.option("--title", required=True)
 @click.option("--owner", required=True)
 @click.option("--due", required=True, help="Due date, YYYY-MM-DD.")
-@click.option("--kind", type=click.Choice(["prevent", "detect", "mitigate", "process", "training", "tooling"]))
+@click.option("--kind", type=click.Choice(vocabulary.ACTION_KINDS))
 @editing
-@guarded
-def pir_action_add(
-    incident_id: str, title: str, owner: str, due: str, kind: str | None, no_commit: bool, output_format: str, repo: Path | None
-) -> int:
+def pir_action_add(incident_id: str, title: str, owner: str, due: str, kind: str | None, out: Writing) -> int:
     """Add an action item (id A1, A2, ...)."""
-
-    def change(data: Any) -> None:
-        actions = data.setdefault("actions", [])
-        used = {int(str(a.get("id", "A0"))[1:] or 0) for a in actions if str(a.get("id", "")).startswith("A")}
-        item = {"id": f"A{max(used, default=0) + 1}", "title": title, "owner": owner, "due": due, "status": "open"}
-        if kind:
-            item["kind"] = kind
-        actions.append(item)
-
-    return _pir_change(repo, incident_id, f"review action: {title[:60]}", change, no_commit, output_format)
+    return edit_with(out, incident_id, review.add_action, title, owner, due, kind)
 
 
 @pir_action.command("set")
 @INCIDENT
 @click.argument("action_id")
-@click.argument("status", type=click.Choice(["open", "in-progress", "done", "dropped"]))
+@click.argument("status", type=click.Choice(vocabulary.ACTION_STATUSES))
 @editing
-@guarded
-def pir_action_set(incident_id: str, action_id: str, status: str, no_commit: bool, output_format: str, repo: Path | None) -> int:
+def pir_action_set(incident_id: str, action_id: str, status: str, out: Writing) -> int:
     """Set an action item's status."""
-
-    def change(data: Any) -> None:
-        for item in data.get("actions", []):
-            if item.get("id") == action_id:
-                item["status"] = status
-                return
-        raise click.BadParameter(f"no action {action_id!r} in the review", param_hint="ACTION_ID")
-
-    return _pir_change(repo, incident_id, f"review action {action_id} {status}", change, no_commit, output_format)
+    return edit_with(out, incident_id, review.set_action, action_id, status)
 
 
-from .insight import pir_invite  # noqa: E402 - insight does not import this module at load time
+@pir.command("invite")
+@INCIDENT
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+    default="-",
+    show_default=True,
+    help="Write the .ics here ('-' for standard output).",
+)
+@click.option("--email-domain", envvar="MIMCTL_EMAIL_DOMAIN", show_envvar=True, help="Handles not in the catalog: alice -> alice@DOMAIN.")
+@click.option("--link", help="A link to the incident or review page (http/https).")
+@click.option("--by", "by", help="The organizer (default: $MIMCTL_USER or the login name).")
+@click.option("--no-commit", is_flag=True, help="Record the new SEQUENCE in incident.yaml but do not commit.")
+@repo_option
+def pir_invite(
+    incident_id: str, output: Path, email_domain: str | None, link: str | None, by: str | None, no_commit: bool, repo: Path | None
+) -> int:
+    """Make the calendar invite (.ics, RFC 5545) for the scheduled review meeting.
 
-pir.add_command(pir_invite, "invite")
+    The UID is the same for every invite of this review; SEQUENCE goes up by
+    one each time the meeting was moved (mimctl pir schedule --when) since the
+    last invite, so calendars update the meeting instead of adding another.
+    The new SEQUENCE is kept in incident.yaml (pir.sequence, pir.invited_for)
+    and committed with a timeline note; the .ics itself is not committed.
+
+    \b
+    Examples:
+      mimctl pir invite INC-0042 -o pir.ics --email-domain example.com
+      mimctl pir invite INC-0042 | mail -a - ...
+    """
+    from ..transaction import apply
+    from ..usecases.records import load_incident
+
+    tr = tracker(repo)
+    incident = load_incident(tr, incident_id)
+    made = review.invite(tr, incident, by or default_person(), now(), link=link, email_domain=email_domain)
+    recorded = "unchanged"
+    if made.change is not None:
+        applied = apply(tr, made.change, commit=not no_commit)
+        recorded = f"committed {applied.commit[:10]}" if applied.commit else "written to incident.yaml, not committed"
+    if str(output) == "-":
+        click.echo(made.ics.encode("utf-8"), nl=False)  # bytes: written as they are, CRLF kept
+        where = "standard output"
+    else:
+        output.write_bytes(made.ics.encode("utf-8"))
+        where = str(output)
+    click.echo(f"{incident.id}: PIR invite SEQUENCE {made.sequence} to {where} ({recorded})", err=str(output) == "-")
+    return 0

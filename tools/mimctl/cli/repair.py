@@ -6,14 +6,13 @@ from pathlib import Path
 
 import click
 
-from .common import EXIT_FAILED, emit, format_option, guarded, repo_option, tracker
+from .common import EXIT_FAILED, emit, format_option, repo_option, tracker
 
 
 @click.command()
 @click.option("--dry-run", is_flag=True, help="Say what would be done; change nothing.")
 @format_option("text", "json")
 @repo_option
-@guarded
 def repair(dry_run: bool, output_format: str, repo: Path | None) -> int:
     """Undo what an interrupted mimctl command left: its half-made change, git lock files, temporary files.
 

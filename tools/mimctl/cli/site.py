@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..report import terminal_safe
 from .common import EXIT_FAILED, emit, format_option, guarded, repo_option, tracker
 
 
@@ -41,7 +42,7 @@ def build(public: bool, output: Path, output_format: str, repo: Path | None) -> 
     try:
         out = build_site(tr.root, output, public=public)
     except SiteBuildError as exc:
-        click.echo(f"mimctl: {exc}", err=True)
+        click.echo(terminal_safe(f"mimctl: {exc}"), err=True)
         return EXIT_FAILED
     edition = "public" if public else "internal"
     emit(output_format, {"edition": edition, "site": str(out.resolve())}, f"built the {edition} site in {out}")

@@ -1,0 +1,1 @@
+"""Channel types mimctl does not ship, to show what adding one takes."""

@@ -1,0 +1,143 @@
+"""Identify and classify: declare a major incident, confirm it is real, classify it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..model import Incident, Process, format_time
+from ..store import INCIDENT_ID, Tracker, TrackerError
+from ..transaction import Change
+from ..yamlio import dump_new
+from . import Invalid
+from .records import SCHEMA_FROM_INCIDENT, clean, event_path, event_text, incident_path, record
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """What is known when an incident is declared. Times default: detected at declaration, start unknown."""
+
+    title: str
+    services: Sequence[str]
+    impact: str
+    urgency: str
+    severity: str
+    source: str
+    reported_by: str | None = None
+    alert: Mapping[str, str] | None = None  # name, id, fingerprint, group_key, source, url
+    summary: str | None = None
+    major_reason: str | None = None
+    visibility: str | None = None
+    started_at: datetime | None = None
+    detected_at: datetime | None = None
+    user_count: int | None = None
+    segment: str | None = None
+    regions: Sequence[str] = ()
+    risks: Sequence[str] = ()
+    related_incidents: Sequence[str] = field(default=())
+    incident_id: str | None = None  # default: the next free one
+
+
+def next_incident_id(tracker: Tracker) -> str:
+    """One more than the highest ``INC-`` number in the tracker."""
+    numbers = [int(i[4:]) for i in tracker.incident_ids() if i[:4].upper() == "INC-" and i[4:].isdigit()]
+    return f"INC-{max(numbers, default=0) + 1:04d}"
+
+
+def priority(process: Process, impact: str, urgency: str) -> int:
+    """The priority the matrix in process.yaml gives impact x urgency; Invalid if it has none."""
+    found = process.priority(impact, urgency)
+    if found is None:
+        raise Invalid(
+            f"impact {impact!r} x urgency {urgency!r} is not in the priority matrix "
+            f"(impacts: {', '.join(process.impacts)}; urgencies: {', '.join(process.urgencies)})"
+        )
+    return found
+
+
+def declare(tracker: Tracker, declared: Declaration, at: datetime, by: str | None) -> Change:
+    """A new incident in the first stage, with its 'declared' event; the summary lists the dependents at risk."""
+    process = tracker.process
+    incident_id = declared.incident_id.upper() if declared.incident_id else next_incident_id(tracker)
+    if not INCIDENT_ID.match(incident_id):
+        raise TrackerError(f"{incident_id!r} is not an incident id (INC- and 4 to 8 digits, e.g. INC-0042)")
+    if incident_id.casefold() in {i.casefold() for i in tracker.incident_ids()}:
+        raise TrackerError(f"{incident_id} already exists")
+    users = clean({"count": declared.user_count, "segment": declared.segment})
+    data = clean(
+        {
+            "id": incident_id,
+            "title": declared.title,
+            "stage": process.stage_ids[0],
+            "severity": declared.severity,
+            "impact": declared.impact,
+            "urgency": declared.urgency,
+            "priority": priority(process, declared.impact, declared.urgency),
+            "visibility": declared.visibility,
+            "summary": declared.summary,
+            "major_reason": declared.major_reason,
+            "detection": clean(
+                {"source": declared.source, "reported_by": declared.reported_by, "alert": clean(declared.alert or {}) or None}
+            ),
+            "started_at": format_time(declared.started_at) if declared.started_at else None,
+            "detected_at": format_time(declared.detected_at or at),
+            "declared_at": format_time(at),
+            "services": list(declared.services),
+            "impacted_users": users or None,
+            "regions": list(declared.regions),
+            "risks": list(declared.risks),
+            "related_incidents": list(declared.related_incidents),
+        }
+    )
+    writes = {
+        incident_path(incident_id): dump_new(data, SCHEMA_FROM_INCIDENT),
+        event_path(incident_id, at, "declared"): event_text(at, "declared", by, {"text": f"Declared: {data['title']}"}),
+    }
+    catalog = tracker.catalog
+    at_risk = sorted({d for s in data["services"] for d in catalog.dependents(s)} - set(data["services"]))
+    return Change(
+        incident_id,
+        writes,
+        f"{incident_id}: declare {data['severity']} \u2014 {data['title']}",
+        trailers={"Incident": incident_id, "Stage": data["stage"], "Event": "declared"},
+        summary={"id": incident_id, "priority": data["priority"], "dependents_at_risk": at_risk},
+    )
+
+
+def confirm(tracker: Tracker, incident: Incident, scope: str | None, at: datetime, by: str) -> Change:
+    """The incident is real: who confirmed it, when, and its scope."""
+    edits = {"validation.confirmed_by": by, "validation.confirmed_at": format_time(at), "validation.scope": scope}
+    return record(tracker, incident, "validated", at, by, "confirmed as real", {"text": scope}, edits)
+
+
+def classify(
+    tracker: Tracker,
+    incident: Incident,
+    at: datetime,
+    by: str,
+    *,
+    impact: str | None = None,
+    urgency: str | None = None,
+    severity: str | None = None,
+    major_reason: str | None = None,
+    user_count: int | None = None,
+    segment: str | None = None,
+    summary: str | None = None,
+) -> Change:
+    """Impact and urgency (the priority follows from the matrix), severity, why major, who is affected."""
+    new_impact = impact or incident.data["impact"]
+    new_urgency = urgency or incident.data["urgency"]
+    found = priority(tracker.process, new_impact, new_urgency)
+    edits: dict[str, object] = {"impact": new_impact, "urgency": new_urgency, "priority": found}
+    for key, value in (
+        ("severity", severity),
+        ("major_reason", major_reason),
+        ("summary", summary),
+        ("impacted_users.count", user_count),
+        ("impacted_users.segment", segment),
+    ):
+        if value is not None:
+            edits[key] = value
+    text = f"impact {new_impact}, urgency {new_urgency} -> priority {found}; severity {severity or incident.severity}"
+    return record(tracker, incident, "classified", at, by, f"classify: {text}", {"text": text}, edits)

@@ -1,0 +1,143 @@
+"""The machinery every use case shares: reading an incident, and writing an event plus edits as one Change."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .. import events
+from ..formatting import file_stamp
+from ..model import Incident, format_time
+from ..store import INCIDENT_FILE, INCIDENTS_DIR, PIR_FILE, TIMELINE_DIR, Tracker
+from ..transaction import Change, Refused
+from ..yamlio import dump_new, edit_file
+
+SCHEMA_FROM_INCIDENT = "../../schemas/incident.schema.json"
+SCHEMA_FROM_EVENT = "../../../schemas/event.schema.json"
+SCHEMA_FROM_PIR = "../../schemas/pir.schema.json"
+
+
+# --- where records live ------------------------------------------------------------
+
+
+def incident_path(incident_id: str) -> str:
+    """``incidents/INC-…/incident.yaml``, relative to the tracker."""
+    return f"{INCIDENTS_DIR}/{incident_id}/{INCIDENT_FILE}"
+
+
+def pir_path(incident_id: str) -> str:
+    """``incidents/INC-…/pir.yaml``, relative to the tracker."""
+    return f"{INCIDENTS_DIR}/{incident_id}/{PIR_FILE}"
+
+
+def event_path(incident_id: str, at: datetime, kind: str) -> str:
+    """A new timeline file: ``incidents/INC-…/timeline/<time>-<kind>-<6 hex>.yaml`` (the one place names are made)."""
+    return f"{INCIDENTS_DIR}/{incident_id}/{TIMELINE_DIR}/{file_stamp(at)}-{kind}-{secrets.token_hex(3)}.yaml"
+
+
+def new_short_id(prefix: str) -> str:
+    """A containment action or hypothesis id: ``C-1a2b``, ``H-9f3c``."""
+    return f"{prefix}-{secrets.token_hex(2)}"
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def load_incident(tracker: Tracker, given_id: str) -> Incident:
+    """The incident's model, or Refused with its findings if its records are invalid."""
+    incident_id = tracker.resolve_incident_id(given_id)
+    bundle = tracker.load_bundle(incident_id)
+    if bundle.model is None:
+        raise Refused(f"{incident_id} has invalid records; fix them first", bundle.findings)
+    return bundle.model
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Every incident whose records are valid, and the ids of those left out (``mimctl validate`` says why)."""
+
+    incidents: tuple[Incident, ...]
+    skipped: tuple[str, ...]
+
+
+def valid_incidents(tracker: Tracker) -> Loaded:
+    """Load every incident folder; the invalid ones are skipped, not fatal."""
+    found: list[Incident] = []
+    skipped: list[str] = []
+    for incident_id in tracker.incident_ids():
+        model = tracker.load_bundle(incident_id).model
+        if model is None:
+            skipped.append(incident_id)
+        else:
+            found.append(model)
+    return Loaded(tuple(found), tuple(skipped))
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def clean(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` without empty values (None, "", and empty lists and mappings): records leave them out."""
+    return {k: v for k, v in data.items() if v not in (None, "", [], (), {})}
+
+
+def event_text(at: datetime, kind: str, by: str | None, fields: Mapping[str, Any]) -> str:
+    """A new timeline event file's text; the fields must belong to the kind (``events``)."""
+    events.check_fields(kind, fields)
+    data = clean({"at": format_time(at), "kind": kind, "by": by, **fields})
+    return dump_new(data, SCHEMA_FROM_EVENT)
+
+
+def set_path(data: Any, dotted: str, value: Any) -> None:
+    """Set ``a.b.c`` in nested mappings, creating the missing ones; None removes the key."""
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        if part not in data or not isinstance(data[part], dict):
+            data[part] = {}
+        data = data[part]
+    if value is None:
+        data.pop(parts[-1], None)
+    else:
+        data[parts[-1]] = value
+
+
+def record(
+    tracker: Tracker,
+    incident: Incident,
+    kind: str,
+    at: datetime,
+    by: str | None,
+    subject: str,
+    fields: Mapping[str, Any] | None = None,
+    edits: Mapping[str, Any] | None = None,
+    trailers: Mapping[str, str] | None = None,
+    summary: Mapping[str, object] | None = None,
+) -> Change:
+    """An event on the timeline plus edits to incident.yaml (dotted path -> value; None removes), as one change."""
+    writes: dict[str, str] = {}
+    if edits:
+        path = incident_path(incident.id)
+
+        def change(data: Any) -> None:
+            for dotted, value in edits.items():
+                set_path(data, dotted, value)
+
+        writes[path] = edit_file(tracker.root / path, change, path)  # as stored: CRLF, a BOM stay
+    writes[event_path(incident.id, at, kind)] = event_text(at, kind, by, fields or {})
+    return Change(
+        incident.id,
+        writes,
+        f"{incident.id}: {subject}",
+        trailers={"Incident": incident.id, "Stage": incident.stage, "Event": kind, **(trailers or {})},
+        summary=dict(summary or {}),
+    )
+
+
+def add_event(change: Change, incident_id: str, at: datetime, kind: str, by: str | None, fields: Mapping[str, Any]) -> str:
+    """Add one more timeline event to ``change`` (several events in one commit); its path."""
+    path = event_path(incident_id, at, kind)
+    change.writes[path] = event_text(at, kind, by, fields)
+    return path
