@@ -253,7 +253,7 @@ def test_a_lock_left_by_a_killed_git_is_removed_by_repair_once_its_command_is_go
     before = snapshot(repo)
 
     def git_killed_while_holding_the_index_lock() -> None:
-        def stage_and_commit(self: GitRepo, paths: list[str], message: str) -> Any:
+        def stage_and_commit(self: GitRepo, paths: list[str], message: str) -> str | None:
             self._run("add", "--all", "--", *paths)
             (self.git_dir / "index.lock").write_bytes(b"half-written index")
             os._exit(137)
@@ -316,7 +316,7 @@ def test_a_terminated_command_puts_its_change_back(repo: Path, signum: int) -> N
     def signal_after_staging() -> None:
         original = GitRepo.stage_and_commit
 
-        def stage_and_commit(self: GitRepo, paths: list[str], message: str) -> Any:
+        def stage_and_commit(self: GitRepo, paths: list[str], message: str) -> str | None:
             self._run("add", "--all", "--", *paths)
             os.kill(os.getpid(), signum)
             return original(self, paths, message)
@@ -381,6 +381,26 @@ def test_a_hook_that_leaves_everything_as_validated_lets_the_commit_stand(repo: 
     path.chmod(0o755)
     data = ok_json(["advance", INC, "--at", t(10)], repo)
     assert data["commit"] == head(repo)
+    _clean(repo)
+
+
+@pytest.mark.parametrize("how", ["gitattributes", "autocrlf"])
+def test_git_storing_a_crlf_record_with_lf_is_not_taken_for_a_hook(repo: Path, how: str) -> None:
+    path = repo / incident_path(INC, "incident.yaml")
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    if how == "gitattributes":
+        (repo / ".gitattributes").write_text("*.yaml text eol=lf\n")
+        git("add", ".gitattributes", cwd=repo)
+    else:
+        git("config", "core.autocrlf", "input", cwd=repo)
+    git("add", "--all", cwd=repo)
+    git("commit", "--quiet", "--allow-empty", "-m", "CRLF in the work tree, LF in git", cwd=repo)
+
+    data = ok_json(["advance", INC, "--at", t(10)], repo)
+
+    assert data["commit"] == head(repo)
+    assert b"stage: notify\r\n" in path.read_bytes(), "the file keeps its CRLF"
+    assert "stage: notify\n" in git("show", f"HEAD:{incident_path(INC, 'incident.yaml')}", cwd=repo)
     _clean(repo)
 
 

@@ -7,6 +7,7 @@ the user's other staged work stays staged and out of it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from collections.abc import Sequence
@@ -39,6 +40,7 @@ class GitRepo:
     """A working tree with its index and history."""
 
     transaction: str | None = None  # the open journal's id, passed to git (so repair can tell its processes)
+    _object_format: str | None = None
 
     def __init__(self, root: Path) -> None:
         git = _git()
@@ -138,7 +140,7 @@ class GitRepo:
         """
         before = self.index_entries(paths)
         try:
-            sha, _ = self.stage_and_commit(paths, message)
+            sha = self.stage_and_commit(paths, message)
         except GitError:
             self.restore_index(before)
             raise
@@ -146,36 +148,49 @@ class GitRepo:
             self.restore_index(before)
         return sha
 
-    def stage_and_commit(self, paths: list[str], message: str) -> tuple[str | None, dict[str, str]]:
-        """Stage exactly ``paths`` and commit them: (the new HEAD, or None when they hold no change; the blob each was staged with).
+    def stage_and_commit(self, paths: list[str], message: str) -> str | None:
+        """Stage exactly ``paths`` and commit them: the new HEAD, or None when they hold no change.
 
-        The blobs are what git made of the files (after its filters, e.g. line
-        endings), so the commit can be checked against them. Nothing is put
-        back on failure: the caller does that.
+        Nothing is put back on failure: the caller does that.
         """
         self._run("add", "--all", "--", *paths)
-        staged_blobs = self.staged_blobs(paths)
-        if self.has_head():
-            changed = self._run("diff", "--cached", "--name-only", "-z", "HEAD", "--", *paths)
-            if not changed.strip("\0"):
-                return None, staged_blobs
-        staged = {p for p in self._run("diff", "--cached", "--name-only", "-z", *(["HEAD"] if self.has_head() else [])).split("\0") if p}
-        if staged <= self._expand(paths):
+        against = ["HEAD"] if self.has_head() else []
+        staged = {p for p in self._run("diff", "--cached", "--name-only", "-z", "--no-renames", *against).split("\0") if p}
+        ours = self._expand(paths) if any((self.root / p).is_dir() for p in paths) else set(paths)
+        if not staged & ours:
+            return None
+        if staged <= ours:
             # Only our paths are staged: a plain commit, much faster than
             # --only, which builds a temporary index of the whole tree.
             self._run("commit", "--quiet", "-F", "-", stdin=message)
         else:
             self._run("commit", "--quiet", "--only", "-F", "-", "--", *paths, stdin=message)
-        return self.head_sha(), staged_blobs
+        return self.head_sha()
 
-    def staged_blobs(self, paths: list[str]) -> dict[str, str]:
-        """The blob the index holds for each of ``paths`` (stage 0); absent paths are left out."""
-        listed = self._run("ls-files", "-s", "-z", "--", *paths) if paths else ""
+    def blob_id(self, data: bytes) -> str:
+        """The id git gives a blob of ``data`` (when no filter changes it), without running git."""
+        if self._object_format is None:
+            try:
+                self._object_format = str(self.repo.config_reader("repository").get_value("extensions", "objectformat", "sha1"))
+            except Exception:  # noqa: BLE001 - no such section, an odd config: git's default
+                self._object_format = "sha1"
+        return hashlib.new(self._object_format, b"blob %d\0" % len(data) + data).hexdigest()
+
+    def filtered_blob_ids(self, paths: list[str]) -> dict[str, str]:
+        """The ids git would give the files at ``paths`` as they are now, after its filters (line endings...)."""
+        if not paths:
+            return {}
+        out = self._run("hash-object", "--stdin-paths", stdin="\n".join(paths) + "\n")
+        return dict(zip(paths, out.split(), strict=True))
+
+    def blobs_at(self, rev: str, paths: list[str]) -> dict[str, str]:
+        """The blob ``rev`` holds for each of ``paths`` (absent paths are left out)."""
+        out = self._run("ls-tree", "-z", rev, "--", *paths)
         found = {}
-        for entry in listed.split("\0"):
+        for entry in out.split("\0"):
             if "\t" in entry:
                 info, path = entry.split("\t", 1)
-                found[path] = info.split()[1]
+                found[path] = info.split()[2]
         return found
 
     def changed_by(self, parent: str | None, commit: str) -> dict[str, str | None]:

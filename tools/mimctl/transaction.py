@@ -172,9 +172,10 @@ def write_and_commit(
             journal.write(repo, data)
             sha = None
             if to_commit:
-                sha, staged = repo.stage_and_commit(to_commit, message)
+                validated = {p: _current(repo.root / p) for p in to_commit}  # what was validated, as it is on disk
+                sha = repo.stage_and_commit(to_commit, message)
                 if sha is not None:
-                    _verify(repo, journal, sha, staged, data)
+                    _verify(repo, journal, sha, validated)
     except BaseException as exc:
         _put_back(repo, journal, exc)
         raise
@@ -188,16 +189,25 @@ class HookChanged(Exception):
     """The commit does not hold what was validated: a commit hook changed, added or removed files."""
 
 
-def _verify(repo: GitRepo, journal: Journal, sha: str, staged: dict[str, str], data: dict[str, bytes]) -> None:
-    """The new commit changes only ``journal.commit``, each as staged, and the files still hold what was written."""
+def _verify(repo: GitRepo, journal: Journal, sha: str, validated: dict[str, bytes | None]) -> None:
+    """The new commit changes only ``journal.commit``, holding each as validated; the files are as they were."""
     changed = repo.changed_by(journal.head, sha)
-    others = sorted(set(changed) - set(journal.commit))
+    others = sorted(set(changed) - set(validated))
     if others:
         raise HookChanged(f"the commit also changed {', '.join(others)}")
-    differs = sorted(p for p, blob in changed.items() if blob != staged.get(p))
-    differs += sorted(p for p, written in data.items() if _current(repo.root / p) != written and p not in differs)
+    rewritten = sorted(p for p, data in validated.items() if _current(repo.root / p) != data)
+    if rewritten:
+        raise HookChanged(f"{', '.join(rewritten)} changed after it was validated")
+    wanted = {p: (repo.blob_id(data) if data is not None else None) for p, data in validated.items()}
+    unchanged = [p for p in wanted if p not in changed]
+    committed = {**changed, **(repo.blobs_at(sha, unchanged) if unchanged else {})}
+    differs = [p for p, blob in wanted.items() if committed.get(p) != blob]
+    if differs:  # git may store a file otherwise than its bytes (line endings, a clean filter): ask git
+        present = [p for p in differs if validated[p] is not None]
+        filtered = repo.filtered_blob_ids(present)
+        differs = [p for p in differs if committed.get(p) != filtered.get(p)]
     if differs:
-        raise HookChanged(f"{', '.join(differs)} changed after it was validated")
+        raise HookChanged(f"{', '.join(sorted(differs))} changed after it was validated")
 
 
 def _put_back(repo: GitRepo, journal: Journal, failure: BaseException) -> None:
