@@ -23,8 +23,7 @@ from pathlib import Path
 import pytest
 
 import forkrun
-from gitutil import assert_unchanged, declare, git, head, ready_to_leave_identify, snapshot, t
-from gitutil import make_tracker as make_git_tracker
+from gitutil import assert_unchanged, head, small_tracker_ready_to_advance, snapshot, t
 from test_interrupted import _clean, _commits_hold_only_their_own_changes, _fsck_clean
 
 INC = "INC-0001"
@@ -68,12 +67,7 @@ def small_disk(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    repo = make_git_tracker(tmp_path_factory.mktemp("full") / "tracker")
-    declare(repo)
-    ready_to_leave_identify(repo, INC)
-    for sample in (repo / ".git" / "hooks").glob("*.sample"):
-        sample.unlink()
-    git("gc", "--quiet", cwd=repo)
+    repo = small_tracker_ready_to_advance(tmp_path_factory.mktemp("full") / "tracker")
     forkrun.warm(repo)
     return repo
 

@@ -21,19 +21,18 @@ import pytest
 
 import forkrun
 from gitutil import (
+    DECLARE,
     assert_unchanged,
-    declare,
     git,
     head,
     incident_path,
     ok,
     ok_json,
-    ready_to_leave_identify,
     run,
+    small_tracker_ready_to_advance,
     snapshot,
     t,
 )
-from gitutil import make_tracker as make_git_tracker
 from mimctl import journal as journal_module
 from mimctl.gitrepo import GitRepo
 from mimctl.journal import Journal
@@ -47,14 +46,7 @@ STAGE_FILE = re.compile(rf"incidents/{INC}/timeline/[0-9]{{8}}T[0-9]{{6}}Z-stage
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """INC-0001 ready to leave identify, all committed; small, so that a copy per round is cheap."""
-    repo = make_git_tracker(tmp_path_factory.mktemp("interrupted") / "tracker")
-    declare(repo)
-    ready_to_leave_identify(repo, INC)
-    for sample in (repo / ".git" / "hooks").glob("*.sample"):
-        sample.unlink()
-    git("gc", "--quiet", cwd=repo)
-    return repo
+    return small_tracker_ready_to_advance(tmp_path_factory.mktemp("interrupted") / "tracker")
 
 
 @pytest.fixture
@@ -204,21 +196,7 @@ def test_a_leftover_journal_makes_every_writing_command_refuse_and_change_nothin
         ["note", INC, "x", "--at", t(11)],
         ["classify", INC, "--severity", "SEV2", "--at", t(11)],
         ["pir", "new", INC],
-        [
-            "new",
-            "--title",
-            "x",
-            "--service",
-            "checkout-api",
-            "--impact",
-            "high",
-            "--urgency",
-            "high",
-            "--severity",
-            "SEV1",
-            "--source",
-            "alert",
-        ],
+        [*DECLARE, "--at", t(11)],
         ["renumber", INC, "INC-0009"],
         ["note", INC, "x", "--no-commit"],
     ):
