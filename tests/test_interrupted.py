@@ -205,6 +205,21 @@ def test_a_leftover_journal_makes_every_writing_command_refuse_and_change_nothin
         assert_unchanged(left, snapshot(repo))
 
 
+def test_a_renumber_that_cannot_put_back_is_repaired_folder_and_all(repo: Path) -> None:
+    _failing_hook(repo)
+    before = snapshot(repo)
+
+    result = forkrun.run(["renumber", INC, "INC-0042"], repo, prepare=_undo_fails)
+
+    assert result.code == 1 and "putting everything back failed too" in result.output and "mimctl repair" in result.output, result
+    (repo / ".git" / "hooks" / "pre-commit").unlink()
+    repaired = forkrun.run(["repair"], repo)
+    assert repaired.code == 0 and "moved incidents/INC-0042 back to incidents/INC-0001" in repaired.output, repaired
+    assert_unchanged(before, snapshot(repo))
+    assert forkrun.run(["renumber", INC, "INC-0042"], repo).code == 0
+    _clean(repo)
+
+
 # --- a command that committed, then died -------------------------------------------------
 
 
