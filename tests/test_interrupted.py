@@ -408,3 +408,12 @@ def test_a_hand_edit_swept_into_a_commit_is_named_in_its_message(repo: Path) -> 
     assert f"Also commits changes made by hand to: {incident_path(INC, 'incident.yaml')}" in message, message
     assert re.search(r"^Event: note$", message, re.M), "the trailers must stay the last paragraph"
     assert git("log", "-1", "--format=%(trailers:key=Event,valueonly)", cwd=repo).strip() == "note"
+
+
+def test_an_unreadable_journal_is_a_clear_refusal(repo: Path) -> None:
+    folder = repo / ".git" / journal_module.FOLDER
+    folder.mkdir()
+    (folder / journal_module.FILE).write_text("{not json")
+    for args in (["note", INC, "x", "--at", t(10)], ["repair"]):
+        result = run(args, repo)
+        assert result.exit_code == 1 and not result.crashed and "cannot be read" in result.stderr, result

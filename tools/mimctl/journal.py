@@ -239,13 +239,19 @@ class Journal:
             if folder.exists():
                 shutil.rmtree(folder, ignore_errors=True)
             return None
-        data = json.loads(raw)
-        if data.get("version") != VERSION:
-            raise GitError(f"{folder / FILE} was written by another version of mimctl; repair it with that version")
-        data["owner"] = Owner(**data["owner"])
-        data["files"] = [Written(**f) for f in data["files"]]
-        data["moves"] = [tuple(m) for m in data["moves"]]
-        return cls(**data)
+        try:
+            data = json.loads(raw)
+            if data.get("version") != VERSION:
+                raise GitError(f"{folder / FILE} was written by another version of mimctl; repair it with that version")
+            data["owner"] = Owner(**data["owner"])
+            data["files"] = [Written(**f) for f in data["files"]]
+            data["moves"] = [tuple(m) for m in data["moves"]]
+            return cls(**data)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise GitError(
+                f"the journal {folder / FILE} of an interrupted mimctl command cannot be read ({exc}); "
+                f"the old files it kept are in {folder}: put back what is needed, then remove that folder"
+            ) from None
 
     # --- making the change ---------------------------------------------------------
 

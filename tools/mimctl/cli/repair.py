@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import EXIT_FAILED, emit, format_option, repo_option, tracker
+from .common import EXIT_FAILED, emit, format_option, repo_option
 
 
 @click.command()
@@ -32,7 +32,8 @@ def repair(dry_run: bool, output_format: str, repo: Path | None) -> int:
     """
     from ..repair import render
     from ..repair import repair as run_repair
+    from ..store import find_root
 
-    outcome = run_repair(tracker(repo).root, dry_run=dry_run)
+    outcome = run_repair(find_root(repo or Path.cwd()), dry_run=dry_run)
     emit(output_format, outcome.as_dict(), render(outcome, dry_run))
     return EXIT_FAILED if outcome.state == "cannot-repair" else 0
