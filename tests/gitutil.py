@@ -106,6 +106,13 @@ def make_tracker(root: Path) -> Path:
     return root
 
 
+def init_tracker(root: Path) -> Path:
+    """A tracker made by ``mimctl init`` (the starter process, catalog, schemas, workflows and pin), committed on main."""
+    init_repo(root)
+    ok(["init", "."], root)
+    return root
+
+
 def copy_repo(source: Path, target: Path) -> Path:
     """A copy of a prepared repository (cheaper than replaying its commands)."""
     shutil.copytree(source, target, symlinks=True)

@@ -3,7 +3,8 @@
 ``golden/demo.json`` was recorded from the demo when it still ran every step
 as a ``mimctl`` command in-process: every commit's subject, trailers and
 paths, and every record file at the end, with the random parts (the six hex
-digits of timeline file names, containment and hypothesis ids) masked.
+digits of timeline file names, containment and hypothesis ids) masked. Since
+then the events that edit incident.yaml also carry the values they set (``sets:``).
 """
 
 from __future__ import annotations

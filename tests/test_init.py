@@ -87,3 +87,79 @@ def test_init_without_commit_writes_the_files_only(tmp_path: Path) -> None:
     root = tmp_path / "draft"
     assert (root / "process.yaml").is_file() and (root / ".gitignore").read_text(encoding="utf-8") == "site/\nsite-public/\n"
     assert not (root / ".git").exists()
+
+
+# --- the checker pin and the workflows -------------------------------------------------
+
+
+def test_init_writes_the_pin_and_the_workflows(tmp_path: Path) -> None:
+    from packaging.requirements import Requirement
+
+    ok(["init", "tracker"], tmp_path)
+    root = tmp_path / "tracker"
+    files = set(git("ls-files", cwd=root).splitlines())
+    template = Path(__file__).resolve().parents[1] / "tools" / "mimctl" / "starter" / "github"
+    expected = {".github/" + p.relative_to(template).as_posix() for p in template.rglob("*") if p.is_file()}
+    assert expected <= files and ".github/workflows/check.yml" in expected and ".github/CODEOWNERS" in expected
+    for name in expected:
+        assert (root / name).read_bytes() == (template / name.removeprefix(".github/")).read_bytes()
+    pin = (root / ".mimctl" / "requirements.txt").read_text(encoding="utf-8")
+    lines = [line for line in pin.splitlines() if line and not line.startswith("#")]
+    assert len(lines) == 1
+    requirement = Requirement(lines[0])
+    assert requirement.name == "mimctl" and "site" in requirement.extras
+    assert "change it" in pin.lower() and "git+https://" in pin, "the comment says how to pin a version or a commit"
+    ok(["validate"], root)
+
+
+def test_init_can_leave_out_github_and_take_a_pin(tmp_path: Path) -> None:
+    ok(["init", "--no-github", "--pin", "mimctl[site]==9.9.9", "tracker"], tmp_path)
+    root = tmp_path / "tracker"
+    assert not (root / ".github").exists()
+    assert (root / ".mimctl" / "requirements.txt").read_text(encoding="utf-8").splitlines()[-1] == "mimctl[site]==9.9.9"
+
+
+@pytest.mark.parametrize("pin", ["", "a\nb", "-e ."])
+def test_init_refuses_a_pin_that_is_not_one_requirement(tmp_path: Path, pin: str) -> None:
+    result = run(["init", "--pin", pin, "tracker"], tmp_path)
+    assert result.exit_code != 0 and not result.crashed, result
+    assert not (tmp_path / "tracker" / "process.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    ("direct_url", "clone", "expected"),
+    [
+        (None, None, "mimctl[site]==1.2.3"),
+        ({"url": "file:///somewhere/mimctl-1.2.3-py3-none-any.whl", "archive_info": {}}, None, "mimctl[site]==1.2.3"),
+        (
+            {"url": "https://github.com/acme/mimctl.git", "vcs_info": {"vcs": "git", "commit_id": "a" * 40}},
+            None,
+            f"mimctl[site] @ git+https://github.com/acme/mimctl.git@{'a' * 40}",
+        ),
+        (
+            {"url": "https://x-access-token:ghp_secret@github.com/acme/mimctl", "vcs_info": {"vcs": "git", "commit_id": "b" * 40}},
+            None,
+            f"mimctl[site] @ git+https://github.com/acme/mimctl@{'b' * 40}",
+        ),
+        (
+            {"url": "file:///src/mimctl", "dir_info": {"editable": True}},
+            ("https://user:pw@git.example.com/acme/mimctl.git", "c" * 40),
+            f"mimctl[site] @ git+https://git.example.com/acme/mimctl.git@{'c' * 40}",
+        ),
+        (
+            {"url": "file:///src/mimctl", "dir_info": {"editable": True}},
+            ("git@github.com:acme/mimctl.git", "c" * 40),
+            "mimctl[site]==1.2.3",
+        ),
+        ({"url": "file:///src/mimctl", "dir_info": {"editable": True}}, None, "mimctl[site]==1.2.3"),
+    ],
+    ids=["index", "wheel", "git", "git-with-token", "clone", "clone-over-ssh", "unpublished-clone"],
+)
+def test_the_pin_names_a_commit_when_pip_knows_one_and_never_a_credential(
+    direct_url: dict[str, object] | None, clone: tuple[str, str] | None, expected: str
+) -> None:
+    from mimctl.scaffold import pin_requirement
+
+    pin = pin_requirement("1.2.3", direct_url, clone)
+    assert pin == expected
+    assert "secret" not in pin and "pw@" not in pin

@@ -13,7 +13,7 @@ from gitutil import declare, run, t
 from gitutil import make_tracker as make_git_tracker
 from mimctl import secrets
 from mimctl.secret_rules import RULES
-from mimctl.store import INCIDENT_ID, Tracker
+from mimctl.store import Tracker
 from mimctl.yamlio import loads
 from secret_corpus import NOT_PERSONAL, NOT_SECRETS, PERSONAL, SECRETS
 
@@ -216,9 +216,8 @@ def _findings(root: Path) -> list[secrets.Finding]:
     """What validate adds for secrets (bundles, known errors, stray files)."""
     tracker = Tracker(root)
     out = []
-    for incident_id in tracker.incident_ids():
-        if INCIDENT_ID.match(incident_id) and (tracker.incident_dir(incident_id) / "incident.yaml").is_file():
-            out += secrets.scan_bundle(tracker.load_bundle(incident_id))
+    for incident_id in tracker.incident_folders():  # every incident folder is a bundle, with or without incident.yaml
+        out += secrets.scan_bundle(tracker.load_bundle(incident_id))
     records, _ = tracker.load_known_errors()
     for record in records:
         out += secrets.scan_known_error(record)

@@ -21,7 +21,7 @@ from typing import Any, Literal
 Headline = Callable[[Mapping[str, Any], Mapping[str, Any]], str]
 # Who may see an event: nobody outside, everybody, or whoever its ``audience`` names.
 Publicity = Literal["never", "always", "audience"]
-COMMON_FIELDS = ("at", "kind", "by")
+COMMON_FIELDS = ("at", "kind", "by", "sets")  # sets: the incident.yaml fields the event set (Incident.as_of)
 
 
 def _headline(verb: str) -> Headline:

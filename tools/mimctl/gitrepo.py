@@ -66,7 +66,8 @@ class GitRepo:
         )
         if done.returncode != 0:
             detail = " ".join(done.stderr.decode(errors="replace").split())
-            raise GitError(f"git {args[0]} failed: {detail or f'exit {done.returncode}'}")
+            command = next((a for a in args if not a.startswith("-")), "")
+            raise GitError(f"git {command} failed: {detail or f'exit {done.returncode}'}")
         return done.stdout.decode(errors="surrogateescape")
 
     def _env(self) -> dict[str, str]:
@@ -241,27 +242,10 @@ class GitRepo:
     # --- history ------------------------------------------------------------------
 
     def resolve(self, rev: str) -> str:
-        if rev.startswith("-"):
-            raise GitError(f"{rev!r} is not a revision")
-        try:
-            return self._run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").strip()
-        except GitError:
-            raise GitError(f"unknown revision {rev!r} (fetch it first, e.g. git fetch origin main)") from None
+        return TreeReader(self.root).resolve(rev)
 
-    def changed_files(self, base: str, worktree: bool = False) -> list[tuple[str, str]]:
-        """(status, path) of what changed since ``base``: the commits up to HEAD, tree to tree.
-
-        That costs time in proportion to the change. With ``worktree``, also
-        uncommitted and untracked files, which means looking at every file.
-        """
-        target = [] if worktree else ["HEAD"]
-        out = self._run("diff", "--name-status", "-z", "--no-renames", base, *target)
-        tokens = [t for t in out.split("\0") if t]
-        result = [(tokens[i][0], tokens[i + 1]) for i in range(0, len(tokens) - 1, 2)]
-        if worktree:
-            untracked = self._run("ls-files", "--others", "--exclude-standard", "-z")
-            result += [("A", p) for p in untracked.split("\0") if p]
-        return result
+    def changed_files(self, base: str, worktree: bool = False, head: str = "HEAD") -> list[tuple[str, str]]:
+        return TreeReader(self.root).changed_files(base, worktree, head)
 
     def show(self, rev: str, path: str) -> bytes | None:
         """The bytes of ``path`` at ``rev``, or None if it did not exist there."""
@@ -278,14 +262,173 @@ class GitRepo:
         out = self._run("ls-tree", "--name-only", "-z", rev, "--", folder.rstrip("/") + "/")
         return [PurePosixPath(p).name for p in out.split("\0") if p]
 
-    def merge_base(self, base: str) -> str:
-        return self._run("merge-base", base, "HEAD").strip()
+    def merge_base(self, base: str, head: str = "HEAD") -> str:
+        return TreeReader(self.root).merge_base(base, head)
 
     def added_files(self, since: str, until: str = "HEAD", under: str = "") -> list[str]:
         """Files added between the commits ``since`` and ``until`` (under a folder), in path order."""
         args = ["diff", "--name-only", "-z", "--no-renames", "--diff-filter=A", self.resolve(since), self.resolve(until)]
         out = self._run(*args, "--", *([under] if under else []))
         return sorted(p for p in out.split("\0") if p)
+
+
+# --- reading git objects, never the checkout ------------------------------------------
+
+SYMLINK_MODE, GITLINK_MODE, TREE_MODE = "120000", "160000", "040000"
+# Names in pathspecs are literal: a folder called "INC-000[1]" or ":(glob)*" means itself.
+_READ_ENV = {"GIT_LITERAL_PATHSPECS": "1", "GIT_OPTIONAL_LOCKS": "0"}
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    """One entry of a git tree: its mode, object type and id, size (blobs only) and path from the repository root."""
+
+    mode: str
+    type: str
+    sha: str
+    size: int | None
+    path: str
+
+
+class TreeReader:
+    """Trees and blobs of one repository's commits: ``ls-tree`` listings, blobs from one long-lived ``cat-file --batch``.
+
+    Nothing is read from the work tree, so what a commit holds is judged
+    whatever the checkout shows (and a partial or sparse clone works).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._env = {**os.environ, **_READ_ENV}
+        self._batch: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def of(cls, path: Path) -> TreeReader:
+        """The repository ``path`` is in (without GitPython: comparing commits needs only the git CLI)."""
+        done = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, check=False)
+        top = done.stdout.decode(errors="surrogateescape").strip()
+        if done.returncode != 0 or not top:
+            raise GitError(f"{path} is not inside a git repository with a work tree")
+        return cls(Path(top))
+
+    def run(self, *args: str) -> bytes:
+        done = subprocess.run(["git", *args], cwd=self.root, capture_output=True, check=False, env=self._env)
+        if done.returncode != 0:
+            detail = " ".join(done.stderr.decode(errors="replace").split())
+            raise GitError(f"git {args[0]} failed: {detail or f'exit {done.returncode}'}")
+        return done.stdout
+
+    def resolve(self, rev: str) -> str:
+        """The commit ``rev`` names; GitError that says how to get it when it is unknown."""
+        if rev.startswith("-"):
+            raise GitError(f"{rev!r} is not a revision")
+        try:
+            return self.run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").decode().strip()
+        except GitError:
+            raise GitError(f"unknown revision {rev!r} (fetch it first, e.g. git fetch origin main)") from None
+
+    def merge_base(self, base: str, head: str = "HEAD") -> str:
+        """The commit where ``head`` left ``base``; GitError that says so when they share no history."""
+        done = subprocess.run(["git", "merge-base", base, head], cwd=self.root, capture_output=True, check=False, env=self._env)
+        if done.returncode == 1 and not done.stderr.strip():
+            raise GitError(
+                f"{head} and {base} share no history: the branch was not made from {base} "
+                "(a fresh `git init`, or a shallow clone: fetch with full history, e.g. actions/checkout with fetch-depth: 0)"
+            )
+        if done.returncode != 0:
+            detail = " ".join(done.stderr.decode(errors="replace").split())
+            raise GitError(f"git merge-base failed: {detail or f'exit {done.returncode}'}")
+        return done.stdout.decode().strip()
+
+    def changed_files(self, base: str, worktree: bool = False, head: str = "HEAD") -> list[tuple[str, str]]:
+        """(status, path) of what changed since ``base``: the commits up to ``head``, tree to tree.
+
+        That costs time in proportion to the change. With ``worktree``, also
+        uncommitted and untracked files, which means looking at every file.
+        Symbolic links and submodules (gitlinks) are listed like files.
+        """
+        target = [] if worktree else [head]
+        out = self.run("diff", "--name-status", "-z", "--no-renames", "--no-ext-diff", base, *target).decode(errors="surrogateescape")
+        tokens = [t for t in out.split("\0") if t]
+        result = [(tokens[i][0], tokens[i + 1]) for i in range(0, len(tokens) - 1, 2)]
+        if worktree:
+            untracked = self.run("ls-files", "--others", "--exclude-standard", "-z").decode(errors="surrogateescape")
+            result += [("A", p) for p in untracked.split("\0") if p]
+        return result
+
+    def ls_tree(self, rev: str, paths: Sequence[str], recursive: bool = False) -> list[TreeEntry]:
+        """Entries named by ``paths`` at ``rev`` (a path ending in / lists that folder); ``recursive`` lists all depths, folders too."""
+        if not paths:
+            return []
+        flags = ["-r", "-t"] if recursive else []
+        out = self.run("ls-tree", "-z", "-l", *flags, rev, "--", *paths)
+        entries = []
+        for item in out.split(b"\0"):
+            if not item:
+                continue
+            head, _, name = item.partition(b"\t")
+            mode, kind, sha, size = head.decode().split()
+            entries.append(TreeEntry(mode, kind, sha, int(size) if size.isdigit() else None, name.decode(errors="surrogateescape")))
+        return entries
+
+    def blob(self, sha: str, limit: int) -> bytes:
+        """The bytes of blob ``sha``; GitError when it is missing or larger than ``limit``."""
+        batch = self._batch
+        if batch is None or batch.poll() is not None:
+            batch = self._batch = subprocess.Popen(
+                ["git", "cat-file", "--batch"], cwd=self.root, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=self._env
+            )
+        assert batch.stdin is not None and batch.stdout is not None
+        batch.stdin.write(sha.encode() + b"\n")
+        batch.stdin.flush()
+        header = batch.stdout.readline().split()
+        if len(header) != 3:
+            raise GitError(f"object {sha} is not in the repository")
+        size = int(header[2])
+        if header[1] != b"blob":
+            self._skip(batch, size + 1)
+            raise GitError(f"object {sha} is a {header[1].decode()}, not a file")
+        if size > limit:
+            self._skip(batch, size + 1)
+            raise GitError(f"file is larger than {limit // 1024} KiB ({size} bytes)")
+        data = batch.stdout.read(size + 1)
+        return data[:size]
+
+    @staticmethod
+    def _skip(batch: subprocess.Popen[bytes], size: int) -> None:
+        assert batch.stdout is not None
+        while size > 0:
+            chunk = batch.stdout.read(min(size, 1 << 20))
+            if not chunk:
+                return
+            size -= len(chunk)
+
+    def grep(self, rev: str, words: Sequence[str], paths: Sequence[str]) -> list[str]:
+        """Files under ``paths`` at ``rev`` that contain any of ``words`` (whole words, fixed strings)."""
+        if not words:
+            return []
+        patterns = [arg for word in words for arg in ("-e", word)]
+        done = subprocess.run(
+            ["git", "grep", "-l", "-z", "-w", "-F", "-I", "--no-textconv", *patterns, rev, "--", *paths],
+            cwd=self.root,
+            capture_output=True,
+            check=False,
+            env=self._env,
+        )
+        if done.returncode not in (0, 1):
+            detail = " ".join(done.stderr.decode(errors="replace").split())
+            raise GitError(f"git grep failed: {detail or f'exit {done.returncode}'}")
+        prefix = f"{rev}:"
+        return [p.removeprefix(prefix) for p in done.stdout.decode(errors="surrogateescape").split("\0") if p]
+
+    def close(self) -> None:
+        if self._batch is not None:
+            if self._batch.stdin is not None:
+                self._batch.stdin.close()
+            self._batch.wait()
+            if self._batch.stdout is not None:
+                self._batch.stdout.close()
+            self._batch = None
 
 
 def init(root: Path, name: str | None = "mimctl demo", email: str = "demo@mimctl.invalid") -> GitRepo:
@@ -384,3 +527,19 @@ def remote_name(repo_path: Path) -> str | None:
     url = done.stdout.decode(errors="replace").strip().rstrip("/")
     name = url.replace(":", "/").rsplit("/", 1)[-1].removesuffix(".git")
     return name or None
+
+
+def published_commit(repo_path: Path) -> tuple[str, str] | None:
+    """(origin's http(s) URL, HEAD's commit) of a clone, when HEAD is a commit that origin's branches hold; else None."""
+    done = subprocess.run(["git", "config", "--get", "remote.origin.url"], cwd=repo_path, capture_output=True, check=False)
+    url = done.stdout.decode(errors="replace").strip()
+    if not url.startswith(("https://", "http://")):
+        return None
+    head = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "HEAD"], cwd=repo_path, capture_output=True, check=False)
+    sha = head.stdout.decode().strip()
+    if head.returncode != 0 or not sha:
+        return None
+    pushed = subprocess.run(["git", "branch", "-r", "--contains", sha], cwd=repo_path, capture_output=True, check=False)
+    if pushed.returncode != 0 or not pushed.stdout.strip():
+        return None  # a local commit that no one else could install
+    return url, sha

@@ -11,17 +11,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from . import kedb
 from .model import Event, Incident, parse_time
-from .store import INCIDENT_FILE, PROCESS_FILE, TIMELINE_DIR, Tracker, TrackerError
+from .sources import SourceError
+from .store import INCIDENT_FILE, INCIDENTS_DIR, PROCESS_FILE, TIMELINE_DIR, Tracker, TrackerError
 from .transaction import Change
 from .usecases.identify import Declaration, declare
 from .usecases.records import add_event, load_incident
 from .webhook import Alert, AlertGroup, clean_line, clean_text
-from .yamlio import LoadError, load_file, loads
+from .yamlio import LoadError, load_bytes, loads
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 SUGGESTION_PREFIX = kedb.SUGGESTION_PREFIX
@@ -90,15 +90,16 @@ def find_incident(tracker: Tracker, group: AlertGroup) -> str | None:
     fingerprints = {a.fingerprint for a in group.alerts}
     final = {s.id for s in tracker.process.stages if s.final}
     found: list[tuple[bool, str]] = []
-    for incident_id in reversed(tracker.incident_ids()):
-        folder = tracker.incident_dir(incident_id)
-        data = _load(folder / INCIDENT_FILE)
+    for incident_id in reversed(tracker.incident_folders()):  # real folders only: never through a link
+        folder = f"{INCIDENTS_DIR}/{incident_id}"
+        data = _load(tracker, f"{folder}/{INCIDENT_FILE}")
         detection_alert = ((data.get("detection") or {}).get("alert") or {}) if data else {}
         hit = detection_alert.get("group_key") == group.group_key
-        timeline = folder / TIMELINE_DIR
-        if not hit and timeline.is_dir():
-            for path in timeline.glob("*-alert-*.yaml"):
-                alert = (_load(path) or {}).get("alert") or {}
+        if not hit:
+            for entry in tracker.source.listing(f"{folder}/{TIMELINE_DIR}") or []:
+                if "-alert-" not in entry.name or not entry.name.endswith(".yaml"):
+                    continue
+                alert = (_load(tracker, entry.path) or {}).get("alert") or {}
                 if alert.get("group_key") == group.group_key or alert.get("fingerprint") in fingerprints:
                     hit = True
                     break
@@ -108,10 +109,10 @@ def find_incident(tracker: Tracker, group: AlertGroup) -> str | None:
     return open_first[0][1] if open_first else None
 
 
-def _load(path: Path) -> dict[str, Any] | None:
+def _load(tracker: Tracker, path: str) -> dict[str, Any] | None:
     try:
-        data = load_file(path).data
-    except (LoadError, OSError):
+        data = load_bytes(tracker.source.read(path)).data
+    except (LoadError, SourceError):
         return None
     return data if isinstance(data, dict) else None
 

@@ -2,15 +2,19 @@
 
 Which guards a stage's exit gate uses, the order of stages and the allowed
 backward moves all come from process.yaml; this module only knows what each
-named guard means.
+named guard means. A stage change at a moment is judged on the incident as
+its records say it was then (``Incident.as_of``), so a backdated change
+cannot lean on facts recorded after it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
 
-from .model import Incident, Process
+from .model import Event, Incident, Process, format_time
 
 Guard = Callable[[Incident, Process], bool]
 
@@ -22,6 +26,7 @@ class GateItem:
     name: str
     description: str
     met: bool
+    note: str = ""  # why it is not met although the records hold it now (recorded too late)
 
 
 def _has(*fields: str) -> Guard:
@@ -150,15 +155,21 @@ GUARDS: dict[str, tuple[str, Guard]] = {
 }
 
 
-def gate(incident: Incident, process: Process, stage_id: str | None = None) -> list[GateItem]:
-    """The exit-gate checklist of ``stage_id`` (default: the current stage), every item."""
+def gate(incident: Incident, process: Process, stage_id: str | None = None, now: Incident | None = None) -> list[GateItem]:
+    """The exit-gate checklist of ``stage_id`` (default: the current stage), every item.
+
+    With ``now`` (the incident as it is today, when ``incident`` is it as of
+    an earlier moment), an item met only today says so.
+    """
     stage = process.stage(stage_id or incident.stage)
     if stage is None:
         return []
     items = []
     for name in stage.gate:
         description, guard = GUARDS[name]
-        items.append(GateItem(name, description, guard(incident, process)))
+        met = guard(incident, process)
+        late = not met and now is not None and guard(replace(now, data={**now.data, "stage": incident.stage}), process)
+        items.append(GateItem(name, description, met, "on record only later" if late else ""))
     return items
 
 
@@ -178,11 +189,30 @@ class Transition:
         return not self.problems and all(item.met for item in self.gate)
 
 
-def judge(incident: Incident, process: Process, target: str | None, reason: str | None) -> Transition:
-    """Whether ``incident`` may move to ``target`` (default: the next stage), and why not."""
+def judge(
+    incident: Incident,
+    process: Process,
+    target: str | None,
+    reason: str | None,
+    at: datetime | None = None,
+    untimed: Mapping[str, tuple[datetime, Any]] | None = None,
+    event: Event | None = None,
+    entered_at: datetime | None = None,
+) -> Transition:
+    """Whether ``incident`` may move to ``target`` (default: the next stage), and why not.
+
+    With ``at``, the move is judged as of that moment: the gate on the facts
+    recorded at or before it (``untimed`` dates facts no event records;
+    ``event`` is the stage event being judged, left out of its own gate; it
+    may not be dated before ``entered_at``, when the incident entered its
+    stage: by default, its last stage event). A blank reason counts as none.
+    """
     ids = process.stage_ids
     source = incident.stage
     problems: list[str] = []
+    if reason is not None and not reason.strip():
+        problems.append("the reason is blank: say why (or give none)")
+        reason = None
     if source not in ids:
         return Transition(source, target or "?", (), False, (f"unknown current stage {source!r}",), ())
     if target is None:
@@ -191,9 +221,20 @@ def judge(incident: Incident, process: Process, target: str | None, reason: str 
             return Transition(source, source, (), False, (f"{source!r} is the last stage",), ())
     if target not in ids:
         return Transition(source, target, (), False, (f"unknown stage {target!r}; stages: {', '.join(ids)}",), ())
+    then, now = incident, None
+    if at is not None:
+        if entered_at is None and event is None:
+            entered_at = max((e.at for e in incident.events_of("stage")), default=None)
+        if entered_at is not None and entered_at > at:
+            problems.append(
+                f"the incident entered {source!r} at {format_time(entered_at)}, after {format_time(at)}: "
+                "a stage change cannot be dated before the one it follows"
+            )
+        past = incident.as_of(at, untimed, before=event)
+        then, now = replace(past, data={**past.data, "stage": source}), incident
     here, there = ids.index(source), ids.index(target)
     if there == here:
-        return Transition(source, target, (), False, (f"the incident is already in {target!r}",), ())
+        return Transition(source, target, (), False, (*problems, f"the incident is already in {target!r}"), ())
     if there < here:
         if target not in process.reopen.get(source, ()):
             allowed = ", ".join(process.reopen.get(source, ())) or "none"
@@ -204,4 +245,4 @@ def judge(incident: Incident, process: Process, target: str | None, reason: str 
     skipped = ids[here + 1 : there]
     if skipped and not reason:
         problems.append(f"skipping {', '.join(skipped)} needs --reason")
-    return Transition(source, target, skipped, False, tuple(problems), tuple(gate(incident, process, source)))
+    return Transition(source, target, skipped, False, tuple(problems), tuple(gate(then, process, source, now)))

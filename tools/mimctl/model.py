@@ -2,12 +2,15 @@
 
 The schema checks the shape of a record; these objects add its meaning:
 times as datetimes, the stage history, the state of containment actions and
-hypotheses as the timeline tells it.
+hypotheses as the timeline tells it, and the incident as it was at any
+moment (:meth:`Incident.as_of`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import copy
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
@@ -261,6 +264,111 @@ class StageVisit:
     reason: str = ""
 
 
+# --- facts and their times ------------------------------------------------------
+
+UNKNOWN: Any = type("Unknown", (), {"__repr__": lambda self: "UNKNOWN"})()  # a value an old event did not record
+ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "ABSENT"})()  # a field that did not exist yet
+PIR_RECORD = "pir.yaml"  # key of the whole review in ``untimed`` (it has no field path in incident.yaml)
+
+# Fields that carry their own real-world time: the time field, and the fields recorded with it.
+# A fact counts from the later of this time and the event that recorded it.
+OWN_TIMES: dict[str, tuple[str, ...]] = {
+    "validation.confirmed_at": ("validation.confirmed_by", "validation.confirmed_at", "validation.scope"),
+    "resolution.implemented_at": ("resolution.implemented_at", "resolution.change_ref", "resolution.implemented_by"),
+    "resolution.stable_since": ("resolution.stable_since",),
+    "resolution.confirmed_at": ("resolution.confirmed_by", "resolution.confirmed_at"),
+    "recovery.restored_at": ("recovery.restored_at",),
+    "recovery.dependents_validated_at": ("recovery.dependents_validated_at", "recovery.dependents_validated_by"),
+    "closure.closed_at": ("closure.closed_at", "closure.summary", "closure.closed_by", "closure.users_restored"),
+    "bridge.opened_at": ("bridge.url", "bridge.opened_at"),
+    "escalation.acknowledged_at": ("escalation.acknowledged_by", "escalation.acknowledged_at"),
+}
+
+# What events written before events carried ``sets`` changed in incident.yaml (values not recorded).
+LEGACY_SETS: dict[str, tuple[str, ...]] = {
+    "validated": ("validation",),
+    "classified": ("impact", "urgency", "priority", "severity", "major_reason", "summary", "impacted_users"),
+    "ack": ("escalation.acknowledged_by", "escalation.acknowledged_at"),
+    "escalation": ("escalation.level", "escalation.policy"),
+    "bridge": ("bridge",),
+    "resolution": ("resolution",),
+    "recovery": ("recovery",),
+    "closure": ("closure",),
+    "stage": ("completed_at",),
+}
+
+# incident.yaml fields the schema requires: always there, so never taken away when going back in time.
+REQUIRED_FIELDS = frozenset({"id", "title", "stage", "severity", "impact", "urgency", "priority", "detection", "detected_at", "services"})
+
+
+@dataclass(frozen=True)
+class Setting:
+    """An event's record that it set ``path`` in incident.yaml (to ``value``, or UNKNOWN for old events)."""
+
+    at: datetime
+    path: str
+    value: Any
+    event: str  # the event's file name
+
+
+def event_settings(event: Event) -> list[Setting]:
+    """The fields an event set: its ``sets`` mapping, a role or field event's own fields, else the legacy table."""
+    data = event.data
+    if isinstance(data.get("sets"), dict):
+        return [Setting(event.at, path, value, event.name) for path, value in data["sets"].items() if path not in ("id", "stage")]
+    if event.kind == "field" and data.get("field") not in (None, "id", "stage"):
+        return [Setting(event.at, data["field"], data.get("value"), event.name)]
+    if event.kind == "role":
+        return [Setting(event.at, f"roles.{data['role']}", data["person"], event.name)]
+    return [Setting(event.at, path, UNKNOWN, event.name) for path in LEGACY_SETS.get(event.kind, ())]
+
+
+def get_path(data: Any, dotted: str) -> Any:
+    """The value at ``a.b.c`` in nested mappings, or ABSENT."""
+    for part in dotted.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return ABSENT
+        data = data[part]
+    return data
+
+
+def _put(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``a.b.c`` (ABSENT or None removes it, and mappings left empty)."""
+    parts = dotted.split(".")
+    trail = [data]
+    for part in parts[:-1]:
+        inner = trail[-1].get(part)
+        if not isinstance(inner, dict):
+            if value is ABSENT or value is None:
+                return
+            inner = trail[-1][part] = {}
+        trail.append(inner)
+    if value is ABSENT or value is None:
+        trail[-1].pop(parts[-1], None)
+        for depth in range(len(parts) - 1, 0, -1):
+            if not trail[depth]:
+                trail[depth - 1].pop(parts[depth - 1], None)
+    else:
+        trail[-1][parts[-1]] = copy.deepcopy(value)
+
+
+def _within(path: str, ancestor: str) -> bool:
+    return path == ancestor or path.startswith(ancestor + ".")
+
+
+def _value_then(settings: list[Setting], path: str, moment: datetime) -> Any:
+    """What the recorded settings at or before ``moment`` say ``path`` was (UNKNOWN, ABSENT or a value)."""
+    latest = None
+    for setting in settings:
+        if setting.at <= moment and _within(path, setting.path):
+            latest = setting
+    if latest is None:
+        return ABSENT
+    if latest.value is UNKNOWN:
+        return UNKNOWN
+    return get_path({"v": latest.value}, "v" + path[len(latest.path) :]) if path != latest.path else latest.value
+
+
 @dataclass(frozen=True)
 class Incident:
     """An incident with its timeline (sorted by time) and its PIR, if any."""
@@ -348,6 +456,82 @@ class Incident:
     def updates(self, audience: str | None = None) -> list[Event]:
         """Stakeholder updates, oldest first; ``audience='public'`` for public ones only."""
         return [e for e in self.events_of("stakeholder-update") if audience is None or e.data.get("audience") == audience]
+
+    # --- as of a moment --------------------------------------------------------------
+
+    def settings(self) -> list[Setting]:
+        """Every recorded setting of a field, in time order."""
+        return [setting for event in self.events for setting in event_settings(event)]
+
+    def fact_time(self, path: str) -> datetime | None:
+        """When the field at ``path`` came to hold its value, as the records say (None: no record dates it)."""
+        times = [s.at for s in self.settings() if _within(path, s.path) or _within(s.path, path)]
+        for time_field, dated in OWN_TIMES.items():
+            own = get_path(self.data, time_field)
+            if isinstance(own, str) and any(_within(d, path) or _within(path, d) for d in dated):
+                times.append(parse_time(own))
+        return max(times) if times else None
+
+    def as_of(self, moment: datetime, untimed: Mapping[str, tuple[datetime, Any]] | None = None, before: Event | None = None) -> Incident:
+        """The incident as its records say it was at ``moment``.
+
+        Events after ``moment`` (and ``before`` itself, when judging that event)
+        are dropped. A field takes the value the latest event at or before
+        ``moment`` recorded for it; one that only later events set did not
+        exist yet (the schema's required fields keep their value); a field with
+        a time of its own (``OWN_TIMES``) did not exist before that time.
+        ``untimed`` dates fields (and ``PIR_RECORD``) that no event records:
+        ``{path: (when it was recorded, the value before)}``. A field that no
+        event records and ``untimed`` does not name is taken as it is.
+        """
+        events = tuple(e for e in self.events if e.at <= moment and e is not before and (before is None or e.name != before.name))
+        data = copy.deepcopy(self.data)
+        settings = self.settings()
+        later = {s.path for s in settings if s.at > moment}
+        for path in sorted(later, key=lambda p: p.count(".")):
+            value = _value_then(settings, path, moment)
+            if value is UNKNOWN:
+                continue  # an old event changed it without recording the value: keep what is there
+            if value is ABSENT and path.split(".")[0] in REQUIRED_FIELDS:
+                continue
+            _put(data, path, value)
+            for inner in settings:  # deeper fields recorded at or before the moment, after that value
+                if inner.at <= moment and inner.path.startswith(path + ".") and inner.value is not UNKNOWN:
+                    _put(data, inner.path, inner.value)
+        pir = self.pir
+        for path, (recorded, previous) in (untimed or {}).items():
+            if recorded > moment:
+                if path == PIR_RECORD:
+                    pir = None if previous is ABSENT else previous
+                elif not (previous is ABSENT and path.split(".")[0] in REQUIRED_FIELDS):
+                    _put(data, path, previous)
+        for time_field, dated in OWN_TIMES.items():
+            own = get_path(self.data, time_field)
+            if isinstance(own, str) and parse_time(own) > moment:
+                for path in dated:
+                    _put(data, path, ABSENT)
+        held = get_path(pir or {}, "meeting.held_at")
+        if pir is not None and isinstance(held, str) and parse_time(held) > moment:
+            pir = {**{k: v for k, v in pir.items() if k != "meeting"}, "status": "draft"}
+        data["stage"] = self._stage_then(events)
+        return replace(self, data=data, events=events, pir=pir)
+
+    def _stage_then(self, events: tuple[Event, ...]) -> str:
+        stages = [e for e in events if e.kind == "stage"]
+        if stages:
+            return str(stages[-1].data["to"])
+        first = next((e for e in self.events if e.kind == "stage"), None)
+        return str(first.data.get("from") or self.stage) if first else self.stage
+
+    def walk_fields(self) -> Iterator[tuple[str, Any]]:
+        """Every leaf field of incident.yaml as (dotted path, value); lists are leaves."""
+        todo: list[tuple[str, Any]] = list(self.data.items())
+        while todo:
+            path, value = todo.pop()
+            if isinstance(value, dict) and value:
+                todo += [(f"{path}.{k}", v) for k, v in value.items()]
+            else:
+                yield path, value
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,52 @@
-"""The pull-request check: validation of what changed, plus the audit rules of a change.
+"""The pull-request check: the change's records judged by the base's rules, plus the audit rules of a change.
+
+What is judged is what git holds: the trees of the base and of the pull
+request's commits (``ls-tree``/``cat-file``), never the checkout, so a link,
+a submodule or an unexpected file is a finding and never followed. The judge
+is the base: its process.yaml, catalog and schemas decide whether the
+change's records are valid and its stage changes allowed. A change to the
+rules is judged too (every record again, under the new rules), and a stage
+change across a part of the process that the same pull request changes
+fails: the process change lands first.
 
 Timeline files are only ever added; each stage change is a legal transition
-whose gate is met; no new ID collides with one on the base branch. The work is
-proportional to what changed, unless the rules themselves (process, catalog,
-schemas) changed, in which case everything is validated again.
+whose gate was met at its time; no new id collides with one on the base;
+records that refer to a removed one are judged again. The work is
+proportional to what changed, unless the rules changed.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from . import lifecycle, rules
+from . import lifecycle
 from .findings import Finding
-from .gitrepo import GitRepo
+from .gitrepo import TreeReader
+from .layout import INCIDENT_ID
+from .model import ABSENT, OWN_TIMES, PIR_RECORD, UNKNOWN, Event, Incident, Process, event_settings, get_path
 from .report import md
-from .store import CATALOG_FILE, INCIDENT_FILE, INCIDENTS_DIR, KEDB_DIR, PROCESS_FILE, TIMELINE_DIR, Tracker
+from .sources import FOLDER, GitTree, Source, SourceError, WorkTree
+from .store import (
+    CATALOG_FILE,
+    INCIDENT_FILE,
+    INCIDENTS_DIR,
+    KEDB_DIR,
+    PIR_FILE,
+    PROCESS_FILE,
+    SCHEMAS_DIR,
+    TIMELINE_DIR,
+    Tracker,
+    TrackerError,
+)
 from .validate import Report, Scope, validate
-from .yamlio import LoadError, loads
+from .yamlio import LoadError, load_bytes
+
+RULE_FILES = (PROCESS_FILE, CATALOG_FILE)
+# What else decides a verdict or sends messages: reviewers should know when a pull request touches it.
+JUDGING_PREFIXES = (".github/", ".mimctl/", "tools/", "pyproject.toml", "setup.py", "setup.cfg", "requirements", "mkdocs.yml")
 
 
 @dataclass
@@ -30,6 +57,7 @@ class StageChange:
     reason: str
     gate: list[lifecycle.GateItem]
     problems: list[str]
+    at: str = ""
 
     @property
     def ok(self) -> bool:
@@ -43,118 +71,242 @@ class CheckResult:
     report: Report
     stage_changes: list[StageChange] = field(default_factory=list)
     stage_lines: dict[str, int] = field(default_factory=dict)
+    rules_changed: list[tuple[str, str]] = field(default_factory=list)
+    judging_changed: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.report.ok and all(change.ok for change in self.stage_changes)
 
 
-def run_check(tracker: Tracker, base: str, worktree: bool = False) -> CheckResult:
-    """Judge the commits since ``base`` (and, with ``worktree``, uncommitted files too)."""
-    repo = GitRepo(tracker.root)
-    base_sha = repo.resolve(base)
-    fork_point = repo.merge_base(base_sha)
-    prefix = repo.relative(tracker.root)
-    prefix = "" if prefix == "." else prefix + "/"
-    changed = [(status, path[len(prefix) :]) for status, path in repo.changed_files(fork_point, worktree) if path.startswith(prefix)]
-    rules_changed = any(path in (PROCESS_FILE, CATALOG_FILE) or path.startswith("schemas/") for _, path in changed)
-    touched = {PurePosixPath(p).parts[1] for _, p in changed if p.startswith(f"{INCIDENTS_DIR}/") and len(PurePosixPath(p).parts) > 2}
-    kedb_touched = any(p.startswith(f"{KEDB_DIR}/") for _, p in changed)
-    scope = Scope() if rules_changed else Scope(frozenset(touched), kedb_touched)
-    report = validate(tracker, scope)
-    findings = report.findings
+def is_rule(path: str) -> bool:
+    return path in RULE_FILES or path.startswith(f"{SCHEMAS_DIR}/")
 
+
+def run_check(tracker: Tracker, base: str, worktree: bool = False) -> CheckResult:
+    """Judge the commits since ``base`` (and, with ``worktree``, uncommitted files too) with ``base``'s rules."""
+    repo = TreeReader.of(tracker.root)
+    base_sha = repo.resolve(base)
+    head_sha = repo.resolve("HEAD")
+    fork_point = repo.merge_base(base_sha, head_sha)
+    prefix = tracker.root.resolve().relative_to(repo.root.resolve()).as_posix()
+    prefix = "" if prefix == "." else prefix + "/"
+    changed = [(s, p[len(prefix) :]) for s, p in repo.changed_files(fork_point, worktree, head_sha) if p.startswith(prefix)]
+    base_tree = GitTree(repo.root, base_sha, prefix)
+    fork_tree = GitTree(repo.root, fork_point, prefix)
+    head: Source = WorkTree(tracker.root) if worktree else GitTree(repo.root, head_sha, prefix)
+    judged = Tracker(tracker.root, head, rules=base_tree)
+    try:
+        return _judge(judged, base, changed, base_tree, fork_tree, head)
+    finally:
+        for source in (base_tree, fork_tree, head):
+            source.close()
+
+
+def _judge(judged: Tracker, base: str, changed: list[tuple[str, str]], base_tree: GitTree, fork_tree: GitTree, head: Source) -> CheckResult:
+    rules_changed = [(s, p) for s, p in changed if is_rule(p)]
+    judging = [(s, p) for s, p in changed if not is_rule(p) and p.startswith(JUDGING_PREFIXES)]
+    touched = {PurePosixPath(p).parts[1] for _, p in changed if p.startswith(f"{INCIDENTS_DIR}/") and len(PurePosixPath(p).parts) >= 2}
+    kedb_changed = [(s, p) for s, p in changed if p.startswith(f"{KEDB_DIR}/")]
+
+    # Records that refer to a removed incident or known error are judged again.
+    removed = {name for name in touched if head.entry(f"{INCIDENTS_DIR}/{name}") is None and INCIDENT_ID.match(name)}
+    removed |= {PurePosixPath(p).stem for s, p in kedb_changed if s == "D" and len(PurePosixPath(p).parts) == 2}
+    referrers = _referrers(head, removed) if removed and isinstance(head, GitTree) else set()
+    scope_incidents = touched | {PurePosixPath(p).parts[1] for p in referrers if p.startswith(f"{INCIDENTS_DIR}/")}
+    ke_files = {p for _, p in kedb_changed} | {p for p in referrers if p.startswith(f"{KEDB_DIR}/")}
+    report = validate(judged, Scope(frozenset(scope_incidents), bool(ke_files), known_error_files=frozenset(ke_files)))
+    findings = list(report.findings)
+    if rules_changed:  # the result must also hold under the rules it brings
+        after = validate(Tracker(judged.root, head))
+        findings += [f for f in after.findings if f not in findings]
+        report.files = max(report.files, after.files)
+
+    findings += _append_only(changed)
+    findings += _id_collisions(base, changed, touched, base_tree, fork_tree, head)
+
+    stage_changes: list[StageChange] = []
+    try:
+        process: Process | None = judged.process
+    except TrackerError:  # an unusable base process is already a finding of the validation above
+        process = None
+    if process is not None:
+        head_process = _process_of(Tracker(judged.root, head)) if rules_changed else process
+        added = {p for s, p in changed if s == "A"}
+        for incident_id in sorted(touched):
+            stage_changes += _stage_changes(judged, fork_tree, incident_id, added, process, head_process)
+    report.findings = sorted(set(findings))
+    stage_lines = {}
+    for change in stage_changes:
+        path = f"{INCIDENTS_DIR}/{change.incident}/{INCIDENT_FILE}"
+        record = judged.read(judged.root / path, "incident")
+        if record.document is not None:
+            stage_lines[path] = record.document.position(("stage",))[0]
+    return CheckResult(base, changed, report, stage_changes, stage_lines, rules_changed, judging)
+
+
+def _process_of(tracker: Tracker) -> Process | None:
+    try:
+        return tracker.process
+    except TrackerError:  # the pull request's own process is invalid: a finding already
+        return None
+
+
+def _referrers(head: GitTree, ids: set[str]) -> set[str]:
+    """Record files in the pull request's tree that mention any of ``ids`` (git grep over the tree)."""
+    paths = [f"{head.prefix}{INCIDENTS_DIR}/", f"{head.prefix}{KEDB_DIR}/"]
+    found = head.reader.grep(head.rev, sorted(ids), paths)
+    return {p[len(head.prefix) :] for p in found if p.startswith(head.prefix)}
+
+
+def _append_only(changed: list[tuple[str, str]]) -> list[Finding]:
+    out = []
     for status, path in changed:
         parts = PurePosixPath(path).parts
-        if len(parts) == 4 and parts[0] == INCIDENTS_DIR and parts[2] == TIMELINE_DIR and status in "MDT":
+        if len(parts) >= 4 and parts[0] == INCIDENTS_DIR and parts[2] == TIMELINE_DIR and status in "MDT":
             verb = "deleted" if status == "D" else "modified"
-            findings.append(
+            out.append(
                 Finding(path, 1, 1, f"timeline file {verb}: timeline events are append-only (add a new event instead)", rule="append-only")
             )
+    return out
 
-    if scope.incidents is not None:  # a scoped run: the folder names it touches still need checking
-        all_ids = tracker.incident_ids()
-        clashes = [i for i in all_ids if i.casefold() in {t.casefold() for t in touched}]
-        findings += [f for f in rules.check_ids([f"{INCIDENTS_DIR}/{i}" for i in clashes], "incident")]
-    base_incidents = {name.casefold(): name for name in repo.list_dir(base_sha, prefix + INCIDENTS_DIR)}
-    fork_incidents = {name.casefold() for name in repo.list_dir(fork_point, prefix + INCIDENTS_DIR)}
-    for incident_id in sorted(touched):
-        new_here = incident_id.casefold() not in fork_incidents
-        if new_here and incident_id.casefold() in base_incidents:
-            findings.append(
+
+def _id_collisions(
+    base: str, changed: list[tuple[str, str]], touched: set[str], base_tree: GitTree, fork_tree: GitTree, head: Source
+) -> list[Finding]:
+    """New incident folders and known errors whose id was also taken on the base meanwhile."""
+    out = []
+    on_base = {e.name.casefold(): e.name for e in base_tree.listing(INCIDENTS_DIR) or []}
+    at_fork = {e.name.casefold() for e in fork_tree.listing(INCIDENTS_DIR) or []}
+    for name in sorted(touched):
+        folded = name.casefold()
+        if folded not in at_fork and folded in on_base and head.entry(f"{INCIDENTS_DIR}/{name}") is not None:
+            out.append(
                 Finding(
-                    f"{INCIDENTS_DIR}/{incident_id}/{INCIDENT_FILE}",
+                    f"{INCIDENTS_DIR}/{name}/{INCIDENT_FILE}",
                     1,
                     1,
-                    f"{incident_id} was also created on {base} ({base_incidents[incident_id.casefold()]}): "
+                    f"{name} was also created on {base} ({on_base[folded]}): "
                     "take a fresh id (rename the folder and the id: field to the next free number)",
                     "id",
                     "id-collision",
                 )
             )
-    base_kedb = {PurePosixPath(n).stem.casefold() for n in repo.list_dir(base_sha, prefix + KEDB_DIR)}
-    fork_kedb = {PurePosixPath(n).stem.casefold() for n in repo.list_dir(fork_point, prefix + KEDB_DIR)}
+    base_kedb = {PurePosixPath(e.name).stem.casefold() for e in base_tree.listing(KEDB_DIR) or []}
+    fork_kedb = {PurePosixPath(e.name).stem.casefold() for e in fork_tree.listing(KEDB_DIR) or []}
     for status, path in changed:
         if status == "A" and path.startswith(f"{KEDB_DIR}/"):
             stem = PurePosixPath(path).stem.casefold()
             if stem in base_kedb and stem not in fork_kedb:
-                findings.append(
+                out.append(
                     Finding(path, 1, 1, f"{PurePosixPath(path).stem} was also created on {base}: take a fresh id", "id", "id-collision")
                 )
-
-    stage_changes = []
-    for incident_id in sorted(touched):
-        stage_changes += _stage_changes(tracker, repo, fork_point, incident_id, {p for s, p in changed if s == "A"}, prefix)
-    report.findings = sorted(findings)
-    stage_lines = {}
-    for change in stage_changes:
-        bundle_path = f"{INCIDENTS_DIR}/{change.incident}/{INCIDENT_FILE}"
-        record = tracker.read(tracker.root / bundle_path, "incident")
-        if record.document is not None:
-            stage_lines[bundle_path] = record.document.position(("stage",))[0]
-    return CheckResult(base, changed, report, stage_changes, stage_lines)
+    return out
 
 
-def _stage_changes(tracker: Tracker, repo: GitRepo, fork_point: str, incident_id: str, added: set[str], prefix: str) -> list[StageChange]:
-    """Judge every stage event this change adds to the incident, in order."""
-    if not (tracker.incident_dir(incident_id) / INCIDENT_FILE).exists():
+def _read_data(source: Source, path: str) -> Any:
+    try:
+        return load_bytes(source.read(path)).data
+    except (LoadError, SourceError):  # a missing or broken old version is simply no old version
+        return None
+
+
+def _stage_changes(
+    judged: Tracker, fork_tree: GitTree, incident_id: str, added: set[str], process: Process, head_process: Process | None
+) -> list[StageChange]:
+    """Judge every stage event this change adds to the incident, in time order, as of its time."""
+    folder = judged.source.entry(f"{INCIDENTS_DIR}/{incident_id}")
+    if folder is None or folder.kind != FOLDER or not INCIDENT_ID.match(incident_id):
         return []
-    bundle = tracker.load_bundle(incident_id)
-    incident = bundle.model
+    incident = judged.load_bundle(incident_id).model
     if incident is None:
+        timeline = f"{INCIDENTS_DIR}/{incident_id}/{TIMELINE_DIR}/"
+        if any(p.startswith(timeline) and "-stage-" in PurePosixPath(p).name for p in added):
+            return [StageChange(incident_id, "?", "?", "", [], ["not judged: the incident's records are invalid (see the findings)"])]
         return []
-    old_stage = _stage_at(repo, fork_point, f"{prefix}{INCIDENTS_DIR}/{incident_id}/{INCIDENT_FILE}")
-    new_events = [e for e in incident.events_of("stage") if f"{INCIDENTS_DIR}/{incident_id}/{TIMELINE_DIR}/{e.name}" in added]
-    process = tracker.process
+    old = _read_data(fork_tree, f"{INCIDENTS_DIR}/{incident_id}/{INCIDENT_FILE}")
+    old_stage = old.get("stage") if isinstance(old, dict) and isinstance(old.get("stage"), str) else None
+    timeline = f"{INCIDENTS_DIR}/{incident_id}/{TIMELINE_DIR}/"
+    new_events = [e for e in incident.events if timeline + e.name in added]
+    old_pir = _read_data(fork_tree, f"{INCIDENTS_DIR}/{incident_id}/{PIR_FILE}")
+    untimed = _untimed(incident, old if isinstance(old, dict) else {}, old_pir, new_events)
     results = []
     current = old_stage or process.stage_ids[0]
-    for event in new_events:
+    entered = max((e.at for e in incident.events_of("stage") if e not in new_events), default=None)
+    for event in (e for e in new_events if e.kind == "stage"):
         target = event.data["to"]
-        before = dataclasses.replace(
-            incident,
-            data={**incident.data, "stage": current},
-            events=tuple(e for e in incident.events if e.at <= event.at and e is not event),
-        )
-        transition = lifecycle.judge(before, process, target, event.data.get("reason"))
-        results.append(
-            StageChange(incident_id, current, target, event.data.get("reason", ""), list(transition.gate), list(transition.problems))
-        )
-        current = target
-    if old_stage is not None and old_stage != incident.stage and not new_events:
+        reason = event.data.get("reason")
+        before = replace(incident, data={**incident.data, "stage": current})
+        transition = lifecycle.judge(before, process, target, reason, at=event.at, untimed=untimed, event=event, entered_at=entered)
+        problems = list(transition.problems)
+        if head_process is not None and head_process is not process:
+            problems += _crosses_change(process, head_process, current, target)
+        results.append(StageChange(incident_id, current, target, reason or "", list(transition.gate), problems, event.data["at"]))
+        current, entered = target, event.at
+    if old_stage is not None and old_stage != incident.stage and not any(e.kind == "stage" for e in new_events):
         results.append(StageChange(incident_id, old_stage, incident.stage, "", [], ["stage changed without a stage event on the timeline"]))
     return results
 
 
-def _stage_at(repo: GitRepo, rev: str, path: str) -> str | None:
-    raw = repo.show(rev, path)
-    if raw is None:
-        return None
-    try:
-        data = loads(raw).data
-    except LoadError:
-        return None
-    stage = data.get("stage") if isinstance(data, dict) else None
-    return stage if isinstance(stage, str) else None
+def _untimed(incident: Incident, old: dict[str, Any], old_pir: Any, new_events: list[Event]) -> dict[str, tuple[datetime, Any]]:
+    """Fields the pull request changed in incident.yaml (and pir.yaml) that no event it adds records, nor a time of their own.
+
+    Such a hand edit has no time on record; it counts from the newest event
+    the pull request adds, so it cannot support a stage change dated earlier.
+    """
+    if not new_events:
+        return {}
+    newest = max(e.at for e in new_events)
+    recorded = [s for e in new_events for s in event_settings(e)]
+    dated = {path for paths in OWN_TIMES.values() for path in paths}
+    out: dict[str, tuple[datetime, Any]] = {}
+    for path, value in incident.walk_fields():
+        if path.split(".")[0] in ("stage", "completed_at") or path in dated:
+            continue
+        before = get_path(old, path)
+        if before == value:
+            continue
+        if any(_records(s.path, s.value, path, value) for s in recorded):
+            continue
+        out[path] = (newest, before)
+    if incident.pir is not None and incident.pir != old_pir and get_path(incident.pir, "meeting.held_at") in (ABSENT, None):
+        out[PIR_RECORD] = (newest, old_pir if isinstance(old_pir, dict) else ABSENT)
+    return out
+
+
+def _records(setting_path: str, setting_value: Any, path: str, value: Any) -> bool:
+    """Whether a setting accounts for ``path`` holding ``value`` (an old event's unrecorded value accounts for its fields)."""
+    if path == setting_path:
+        return setting_value is UNKNOWN or setting_value == value
+    if path.startswith(setting_path + "."):
+        if setting_value is UNKNOWN:
+            return True
+        return bool(get_path({"v": setting_value}, "v" + path[len(setting_path) :]) == value)
+    return False
+
+
+def _crosses_change(base: Process, head: Process, source: str, target: str) -> list[str]:
+    """Why a move from ``source`` to ``target`` crosses a part of the process the same pull request changes."""
+    changes = []
+    old, new = base.stage(source), head.stage(source)
+    if old is None or new is None or old.gate != new.gate:
+        changes.append(f"the exit gate of {source!r}")
+    ids_old, ids_new = base.stage_ids, head.stage_ids
+    if target in ids_old and target in ids_new and source in ids_old and source in ids_new:
+        span = sorted((ids_old.index(source), ids_old.index(target)))
+        span_new = sorted((ids_new.index(source), ids_new.index(target)))
+        if ids_old[span[0] : span[1] + 1] != ids_new[span_new[0] : span_new[1] + 1]:
+            changes.append(f"the stages from {source!r} to {target!r}")
+    elif target not in ids_new or source not in ids_new:
+        changes.append(f"the stages from {source!r} to {target!r}")
+    if base.reopen.get(source, ()) != head.reopen.get(source, ()):
+        changes.append(f"the moves back from {source!r}")
+    if not changes:
+        return []
+    return [
+        f"this pull request also changes {' and '.join(changes)} in {PROCESS_FILE}: "
+        "land the process change on its own first (reviewed by the major incident managers), then move the incident"
+    ]
 
 
 def stage_change_findings(result: CheckResult) -> list[Finding]:
@@ -163,15 +315,20 @@ def stage_change_findings(result: CheckResult) -> list[Finding]:
     for change in result.stage_changes:
         if change.ok:
             continue
-        missing = [*change.problems, *(f"gate not met: {i.description}" for i in change.gate if not i.met)]
+        missing = [
+            *change.problems,
+            *(f"gate not met: {i.description}" + (f" ({i.note})" if i.note else "") for i in change.gate if not i.met),
+        ]
         path = f"{INCIDENTS_DIR}/{change.incident}/{INCIDENT_FILE}"
-        line = _stage_line(result, path)
         out.append(
             Finding(
                 path,
-                line,
+                result.stage_lines.get(path, 1),
                 1,
-                f"stage change {change.source} -> {change.target} is not allowed: " + "; ".join(missing),
+                f"stage change {change.source} -> {change.target}"
+                + (f" at {change.at}" if change.at else "")
+                + " is not allowed: "
+                + "; ".join(missing),
                 "stage",
                 "stage-change",
             )
@@ -179,24 +336,37 @@ def stage_change_findings(result: CheckResult) -> list[Finding]:
     return out
 
 
-def _stage_line(result: CheckResult, path: str) -> int:
-    return result.stage_lines.get(path, 1)
-
-
 def summary_markdown(result: CheckResult) -> str:
-    """The reviewer's summary: stage changes with their gate checklists, then findings."""
+    """The reviewer's summary: rule changes first, then stage changes with their gate checklists, then findings."""
     verdict = "passed" if result.ok else "failed"
     lines = [f"## mimctl check {verdict}", "", f"{len(result.changed)} file(s) changed against `{md(result.base)}`."]
+    if result.rules_changed:
+        lines += ["", "### Process, catalog and schema changes", ""]
+        lines += [f"- {_verb(s)} `{md(p)}`" for s, p in result.rules_changed]
+        lines += [
+            "",
+            "These change how every record is judged: they need the major incident managers' approval. "
+            f"This pull request's records and stage changes were judged by the rules of `{md(result.base)}`, "
+            "and every record again by the changed rules.",
+        ]
+    if result.judging_changed:
+        lines += ["", "### Changes to what checks, publishes or sends", ""]
+        lines += [f"- {_verb(s)} `{md(p)}`" for s, p in result.judging_changed]
+        lines += ["", "They take effect once merged; this check ran the checker that the base pins."]
     if result.stage_changes:
         lines += ["", "### Stage changes", ""]
         for change in result.stage_changes:
             mark = "✅" if change.ok else "❌"
             lines.append(
                 f"{mark} **{change.incident}**: {md(change.source)} → {md(change.target)}"
+                + (f" at {md(change.at)}" if change.at else "")
                 + (f" — reason: {md(change.reason)}" if change.reason else "")
             )
             lines += [f"  - {problem}" for problem in map(md, change.problems)]
-            lines += [f"  - [{'x' if item.met else ' '}] {md(item.description)}" for item in change.gate]
+            lines += [
+                f"  - [{'x' if item.met else ' '}] {md(item.description)}" + (f" — {md(item.note)}" if item.note else "")
+                for item in change.gate
+            ]
     errors = result.report.findings
     lines += ["", "### Findings", ""]
     if errors:
@@ -207,20 +377,27 @@ def summary_markdown(result: CheckResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _verb(status: str) -> str:
+    return {"A": "added", "D": "deleted", "M": "changed", "T": "changed type of"}.get(status, "changed")
+
+
 def as_data(result: CheckResult) -> dict[str, Any]:
     return {
         "ok": result.ok,
         "base": result.base,
         "changed": [{"status": s, "path": p} for s, p in result.changed],
+        "rules_changed": [{"status": s, "path": p} for s, p in result.rules_changed],
+        "judging_changed": [{"status": s, "path": p} for s, p in result.judging_changed],
         "stage_changes": [
             {
                 "incident": c.incident,
                 "from": c.source,
                 "to": c.target,
+                "at": c.at,
                 "reason": c.reason,
                 "ok": c.ok,
                 "problems": c.problems,
-                "gate": [{"item": i.name, "description": i.description, "met": i.met} for i in c.gate],
+                "gate": [{"item": i.name, "description": i.description, "met": i.met, "note": i.note} for i in c.gate],
             }
             for c in result.stage_changes
         ],

@@ -13,10 +13,11 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from .findings import Finding, dotted
+from .layout import EVENT_FILE_PATTERN, INCIDENT_ID
 from .model import Catalog, Process
-from .store import INCIDENT_ID, Bundle, Record
+from .store import Bundle, Record
 
-EVENT_FILE_PATTERN = r"[0-9]{8}T[0-9]{6}Z-[a-z0-9-]{1,40}-[0-9a-f]{6}\.yaml"
+__all__ = ["EVENT_FILE_PATTERN", "check_bundle", "check_catalog", "check_ids", "check_known_error", "check_process"]
 _EARLY_KINDS = frozenset({"alert", "note", "evidence"})
 
 
@@ -110,6 +111,10 @@ def _times(bundle: Bundle, process: Process, now: datetime) -> list[Finding]:
     by_name = {PurePosixPath(r.path).name: r for r in bundle.timeline}
     for event in incident.events:
         record = by_name[event.name]
+        named = event.name.split("-", 1)[1].rsplit("-", 1)[0] if event.name.count("-") >= 2 else ""
+        if named != event.kind:
+            # CODEOWNERS routes stage events to the managers by their file name (*-stage-*).
+            out.append(_at(record, ("kind",), f"kind {event.kind!r} does not match the kind in the file name ({named!r})", "path"))
         if event.at < detected and event.kind not in _EARLY_KINDS:
             out.append(
                 _at(
@@ -255,14 +260,14 @@ def check_known_error(record: Record, catalog: Catalog, incident_ids: set[str]) 
     return out
 
 
-def check_ids(paths: Iterable[str], pattern_name: str) -> list[Finding]:
-    """Folder/file ids that collide ignoring case, or are not in the expected form."""
+def check_ids(paths: Iterable[str], pattern_name: str, form: bool = True) -> list[Finding]:
+    """Folder/file ids that collide ignoring case, or (with ``form``) are not in the expected form."""
     out = []
     seen: dict[str, str] = {}
     for path in paths:
         name = PurePosixPath(path).name
         ident = name.removesuffix(".yaml")
-        if pattern_name == "incident" and not INCIDENT_ID.match(ident):
+        if form and pattern_name == "incident" and not INCIDENT_ID.match(ident):
             out.append(Finding(path, 1, 1, f"folder name {ident!r} is not an incident id (INC- and 4 to 8 digits)", "", "id"))
         folded = ident.casefold()
         if folded in seen:

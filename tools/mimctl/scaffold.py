@@ -1,16 +1,30 @@
-"""A new tracker repository: the starter process, catalog, schemas and site configuration."""
+"""A new tracker repository: the starter process, catalog, schemas, site configuration, workflows and checker pin."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-from . import versioning
+from . import __version__, versioning
 from .store import CATALOG_FILE, PROCESS_FILE, TrackerError
 from .yamlio import atomic_write
 
 PACKAGE = Path(__file__).resolve().parent
 STARTER = PACKAGE / "starter"
 SCHEMAS = PACKAGE / "schemas"
+GITHUB_TEMPLATE = STARTER / "github"
+PIN_FILE = ".mimctl/requirements.txt"
+PIN_COMMENT = """\
+# The mimctl that judges this tracker's pull requests and runs its workflows.
+# The workflows install it from the base branch, never from a pull request, so
+# a pull request that changes this file is still judged by the mimctl it
+# replaces (and needs the major incident managers' approval: CODEOWNERS).
+# To change it, replace the line below (pip's requirements format), e.g.
+#   mimctl[site]==0.2.0
+#   mimctl[site] @ git+https://github.com/ORG/mimctl@COMMIT
+"""
 
 ABOUT = """# About this site
 
@@ -22,13 +36,71 @@ pull request) and the site follows.
 GITIGNORE = "site/\nsite-public/\n"
 
 
-def starter_files(with_site: bool = True) -> dict[str, str]:
+def _public_url(url: str) -> str | None:
+    """``url`` without user name or token, if it is an http(s) URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return None
+    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def pin_requirement(version: str, direct_url: dict[str, Any] | None, clone: tuple[str, str] | None = None) -> str:
+    """The requirements line that installs this mimctl again: its git commit when known, else its version.
+
+    ``direct_url`` is pip's record of where it was installed from (PEP 610);
+    ``clone`` the (origin URL, commit) of the local clone it was installed from.
+    """
+    vcs = (direct_url or {}).get("vcs_info") or {}
+    url = _public_url(str((direct_url or {}).get("url", "")))
+    if vcs.get("vcs") == "git" and vcs.get("commit_id") and url:
+        return f"mimctl[site] @ git+{url}@{vcs['commit_id']}"
+    origin = _public_url(clone[0]) if clone else None
+    if clone and origin:
+        return f"mimctl[site] @ git+{origin}@{clone[1]}"
+    return f"mimctl[site]=={version}"
+
+
+def running_pin() -> str:
+    """The pin for the mimctl that is running (how pip installed it)."""
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution("mimctl")
+    except metadata.PackageNotFoundError:
+        return pin_requirement(__version__, None)
+    text = dist.read_text("direct_url.json")
+    try:
+        data = json.loads(text) if text else None
+    except ValueError:
+        data = None
+    clone = None
+    if isinstance(data, dict) and "dir_info" in data and str(data.get("url", "")).startswith("file://"):
+        from . import gitrepo
+
+        clone = gitrepo.published_commit(Path(unquote(urlsplit(str(data["url"])).path)))
+    return pin_requirement(dist.version, data if isinstance(data, dict) else None, clone)
+
+
+def github_files() -> dict[str, str]:
+    """The workflows, CODEOWNERS and pull-request template of a new tracker: {.github/...: text}."""
+    return {
+        ".github/" + path.relative_to(GITHUB_TEMPLATE).as_posix(): path.read_text(encoding="utf-8")
+        for path in sorted(GITHUB_TEMPLATE.rglob("*"))
+        if path.is_file()
+    }
+
+
+def starter_files(with_site: bool = True, with_github: bool = True, pin: str | None = None) -> dict[str, str]:
     """Files of a new tracker: {repository-relative path: text}."""
     files = {
         PROCESS_FILE: (STARTER / PROCESS_FILE).read_text(encoding="utf-8"),
         CATALOG_FILE: (STARTER / CATALOG_FILE).read_text(encoding="utf-8"),
         ".gitignore": GITIGNORE,
+        PIN_FILE: PIN_COMMENT + (pin or running_pin()) + "\n",
     }
+    if with_github:
+        files.update(github_files())
     for schema in sorted(SCHEMAS.glob("*.schema.json")):
         files[f"schemas/{schema.name}"] = schema.read_text(encoding="utf-8")
     files[versioning.MARKER] = versioning.marker_text()
@@ -40,9 +112,9 @@ def starter_files(with_site: bool = True) -> dict[str, str]:
     return files
 
 
-def create(root: Path, with_site: bool = True) -> list[str]:
+def create(root: Path, with_site: bool = True, with_github: bool = True, pin: str | None = None) -> list[str]:
     """Write the starter files into ``root``; refuse to touch a folder that is already a tracker."""
-    files = starter_files(with_site)
+    files = starter_files(with_site, with_github, pin)
     clashes = [path for path in files if (root / path).exists() and path != ".gitignore"]
     if clashes:
         raise TrackerError(f"{root} already holds {', '.join(sorted(clashes)[:3])}: not creating a tracker over it")

@@ -159,7 +159,10 @@ def render_gate_failure(transition: lifecycle.Transition) -> str:
     missing = [item for item in transition.gate if not item.met]
     if missing:
         lines.append(f"  the gate to leave {transition.source} is not met; missing:")
-        lines += [f"  [ ] {item.description}" for item in missing]
+        lines += [
+            f"  [ ] {item.description}" + (f" ({item.note}: record the stage change at or after it)" if item.note else "")
+            for item in missing
+        ]
     return "\n".join(lines)
 
 

@@ -1,32 +1,45 @@
-"""The tracker repository on disk: where records live and how they are read.
+"""The tracker repository: where records live and how they are read.
 
-Reading a record means: strict YAML load, schema validation, then a model
-object. Every problem becomes a finding; nothing here raises for bad records.
+Reading a record means: bytes from a source (the work tree, or a git
+commit's tree: see sources.py), strict YAML load, schema validation, then a
+model object. What may exist in a record folder is one table (layout.py);
+anything else there is a finding, never read. Every problem becomes a
+finding; nothing here raises for bad records.
+
+The rules a record is judged by (process.yaml, catalog.yaml and the schemas)
+come from the tracker's ``rules`` source, which is the records' own source
+unless the caller says otherwise: the pull-request check judges a change's
+records with the base branch's rules.
 """
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
-import re
-import stat
+import shutil
+import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from . import validation
 from .findings import Finding
+from .layout import INCIDENT_ID, INCIDENTS, KEDB, KNOWN_ERROR_ID, LAYOUT, RecordFolder, not_a_folder, sort_out
 from .model import Catalog, Event, Incident, KnownError, Process, parse_time
-from .yamlio import Document, LoadError, load_file, loads
+from .sources import FILE, FOLDER, Entry, Source, SourceError, WorkTree, open_spec
+from .yamlio import Document, LoadError, load_bytes
+
+__all__ = ["INCIDENT_ID", "KNOWN_ERROR_ID", "Bundle", "Record", "Tracker", "TrackerError", "find_root"]
 
 PROCESS_FILE = "process.yaml"
 CATALOG_FILE = "catalog.yaml"
-INCIDENTS_DIR = "incidents"
-KEDB_DIR = "kedb"
+SCHEMAS_DIR = "schemas"
+INCIDENTS_DIR = INCIDENTS.name
+KEDB_DIR = KEDB.name
 INCIDENT_FILE = "incident.yaml"
 PIR_FILE = "pir.yaml"
 TIMELINE_DIR = "timeline"
-
-INCIDENT_ID = re.compile(r"INC-[0-9]{4,8}\Z")
-KNOWN_ERROR_ID = re.compile(r"KE-[0-9]{4,8}\Z")
 
 
 class TrackerError(Exception):
@@ -53,14 +66,15 @@ class Record:
 
 @dataclass
 class Bundle:
-    """An incident's folder: incident.yaml, its timeline and its PIR."""
+    """An incident's folder: incident.yaml, its timeline and its PIR, and what else the folder wrongly holds."""
 
     id: str
     incident: Record
     timeline: list[Record]
     pir: Record | None
     model: Incident | None
-    others: list[Record] = field(default_factory=list)  # files in the folder that are not records (text only)
+    layout: list[Finding] = field(default_factory=list)
+    others: list[Record] = field(default_factory=list)  # files in the folder that are not records (text only, for the secret scanner)
 
     @property
     def records(self) -> list[Record]:
@@ -68,7 +82,7 @@ class Bundle:
 
     @property
     def findings(self) -> list[Finding]:
-        return [f for record in self.records for f in record.findings]
+        return [*self.layout, *(f for record in self.records for f in record.findings)]
 
 
 def find_root(start: Path) -> Path:
@@ -83,15 +97,31 @@ def find_root(start: Path) -> Path:
 
 
 class Tracker:
-    """Records of one tracker repository, read on demand."""
+    """Records of one tracker repository, read on demand from ``source``, judged by the rules in ``rules``."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, source: Source | None = None, rules: Source | None = None) -> None:
         self.root = root
+        self.source: Source = source or WorkTree(root)
+        self.rules: Source = rules or self.source
         self._process: Process | None = None
         self._catalog: Catalog | None = None
+        self._schema_root: tuple[Path | None] | None = None
         # Texts not yet written, read in place of the files (to validate a change first).
         self.overlay: dict[Path, str] = {}
         self._prefix = str(root).rstrip(os.sep) + os.sep
+
+    def spec(self) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+        """Enough to open the same tracker in another process (see :meth:`from_spec`)."""
+        return (str(self.root), self.source.spec(), self.rules.spec())
+
+    @classmethod
+    def from_spec(cls, spec: tuple[str, tuple[str, ...], tuple[str, ...]]) -> Tracker:
+        source = open_spec(spec[1])
+        return cls(Path(spec[0]), source, source if spec[2] == spec[1] else open_spec(spec[2]))
+
+    def close(self) -> None:
+        self.source.close()
+        self.rules.close()
 
     def rel(self, path: Path) -> str:
         """``path`` relative to the repository root, as findings name it."""
@@ -103,65 +133,101 @@ class Tracker:
         except ValueError:
             return text
 
-    def read(self, path: Path, kind: str) -> Record:
-        """Strictly load and schema-check one file."""
+    def read(self, path: Path, kind: str, source: Source | None = None) -> Record:
+        """Strictly load and schema-check one file (from the records' source unless another is given).
+
+        The record keeps its text as stored (comments included) for the secret scanner.
+        """
         rel = self.rel(path)
-        text = self.overlay[path] if path in self.overlay else read_text(path)
         try:
-            document = loads(self.overlay[path]) if path in self.overlay else load_file(path)
+            raw = self.overlay[path].encode() if path in self.overlay else (source or self.source).read(rel, SCAN_LIMIT)
+        except SourceError as exc:
+            return Record(rel, None, [Finding(rel, 1, 1, str(exc), rule="path")])
+        text = raw.decode("utf-8", "replace")
+        try:
+            document = load_bytes(raw)
         except LoadError as exc:
             return Record(rel, None, [Finding(rel, exc.line, exc.column, exc.message, rule="yaml")], text)
         if not isinstance(document.data, dict):
             return Record(rel, None, [Finding(rel, 1, 1, "a record must be a YAML mapping (key: value)", rule="yaml")], text)
-        return Record(rel, document, validation.check(document, kind, rel, self.root), text)
+        return Record(rel, document, validation.check(document, kind, rel, self.schema_root), text)
 
-    def other_files(self, folder: Path, records: set[Path]) -> list[Record]:
-        """Every regular file under ``folder`` that is not one of ``records``, with its text (to be scanned)."""
-        out = []
-        for path in sorted(_files_under(folder)):
-            if path not in records:
-                out.append(Record(self.rel(path), None, [], read_text(path)))
-        return out
+    def read_rule(self, name: str, kind: str) -> Record:
+        """process.yaml or catalog.yaml, from the rules' source."""
+        return self.read(self.root / name, kind, self.rules)
 
-    def stray_files(self) -> list[Record]:
-        """Files under the record folders that belong to no incident bundle or known error."""
-        found: list[Path] = []
-        incidents = self.root / INCIDENTS_DIR
-        if incidents.is_dir():
-            for entry in sorted(os.scandir(incidents), key=lambda e: e.name):
-                path = Path(entry.path)
-                if entry.is_file(follow_symlinks=False):
-                    found.append(path)
-                elif entry.is_dir(follow_symlinks=False) and not (INCIDENT_ID.match(entry.name) and (path / INCIDENT_FILE).is_file()):
-                    found += sorted(_files_under(path))
-        kedb = self.root / KEDB_DIR
-        if kedb.is_dir():
-            found += sorted(p for p in _files_under(kedb) if not (p.parent == kedb and p.suffix == ".yaml"))
-        return [Record(self.rel(path), None, [], read_text(path)) for path in found]
+    def text_of(self, rel: str) -> Record:
+        """A file that is not a record, with its text only (for the secret scanner); no text if it is not a regular file."""
+        try:
+            return Record(rel, None, [], self.source.read(rel, SCAN_LIMIT).decode("utf-8", "replace"))
+        except SourceError:
+            return Record(rel, None, [], None)
+
+    def stray_files(self, only: dict[str, set[str]] | None = None) -> list[Record]:
+        """Files under the record folders that belong to no incident folder or known error (``only``: just these names)."""
+        found: list[str] = []
+        for folder in LAYOUT:
+            for entry in self.source.listing(folder.name) or []:
+                if only is not None and entry.name not in only.get(folder.name, set()):
+                    continue
+                if entry.kind == FILE and not sort_out(folder, [entry]).records:
+                    found.append(entry.path)
+                elif entry.kind == FOLDER and not (folder is INCIDENTS and INCIDENT_ID.match(entry.name)):
+                    found += [e.path for e in self.source.walk(entry.path) if e.kind == FILE]
+        return [self.text_of(path) for path in sorted(found)]
 
     # --- configuration ------------------------------------------------------
 
     @property
     def process(self) -> Process:
         if self._process is None:
-            record = self.read(self.root / PROCESS_FILE, "process")
+            record = self.read_rule(PROCESS_FILE, "process")
             if not record.ok or record.document is None:
                 raise TrackerError(f"{PROCESS_FILE} is invalid", record.findings)
             self._process = Process.from_data(record.document.data)
         return self._process
 
+    def has_catalog(self) -> bool:
+        return self.rules.entry(CATALOG_FILE) is not None
+
     @property
     def catalog(self) -> Catalog:
         if self._catalog is None:
-            path = self.root / CATALOG_FILE
-            if not path.exists():
+            if not self.has_catalog():
                 self._catalog = Catalog({}, {})
             else:
-                record = self.read(path, "catalog")
+                record = self.read_rule(CATALOG_FILE, "catalog")
                 if not record.ok or record.document is None:
                     raise TrackerError(f"{CATALOG_FILE} is invalid", record.findings)
                 self._catalog = Catalog.from_data(record.document.data)
         return self._catalog
+
+    @property
+    def schema_root(self) -> Path | None:
+        """The folder whose schemas/ judge the records (None: the packaged schemas); TrackerError if they are unsafe."""
+        if self._schema_root is None:
+            self._schema_root = (_schema_root(self.root, self.rules),)
+        return self._schema_root[0]
+
+    # --- layout ---------------------------------------------------------------
+
+    def layout_findings(self, only: dict[str, set[str]] | None = None) -> list[Finding]:
+        """Findings for what the record folders' top level wrongly holds (``only``: just these names per folder)."""
+        out: list[Finding] = []
+        for folder in LAYOUT:
+            problem = not_a_folder(folder.name, self.source.entry(folder.name), "a folder of records")
+            if problem is not None:
+                out.append(problem)
+                continue
+            entries = self.source.listing(folder.name) or []
+            if only is not None:
+                entries = [e for e in entries if e.name in only.get(folder.name, set())]
+            out += sort_out(folder, entries).findings
+        return out
+
+    def names(self, folder: RecordFolder) -> list[str]:
+        """Every name directly in a record folder, whatever it is (for allocating and comparing ids)."""
+        return sorted(e.name for e in self.source.listing(folder.name) or [])
 
     # --- incidents -----------------------------------------------------------
 
@@ -169,16 +235,27 @@ class Tracker:
         return self.root / INCIDENTS_DIR / incident_id
 
     def incident_ids(self) -> list[str]:
-        """Folder names under incidents/ (sorted), whatever their form."""
-        folder = self.root / INCIDENTS_DIR
-        if not folder.is_dir():
-            return []
-        with os.scandir(folder) as entries:
-            return sorted(e.name for e in entries if e.is_dir() and not e.name.startswith("."))
+        """Names under incidents/ (sorted), whatever their form, except dot-names (layout_findings has those)."""
+        return [name for name in self.names(INCIDENTS) if not name.startswith(".")]
+
+    def incident_folders(self) -> list[str]:
+        """The incident folders that can hold records: real folders named by an incident id."""
+        entries = self.source.listing(INCIDENTS_DIR) or []
+        return sorted(e.name for e in entries if e.kind == FOLDER and INCIDENT_ID.match(e.name))
 
     def existing_incidents(self) -> IncidentIndex:
         """A set-like view: ``id in tracker.existing_incidents()`` without listing the folder."""
         return IncidentIndex(self)
+
+    def has_incident(self, incident_id: str) -> bool:
+        """Whether incidents/ID is a real folder with a regular incident.yaml (never through a link)."""
+        if not INCIDENT_ID.match(incident_id):
+            return False
+        folder = self.source.entry(f"{INCIDENTS_DIR}/{incident_id}")
+        if folder is None or folder.kind != FOLDER:
+            return False
+        record = self.source.entry(f"{INCIDENTS_DIR}/{incident_id}/{INCIDENT_FILE}")
+        return record is not None and record.kind == FILE
 
     def resolve_incident_id(self, given: str) -> str:
         """The incident id for ``given`` (case-insensitive, digits may be short: ``42``)."""
@@ -187,36 +264,77 @@ class Tracker:
             text = f"INC-{int(text):04d}"
         if not INCIDENT_ID.match(text):
             raise TrackerError(f"{given!r} is not an incident id (expected INC- and digits, e.g. INC-0042)")
-        if not (self.incident_dir(text) / INCIDENT_FILE).is_file():
+        folder = self.source.entry(f"{INCIDENTS_DIR}/{text}")
+        if folder is not None and folder.kind != FOLDER:
+            raise TrackerError(f"{INCIDENTS_DIR}/{text} is not an incident folder ({folder.kind}): run mimctl validate")
+        if not self.has_incident(text):
             raise TrackerError(f"no incident {text} in {self.root / INCIDENTS_DIR}")
         return text
 
     def load_bundle(self, incident_id: str) -> Bundle:
-        folder = self.incident_dir(incident_id)
-        incident = self.read(folder / INCIDENT_FILE, "incident")
-        timeline_dir = folder / TIMELINE_DIR
-        event_paths = set(timeline_dir.glob("*.yaml")) if timeline_dir.is_dir() else set()
-        event_paths |= {p for p in self.overlay if p.parent == timeline_dir}
-        timeline = [self.read(path, "event") for path in sorted(event_paths)]
-        pir_path = folder / PIR_FILE
-        pir = self.read(pir_path, "pir") if pir_path.exists() or pir_path in self.overlay else None
+        folder = f"{INCIDENTS_DIR}/{incident_id}"
+        incident_path = f"{folder}/{INCIDENT_FILE}"
+        entries = self._with_overlay(folder, self._entries_of(folder))
+        if entries is None:
+            here = self.source.entry(folder)
+            problem = not_a_folder(folder, here, "an incident folder") or Finding(folder, 1, 1, "no such incident folder", rule="path")
+            return Bundle(incident_id, Record(incident_path, None), [], None, None, [problem])
+        found = sort_out(INCIDENTS, entries, top=folder)
+        layout = list(found.findings)
+        if incident_path in found.records.get("incident", []):
+            incident = self.read(self.root / incident_path, "incident")
+        else:
+            incident = Record(incident_path, None)
+            if not any(f.path == incident_path for f in layout):
+                layout.append(Finding(folder, 1, 1, f"incident folder has no {INCIDENT_FILE}", rule="path"))
+        timeline = [self.read(self.root / path, "event") for path in sorted(found.records.get("event", []))]
+        pir_paths = found.records.get("pir", [])
+        pir = self.read(self.root / pir_paths[0], "pir") if pir_paths else None
         model = None
-        if incident.ok and all(r.ok for r in timeline) and (pir is None or pir.ok):
+        if not layout and incident.ok and all(r.ok for r in timeline) and (pir is None or pir.ok):
             model = build_incident(incident, timeline, pir)
-        others = self.other_files(folder, {folder / INCIDENT_FILE, pir_path, *event_paths})
-        return Bundle(incident_id, incident, timeline, pir, model, others)
+        records = {path for paths in found.records.values() for path in paths}
+        others = [self.text_of(e.path) for e in entries if e.kind == FILE and e.path not in records and e.path not in self._pending()]
+        return Bundle(incident_id, incident, timeline, pir, model, layout, others)
+
+    def _pending(self) -> set[str]:
+        return {self.rel(p) for p in self.overlay}
+
+    def _entries_of(self, folder: str) -> list[Entry] | None:
+        here = self.source.entry(folder)
+        if here is None or here.kind != FOLDER:
+            return None
+        return self.source.walk(folder)
+
+    def _with_overlay(self, folder: str, entries: list[Entry] | None) -> list[Entry] | None:
+        """The listing with the overlay's files (and the folders they need) added: a change about to be written."""
+        pending = [self.rel(p) for p in self.overlay]
+        pending = [p for p in pending if p.startswith(folder + "/")]
+        if not pending:
+            return entries
+        out = {e.path: e for e in entries or []}
+        for path in pending:
+            parent = PurePosixPath(path).parent
+            while str(parent) != folder and str(parent) not in out:
+                out[str(parent)] = Entry(str(parent), FOLDER)
+                parent = parent.parent
+            out.setdefault(path, Entry(path, FILE))
+        return list(out.values())
 
     # --- known errors --------------------------------------------------------
 
     def known_error_paths(self) -> list[Path]:
         """Known-error files, including those of a change about to be written (the overlay)."""
-        folder = self.root / KEDB_DIR
-        found = set(folder.glob("*.yaml")) if folder.is_dir() else set()
-        found |= {p for p in self.overlay if p.parent == folder and p.suffix == ".yaml"}
-        return sorted(found)
+        entries = self._with_overlay(KEDB_DIR, self.source.listing(KEDB_DIR)) or []
+        found = sort_out(KEDB, entries)
+        return [self.root / path for path in sorted(found.records.get("known-error", []))]
 
-    def load_known_errors(self) -> tuple[list[Record], list[KnownError]]:
-        records = [self.read(path, "known-error") for path in self.known_error_paths()]
+    def load_known_errors(self, only: Collection[str] | None = None) -> tuple[list[Record], list[KnownError]]:
+        """Every known error (``only``: just these tracker-relative paths), read and schema-checked."""
+        paths = self.known_error_paths()
+        if only is not None:
+            paths = [p for p in paths if self.rel(p) in only]
+        records = [self.read(path, "known-error") for path in paths]
         models = [KnownError(r.document.data["id"], r.document.data) for r in records if r.ok and r.document is not None]
         return records, models
 
@@ -228,37 +346,10 @@ class IncidentIndex:
         self.tracker = tracker
 
     def __contains__(self, incident_id: object) -> bool:
-        return (
-            isinstance(incident_id, str)
-            and bool(INCIDENT_ID.match(incident_id))
-            and (self.tracker.incident_dir(incident_id) / INCIDENT_FILE).is_file()
-        )
+        return isinstance(incident_id, str) and self.tracker.has_incident(incident_id)
 
 
-SCAN_LIMIT = 64 * 1024 * 1024  # bytes read of a file for the secret scanner (secrets.SCAN_LIMIT)
-
-
-def read_text(path: Path) -> str | None:
-    """A regular file's text for the secret scanner (undecodable bytes replaced); None for a link or device."""
-    try:
-        if not stat.S_ISREG(path.lstat().st_mode):
-            return None
-        with open(path, "rb") as handle:
-            raw = handle.read(SCAN_LIMIT + 1)
-    except OSError:
-        return None
-    return raw.decode("utf-8", "replace")
-
-
-def _files_under(folder: Path) -> list[Path]:
-    """Regular files at any depth under ``folder``, links not followed."""
-    out = []
-    for base, _dirs, names in os.walk(folder):
-        for name in names:
-            path = Path(base) / name
-            if not path.is_symlink():
-                out.append(path)
-    return out
+SCAN_LIMIT = 64 * 1024 * 1024  # bytes of a file read for the secret scanner (secrets.SCAN_LIMIT); records stop at 1 MiB
 
 
 def build_incident(incident: Record, timeline: list[Record], pir: Record | None) -> Incident:
@@ -272,3 +363,54 @@ def build_incident(incident: Record, timeline: list[Record], pir: Record | None)
     events.sort(key=lambda e: (e.at, e.name))
     pir_data = pir.document.data if pir and pir.document is not None else None
     return Incident(incident.document.data["id"], incident.document.data, tuple(events), pir_data)
+
+
+# --- schemas -------------------------------------------------------------------------
+
+_MATERIALISED: dict[tuple[str, ...], Path] = {}
+
+
+def _remove_copy(copy: Path, owner: int) -> None:
+    if os.getpid() == owner:  # not in a forked worker: the copy is the parent's
+        shutil.rmtree(copy, ignore_errors=True)
+
+
+def _schema_root(root: Path, rules: Source) -> Path | None:
+    """Where validation finds the schemas of ``rules``: the tracker root, a copy of a commit's, or None (packaged)."""
+    folder = rules.entry(SCHEMAS_DIR)
+    problem = not_a_folder(SCHEMAS_DIR, folder, "a folder of schemas")
+    if problem is not None:
+        raise TrackerError(f"{SCHEMAS_DIR} is not a folder", [problem])
+    if folder is None:
+        return None
+    entries = [e for e in rules.listing(SCHEMAS_DIR) or [] if e.name.endswith(".schema.json")]
+    unsafe = [e for e in entries if e.kind != FILE]
+    if unsafe:
+        findings = [
+            Finding(e.path, 1, 1, f"a schema must be a regular file in the repository, not a {e.kind}", rule="layout") for e in unsafe
+        ]
+        raise TrackerError("the schemas are not regular files", findings)
+    if not any(e.name == "incident.schema.json" for e in entries):
+        return None  # validation falls back to the packaged schemas
+    if isinstance(rules, WorkTree):
+        return root
+    key = rules.spec()
+    if key not in _MATERIALISED:
+        texts = {}
+        findings = []
+        for entry in entries:
+            raw = rules.read(entry.path)
+            try:
+                json.loads(raw)
+            except ValueError as exc:
+                findings.append(Finding(entry.path, 1, 1, f"not valid JSON: {exc}", rule="schema-file"))
+            texts[entry.name] = raw
+        if findings:
+            raise TrackerError("the schemas are not valid JSON", findings)
+        copy = Path(tempfile.mkdtemp(prefix="mimctl-schemas-"))
+        atexit.register(_remove_copy, copy, os.getpid())
+        (copy / SCHEMAS_DIR).mkdir()
+        for name, raw in texts.items():
+            (copy / SCHEMAS_DIR / name).write_bytes(raw)
+        _MATERIALISED[key] = copy
+    return _MATERIALISED[key]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,21 +10,22 @@ from pathlib import Path, PurePosixPath
 
 from . import rules, secrets
 from .findings import Finding
+from .layout import KEDB
 from .model import Catalog, Process
+from .sources import FOLDER
 from .store import (
     CATALOG_FILE,
-    INCIDENT_FILE,
     INCIDENT_ID,
     INCIDENTS_DIR,
     KEDB_DIR,
     PROCESS_FILE,
+    SCHEMAS_DIR,
     Bundle,
     Tracker,
     TrackerError,
 )
 
 PARALLEL_THRESHOLD = 300  # incidents; below this, starting processes costs more than it saves
-_EVENT_FILE = re.compile(rules.EVENT_FILE_PATTERN + r"\Z")
 
 
 @dataclass
@@ -47,6 +47,7 @@ class Scope:
     incidents: frozenset[str] | None = None
     known_errors: bool = True
     stray: tuple[str, ...] = ()
+    known_error_files: frozenset[str] | None = None  # with known_errors: only these kedb/ files (None: all)
 
 
 def scope_for(tracker: Tracker, paths: list[Path]) -> Scope:
@@ -55,7 +56,8 @@ def scope_for(tracker: Tracker, paths: list[Path]) -> Scope:
     known_errors = False
     stray: list[str] = []
     for path in paths:
-        rel = PurePosixPath(tracker.rel(path.resolve()))
+        # Lexically, never through a link: incidents/INC-0003 may itself be one.
+        rel = PurePosixPath(tracker.rel(Path(os.path.normpath(Path.cwd().resolve() / path))))
         parts = rel.parts
         if rel.as_posix() in (".", ""):
             return Scope()
@@ -73,12 +75,17 @@ def scope_for(tracker: Tracker, paths: list[Path]) -> Scope:
 
 
 def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None = None, jobs: int | None = None) -> Report:
-    """Check configuration, catalog, incidents and known errors; never raises for bad records."""
+    """Check configuration, catalog, layout, incidents and known errors; never raises for bad records."""
     scope = scope or Scope()
     report = Report()
     for stray in scope.stray:
         report.findings.append(Finding(stray, 1, 1, "no such file", rule="path"))
-    process_record = tracker.read(tracker.root / PROCESS_FILE, "process")
+    try:
+        tracker.schema_root  # noqa: B018 - refuses schemas that are links, or not JSON, before anything is judged by them
+    except TrackerError as exc:
+        report.findings += exc.findings or [Finding(SCHEMAS_DIR, 1, 1, str(exc), rule="schema-file")]
+        return report
+    process_record = tracker.read_rule(PROCESS_FILE, "process")
     report.files += 1
     report.findings += process_record.findings
     try:
@@ -86,9 +93,8 @@ def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None 
     except TrackerError:
         return report  # nothing else can be judged without the process
     report.findings += rules.check_process(process_record, process)
-    catalog_path = tracker.root / CATALOG_FILE
-    if catalog_path.exists():
-        catalog_record = tracker.read(catalog_path, "catalog")
+    if tracker.has_catalog():
+        catalog_record = tracker.read_rule(CATALOG_FILE, "catalog")
         report.files += 1
         report.findings += catalog_record.findings
         try:
@@ -98,17 +104,25 @@ def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None 
     catalog = tracker.catalog
     report.findings += rules.check_alerts(process_record, process, catalog)
 
-    all_ids = tracker.incident_ids()
-    incident_ids = set(all_ids)
+    folders = tracker.incident_folders()
+    incident_ids = set(folders)
     ke_paths = tracker.known_error_paths()
     known_error_ids = {p.stem for p in ke_paths}
     if scope.incidents is None:
-        report.findings += rules.check_ids([f"{INCIDENTS_DIR}/{i}" for i in all_ids], "incident")
+        report.findings += tracker.layout_findings(None if scope.known_errors else {INCIDENTS_DIR: set(tracker.incident_ids())})
+        report.findings += rules.check_ids([f"{INCIDENTS_DIR}/{i}" for i in tracker.incident_ids()], "incident", form=False)
         for other in tracker.stray_files():  # no record holds exceptions for these
             report.findings += secrets.scan_file(other)
+    else:
+        only = {INCIDENTS_DIR: set(scope.incidents)}
+        if scope.known_errors:
+            only[KEDB_DIR] = set(tracker.names(KEDB))
+        report.findings += tracker.layout_findings(only)
+        for other in tracker.stray_files(only):
+            report.findings += secrets.scan_file(other)
     if scope.known_errors:
-        report.findings += rules.check_ids([tracker.rel(p) for p in ke_paths], "known_error")
-        ke_records, _ = tracker.load_known_errors()
+        report.findings += rules.check_ids([f"{KEDB_DIR}/{n}" for n in tracker.names(KEDB) if n.lower().endswith(".yaml")], "known_error")
+        ke_records, _ = tracker.load_known_errors(scope.known_error_files)
         report.files += len(ke_records)
         for record in ke_records:
             report.findings += record.findings
@@ -116,41 +130,47 @@ def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None 
             if record.ok:
                 report.findings += rules.check_known_error(record, catalog, incident_ids)
 
-    selected = all_ids if scope.incidents is None else sorted(scope.incidents)
-    files, findings = _check_in_parallel(tracker.root, selected, incident_ids, known_error_ids, now, jobs)
+    selected = folders if scope.incidents is None else sorted(scope.incidents)
+    files, findings = _check_in_parallel(tracker, selected, incident_ids, known_error_ids, now, jobs)
     report.files += files
     report.findings += findings
-    report.findings.sort()
+    report.findings = sorted(set(report.findings))
     return report
 
 
 def _check_incidents(
-    root: Path, selected: list[str], incident_ids: set[str], known_error_ids: set[str], now: datetime | None
+    spec: tuple[str, tuple[str, ...], tuple[str, ...]] | Tracker,
+    selected: list[str],
+    incident_ids: set[str],
+    known_error_ids: set[str],
+    now: datetime | None,
 ) -> tuple[int, list[Finding]]:
     """Files read and findings of the given incident folders (one worker's share)."""
-    tracker = Tracker(root)
+    tracker = spec if isinstance(spec, Tracker) else Tracker.from_spec(spec)
     process, catalog = tracker.process, tracker.catalog
     files = 0
     findings: list[Finding] = []
     for incident_id in selected:
         if not INCIDENT_ID.match(incident_id):
-            continue  # reported by check_ids
-        if not (tracker.incident_dir(incident_id) / INCIDENT_FILE).is_file():
-            findings.append(Finding(f"{INCIDENTS_DIR}/{incident_id}", 1, 1, f"incident folder has no {INCIDENT_FILE}", rule="path"))
-            continue
+            continue  # a layout finding
+        entry = tracker.source.entry(f"{INCIDENTS_DIR}/{incident_id}")
+        if entry is None or entry.kind != FOLDER:
+            continue  # gone (a deleted incident) or a layout finding
         bundle = tracker.load_bundle(incident_id)
         files += len(bundle.records)
         findings += bundle_findings(bundle, process, catalog, incident_ids, known_error_ids, now)
+    if tracker is not spec:
+        tracker.close()
     return files, findings
 
 
 def _check_in_parallel(
-    root: Path, selected: list[str], incident_ids: set[str], known_error_ids: set[str], now: datetime | None, jobs: int | None
+    tracker: Tracker, selected: list[str], incident_ids: set[str], known_error_ids: set[str], now: datetime | None, jobs: int | None
 ) -> tuple[int, list[Finding]]:
     """Spread incidents over processes when there are enough to repay starting them."""
     workers = jobs or int(os.environ.get("MIMCTL_JOBS", "0")) or (os.cpu_count() or 1)
-    if workers <= 1 or len(selected) < PARALLEL_THRESHOLD:
-        return _check_incidents(root, selected, incident_ids, known_error_ids, now)
+    if workers <= 1 or len(selected) < PARALLEL_THRESHOLD or tracker.overlay:
+        return _check_incidents(tracker, selected, incident_ids, known_error_ids, now)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -158,8 +178,9 @@ def _check_in_parallel(
     chunks = [selected[i : i + size] for i in range(0, len(selected), size)]
     context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
     files, findings = 0, []
+    spec = tracker.spec()
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_check_incidents, root, chunk, incident_ids, known_error_ids, now) for chunk in chunks]
+        futures = [pool.submit(_check_incidents, spec, chunk, incident_ids, known_error_ids, now) for chunk in chunks]
         for future in futures:
             chunk_files, chunk_findings = future.result()
             files += chunk_files
@@ -175,14 +196,8 @@ def bundle_findings(
     known_error_ids: Container[str],
     now: datetime | None = None,
 ) -> list[Finding]:
-    """Everything wrong with one incident folder: file names, schemas, cross-record rules."""
+    """Everything wrong with one incident folder: layout, schemas, cross-record rules, secrets."""
     out = list(bundle.findings)
-    for record in bundle.timeline:
-        name = PurePosixPath(record.path).name
-        if not _EVENT_FILE.match(name):
-            out.append(
-                Finding(record.path, 1, 1, f"timeline file name {name!r} is not in the form YYYYMMDDTHHMMSSZ-kind-xxxxxx.yaml", rule="path")
-            )
     out += rules.check_bundle(bundle, process, catalog, incident_ids, known_error_ids, now)
     out += secrets.scan_bundle(bundle)
     return out

@@ -258,6 +258,11 @@ def load_file(path: Path) -> Document:
             raw = handle.read(MAX_BYTES + 1)  # bounded even if the file grows meanwhile
     except OSError as exc:
         raise LoadError(f"cannot read file: {exc.strerror}") from None
+    return load_bytes(raw)
+
+
+def load_bytes(raw: bytes) -> Document:
+    """Strictly parse a record file's bytes (read by the caller, e.g. from a git object)."""
     if len(raw) > MAX_BYTES:
         raise LoadError(f"file is larger than {MAX_BYTES // 1024} KiB")
     if raw.startswith(b"\xef\xbb\xbf"):

@@ -60,14 +60,20 @@ def validate(paths: tuple[Path, ...], output_format: str, repo: Path | None) -> 
 @repo_option
 @guarded
 def check(base: str, summary_path: Path | None, uncommitted: bool, output_format: str, repo: Path | None) -> int:
-    """The pull-request check: validate what changed and audit the change itself.
+    """The pull-request check: judge the commits since BASE with BASE's rules.
 
+    Reads the commits from git, never the checkout: a symbolic link, a
+    submodule or any file under incidents/ or kedb/ that is not a record is a
+    finding. The changed records are validated with BASE's process.yaml,
+    catalog and schemas (and, when the change edits those, every record again
+    with the new ones); records that refer to a removed one are validated too.
     Fails when a timeline file is modified or deleted, a stage change is not a
-    legal transition with its gate met, or a new ID collides with one on BASE.
-    Writes a Markdown summary for reviewers.
+    legal transition whose gate was met at the stage change's time, a stage
+    change crosses a part of the process the same change edits, or a new ID
+    collides with one on BASE. Writes a Markdown summary for reviewers.
 
-    It judges the commits since BASE, in time proportional to the change;
-    --uncommitted adds what is not committed yet.
+    Time is proportional to the change; --uncommitted adds what is not
+    committed yet (read from the work tree).
 
     \b
     Examples:

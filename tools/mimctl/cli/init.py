@@ -12,22 +12,33 @@ from .common import emit, format_option, guarded
 @click.command()
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path), default=Path("."))
 @click.option("--no-site", is_flag=True, help="Leave out mkdocs.yml and docs/ (records only).")
+@click.option("--no-github", is_flag=True, help="Leave out .github/ (workflows, CODEOWNERS, pull-request template).")
+@click.option(
+    "--pin",
+    metavar="REQUIREMENT",
+    help="The mimctl the workflows install, as a requirements line (default: this mimctl's commit or version).",
+)
 @click.option("--no-commit", is_flag=True, help="Write the files but do not commit.")
 @format_option("text", "json")
 @guarded
-def init(path: Path, no_site: bool, no_commit: bool, output_format: str) -> int:
+def init(path: Path, no_site: bool, no_github: bool, pin: str | None, no_commit: bool, output_format: str) -> int:
     """Start a tracker repository in PATH (default: here), or turn an existing repository into one.
 
     Writes the starter process.yaml (the nine stages and their gates, the ITIL
     impact x urgency matrix, SEV1-SEV4, roles, escalation), an example
-    catalog.yaml, the schemas, and a site configuration; makes PATH a git
+    catalog.yaml, the schemas, a site configuration, the GitHub workflows,
+    CODEOWNERS and pull-request template (.github/), and the pin of the
+    mimctl that judges pull requests (.mimctl/requirements.txt: this mimctl's
+    git commit when pip knows it, else its version); makes PATH a git
     repository if it is not one; and commits. Then edit catalog.yaml to list
-    your services and teams, and process.yaml to fit your process.
+    your services and teams, process.yaml to fit your process, and
+    .github/CODEOWNERS to name your teams.
 
     \b
     Examples:
       mimctl init incidents-tracker && cd incidents-tracker
-      mimctl init --no-site .        # records only, in the current repository
+      mimctl init --no-site --no-github .        # records only, in the current repository
+      mimctl init --pin 'mimctl[site]==0.2.0' tracker
     """
     from .. import gitrepo
     from ..scaffold import create
@@ -36,7 +47,9 @@ def init(path: Path, no_site: bool, no_commit: bool, output_format: str) -> int:
     repo = gitrepo.find(path)
     if repo is not None and not no_commit:
         repo.ensure_safe()
-    paths = create(path, with_site=not no_site)
+    if pin is not None and (not pin.strip() or "\n" in pin or pin.lstrip().startswith("-")):
+        raise click.BadParameter("give one requirements line, e.g. 'mimctl[site]==0.2.0'", param_hint="--pin")
+    paths = create(path, with_site=not no_site, with_github=not no_github, pin=pin.strip() if pin else None)
     commit = None
     if not no_commit:
         repo = repo or gitrepo.init(path, name=None)

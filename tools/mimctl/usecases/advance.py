@@ -22,7 +22,7 @@ class Move:
 
 def advance(tracker: Tracker, incident: Incident, at: datetime, by: str, target: str | None = None, reason: str | None = None) -> Move:
     """Judge the move to ``target`` (default: the next stage); when allowed, the change that makes it."""
-    transition = lifecycle.judge(incident, tracker.process, target, reason)
+    transition = lifecycle.judge(incident, tracker.process, target, reason, at=at)
     if not transition.allowed:
         return Move(transition, None)
     fields: dict[str, object] = {"from": transition.source, "to": transition.target, "reason": reason}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from typing import Any
 
 from .. import events
 from ..formatting import file_stamp
-from ..model import Incident, format_time
+from ..model import ABSENT, Incident, format_time, get_path
 from ..store import INCIDENT_FILE, INCIDENTS_DIR, PIR_FILE, TIMELINE_DIR, Tracker
 from ..transaction import Change, Refused
 from ..yamlio import dump_new, edit_file
@@ -126,7 +127,12 @@ def record(
                 set_path(data, dotted, value)
 
         writes[path] = edit_file(tracker.root / path, change, path)  # as stored: CRLF, a BOM stay
-    writes[event_path(incident.id, at, kind)] = event_text(at, kind, by, fields or {})
+    # The event carries the values it set, so the incident as of any moment is a replay (Incident.as_of).
+    # A copy: a value shared with the event's own fields would be written as a YAML alias.
+    sets = copy.deepcopy(
+        {p: v for p, v in (edits or {}).items() if p != "stage" and (v is not None or get_path(incident.data, p) is not ABSENT)}
+    )
+    writes[event_path(incident.id, at, kind)] = event_text(at, kind, by, {**(fields or {}), "sets": sets})
     return Change(
         incident.id,
         writes,

@@ -1,0 +1,324 @@
+"""Where records are read from: the work tree, or the tree of a git commit.
+
+Both sources answer the same questions (what is in this folder, what is at
+this path, the bytes of this file) in tracker-relative POSIX paths, and
+neither ever follows a link: a symbolic link or a submodule is reported as
+what it is, and only regular files inside the repository are read, never more
+than ``MAX_BYTES`` of them.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+from .yamlio import MAX_BYTES
+
+FILE, FOLDER, LINK, SUBMODULE, OTHER = "file", "folder", "link", "submodule", "other"
+
+
+class SourceError(Exception):
+    """A path that cannot be read as a record file (missing, a link, not a regular file, too large)."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One thing in a source: its tracker-relative path, what it is, and (git) its blob id and size."""
+
+    path: str
+    kind: str  # FILE, FOLDER, LINK, SUBMODULE or OTHER
+    size: int | None = None
+    ref: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def parent(self) -> str:
+        return self.path.rsplit("/", 1)[0] if "/" in self.path else ""
+
+
+class Source(Protocol):
+    """Read access to one version of a tracker's files."""
+
+    def listing(self, folder: str) -> list[Entry] | None:
+        """What is directly inside ``folder`` (None when it is not a folder)."""
+
+    def walk(self, folder: str) -> list[Entry]:
+        """Everything inside ``folder``, at all depths; links and submodules are listed, never entered."""
+
+    def entry(self, path: str) -> Entry | None:
+        """What ``path`` is (None when nothing is there, or a folder on the way is not a real folder)."""
+
+    def read(self, path: str, limit: int = MAX_BYTES) -> bytes:
+        """The bytes of the regular file at ``path`` (at most ``limit``); SourceError otherwise."""
+
+    def spec(self) -> tuple[str, ...]:
+        """Enough to open the same source again in another process."""
+
+    def close(self) -> None: ...
+
+
+def _bad_path(path: str) -> bool:
+    return not path or path.startswith("/") or "\0" in path or any(part in ("", ".", "..") for part in path.split("/"))
+
+
+def _split(path: str) -> tuple[str, str]:
+    """(parent folder, name) of a tracker-relative path; the parent of a top-level name is ""."""
+    parent, _, name = path.rpartition("/")
+    return parent, name
+
+
+class WorkTree:
+    """The files on disk under the tracker root, opened one folder at a time without following links."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def spec(self) -> tuple[str, ...]:
+        return ("worktree", str(self.root))
+
+    def close(self) -> None:
+        pass
+
+    def _open_folder(self, folder: str) -> int:
+        """A descriptor of ``folder``, opened one component at a time with O_NOFOLLOW (so never outside the root)."""
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            for part in folder.split("/") if folder not in ("", ".") else ():
+                if part in ("..", "."):
+                    raise NotADirectoryError(errno.ENOTDIR, "not a folder", folder)
+                inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+                os.close(fd)
+                fd = inner
+        except OSError:
+            os.close(fd)
+            raise
+        return fd
+
+    @contextmanager
+    def _folder(self, folder: str) -> Iterator[int]:
+        fd = self._open_folder(folder)
+        try:
+            yield fd
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def _kind(mode: int) -> str:
+        if stat.S_ISREG(mode):
+            return FILE
+        if stat.S_ISDIR(mode):
+            return FOLDER
+        if stat.S_ISLNK(mode):
+            return LINK
+        return OTHER
+
+    def _scan(self, fd: int, folder: str) -> list[Entry]:
+        entries = []
+        with os.scandir(fd) as found:
+            for item in found:
+                path = f"{folder}/{item.name}" if folder else item.name
+                if item.is_symlink():
+                    kind = LINK
+                elif item.is_dir(follow_symlinks=False):
+                    kind = FOLDER
+                elif item.is_file(follow_symlinks=False):
+                    kind = FILE
+                else:
+                    kind = OTHER
+                entries.append(Entry(path, kind))
+        return sorted(entries, key=lambda e: e.path)
+
+    def listing(self, folder: str) -> list[Entry] | None:
+        try:
+            with self._folder(folder) as fd:
+                return self._scan(fd, folder)
+        except OSError:
+            return None
+
+    def walk(self, folder: str) -> list[Entry]:
+        out: list[Entry] = []
+        todo = [folder]
+        while todo:
+            current = todo.pop()
+            for entry in self.listing(current) or []:
+                out.append(entry)
+                if entry.kind == FOLDER:
+                    todo.append(entry.path)
+        return sorted(out, key=lambda e: e.path)
+
+    def entry(self, path: str) -> Entry | None:
+        if _bad_path(path):
+            return None
+        parent, name = _split(path)
+        try:
+            with self._folder(parent) as fd:
+                info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+        except OSError:
+            return None
+        return Entry(path, self._kind(info.st_mode), info.st_size)
+
+    def read(self, path: str, limit: int = MAX_BYTES) -> bytes:
+        if _bad_path(path):
+            raise SourceError("not a path inside the repository")
+        parent, name = _split(path)
+        try:
+            folder_fd = self._open_folder(parent)
+        except FileNotFoundError:
+            raise SourceError("no such file") from None
+        except OSError:
+            raise SourceError(
+                "a folder on the way is a symbolic link or not a folder: records are read only inside the repository"
+            ) from None
+        try:
+            # O_NONBLOCK: opening a FIFO must not wait for a writer.
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder_fd)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise SourceError("a record may not be a symbolic link") from None
+            raise SourceError(f"cannot read file: {exc.strerror}") from None
+        finally:
+            os.close(folder_fd)
+        try:
+            return self._read_fd(fd, limit)
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def _read_fd(fd: int, limit: int) -> bytes:
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise SourceError("a record must be a regular file")
+            if info.st_size > limit:
+                raise SourceError(f"file is larger than {limit // 1024} KiB ({info.st_size} bytes)")
+            chunks = []
+            left = limit + 1  # bounded even if the file grows meanwhile
+            while left > 0:
+                chunk = os.read(fd, min(left, 1 << 20))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                left -= len(chunk)
+        except OSError as exc:
+            raise SourceError(f"cannot read file: {exc.strerror}") from None
+        data = b"".join(chunks)
+        if len(data) > limit:
+            raise SourceError(f"file is larger than {limit // 1024} KiB")
+        return data
+
+
+class GitTree:
+    """The tracker's files as one commit holds them (``ls-tree`` and ``cat-file --batch``), whatever the checkout shows."""
+
+    def __init__(self, repo_root: Path, rev: str, prefix: str = "") -> None:
+        from .gitrepo import TreeReader  # git is only for the commands that compare commits
+
+        self.repo_root = repo_root
+        self.rev = rev
+        self.prefix = prefix  # the tracker's folder in the repository, "" or "sub/dir/"
+        self.reader = TreeReader(repo_root)
+        self._lists: dict[str, list[Entry] | None] = {}
+        self._entries: dict[str, Entry] = {}
+
+    def spec(self) -> tuple[str, ...]:
+        return ("git", str(self.repo_root), self.rev, self.prefix)
+
+    def close(self) -> None:
+        self.reader.close()
+
+    def _entry(self, mode: str, kind: str, sha: str, size: int | None, path: str) -> Entry:
+        from .gitrepo import GITLINK_MODE, SYMLINK_MODE
+
+        if mode == SYMLINK_MODE:
+            what = LINK
+        elif mode == GITLINK_MODE or kind == "commit":
+            what = SUBMODULE
+        elif kind == "tree":
+            what = FOLDER
+        elif kind == "blob":
+            what = FILE
+        else:
+            what = OTHER
+        entry = Entry(path[len(self.prefix) :], what, size, sha)
+        self._entries[entry.path] = entry
+        return entry
+
+    def _listed(self, paths: list[str], recursive: bool) -> list[Entry]:
+        """Entries of tracker-relative ``paths`` (a trailing / lists a folder; "" the tracker's top)."""
+        full = [self.prefix + p if p else (self.prefix or ".") for p in paths]
+        rows = self.reader.ls_tree(self.rev, full, recursive)
+        return [self._entry(r.mode, r.type, r.sha, r.size, r.path) for r in rows if r.path.startswith(self.prefix)]
+
+    def listing(self, folder: str) -> list[Entry] | None:
+        folder = "" if folder == "." else folder.rstrip("/")
+        if folder not in self._lists:
+            if folder:
+                here = self.entry(folder)
+                if here is None or here.kind != FOLDER:
+                    self._lists[folder] = None
+                    return None
+            self._lists[folder] = sorted(self._listed([folder + "/" if folder else ""], False), key=lambda e: e.path)
+        return self._lists[folder]
+
+    def walk(self, folder: str) -> list[Entry]:
+        return self.walk_many([folder]).get(folder, [])
+
+    def walk_many(self, folders: list[str]) -> dict[str, list[Entry]]:
+        """:meth:`walk` of several folders with one ``ls-tree``."""
+        wanted = [f for f in folders if (e := self.entry(f)) is not None and e.kind == FOLDER]
+        found: dict[str, list[Entry]] = {f: [] for f in folders}
+        for entry in self._listed([f + "/" for f in wanted], True):
+            parts = entry.path.split("/")
+            for depth in range(1, len(parts)):
+                folder = "/".join(parts[:depth])
+                if folder in found:
+                    found[folder].append(entry)
+                    break
+        return {f: sorted(v, key=lambda e: e.path) for f, v in found.items()}
+
+    def entry(self, path: str) -> Entry | None:
+        if _bad_path(path):
+            return None
+        if path in self._entries:
+            return self._entries[path]
+        parent = str(PurePosixPath(path).parent)
+        if parent == ".":
+            self.listing("")  # the top is small, and holds everything a tracker looks up first
+            return self._entries.get(path)
+        if parent in self._lists:
+            return None if self._lists[parent] is None else self._entries.get(path)
+        rows = self._listed([path], False)
+        return next((e for e in rows if e.path == path), None)
+
+    def read(self, path: str, limit: int = MAX_BYTES) -> bytes:
+        from .gitrepo import GitError
+
+        entry = self.entry(path)
+        if entry is None:
+            raise SourceError("no such file in the commit")
+        if entry.kind == LINK:
+            raise SourceError("a record may not be a symbolic link")
+        if entry.kind != FILE:
+            raise SourceError("a record must be a regular file")
+        if entry.size is not None and entry.size > limit:
+            raise SourceError(f"file is larger than {limit // 1024} KiB ({entry.size} bytes)")
+        try:
+            return self.reader.blob(entry.ref, limit)
+        except GitError as exc:
+            raise SourceError(str(exc)) from None
+
+
+def open_spec(spec: tuple[str, ...]) -> Source:
+    """The source a :meth:`Source.spec` describes."""
+    if spec[0] == "git":
+        return GitTree(Path(spec[1]), spec[2], spec[3])
+    return WorkTree(Path(spec[1]))
