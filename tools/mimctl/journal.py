@@ -22,7 +22,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import shutil
 import socket
 import time
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from .gitrepo import TRANSACTION_ENV, GitError, GitRepo
-from .yamlio import atomic_write
+from .yamlio import TEMP_FILE, atomic_write
 
 FOLDER = "mimctl-journal"
 FILE = "journal.json"
@@ -490,8 +489,6 @@ def _git_dir(root: Path) -> Path | None:
 
 
 # --- temporary files of atomic writes --------------------------------------------------
-
-TEMP_FILE = re.compile(r"\.(?P<name>[^/]+)\.(?P<tag>[a-z0-9_]{8}|[0-9a-f]{12})\.tmp\Z")
 
 
 def temp_files(root: Path, folders: list[str]) -> Iterator[Path]:

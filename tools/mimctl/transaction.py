@@ -26,10 +26,10 @@ from pathlib import Path
 
 from .findings import Refused as Refused  # re-exported: commands import it from here
 from .gitrepo import GitError, GitRepo
-from .journal import TEMP_FILE, Journal, UndoFailed
+from .journal import Journal, UndoFailed
 from .store import INCIDENTS_DIR, TIMELINE_DIR, Tracker
 from .validate import bundle_findings
-from .yamlio import atomic_write
+from .yamlio import TEMP_FILE, atomic_write
 
 LOCK_WAIT_SECONDS = 10.0
 _HELD: set[str] = set()  # locks this process holds (flock would deadlock on a second open)

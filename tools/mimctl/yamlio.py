@@ -384,6 +384,10 @@ def edit_file(path: Path, change: Callable[[Any], None], name: str | None = None
     return edit(path, change, name)
 
 
+# The temporary files atomic_write makes: ".NAME." + mkstemp's 8 characters, or a journal's 12 hex digits, + ".tmp".
+TEMP_FILE = re.compile(r"\.(?P<name>[^/]+)\.(?P<tag>[a-z0-9_]{8}|[0-9a-f]{12})\.tmp\Z")
+
+
 def atomic_write(path: Path, text: str | bytes, temp: Path | None = None) -> None:
     """Write ``text`` to ``path`` so that a crash leaves the old or the new file.
 
