@@ -24,7 +24,7 @@ import pytest
 
 import forkrun
 from gitutil import assert_unchanged, head, small_tracker_ready_to_advance, snapshot, t
-from test_interrupted import _clean, _commits_hold_only_their_own_changes, _fsck_clean
+from test_interrupted import _clean, _commits_hold_only_their_own_changes, _fsck_clean, no_journal
 
 INC = "INC-0001"
 PAGE = 4096
@@ -128,7 +128,7 @@ def test_a_full_disk_changes_nothing_or_leaves_the_repair_command(small_disk: Pa
             seen["refused, nothing changed"] += 1
             assert "nothing was changed: the disk is full" in result.output, f"{where}: {result!r}"
             assert_unchanged(before, snapshot(repo))
-            assert not (repo / ".git" / "mimctl-journal").exists()
+            assert no_journal(repo)
         _fsck_clean(repo)
         _commits_hold_only_their_own_changes(repo, base)
         after = forkrun.run(["note", INC, "with space again", "--at", t(20)], repo)

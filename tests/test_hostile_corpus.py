@@ -20,6 +20,7 @@ import pytest
 import forkrun
 from gitutil import REPO_ROOT, commit_all, git, make_tracker
 from hostile_corpus import corpus
+from test_interrupted import no_journal
 
 INC = "INC-0001"
 VALID_INCIDENT = (
@@ -71,7 +72,7 @@ def test_no_hostile_document_makes_a_command_crash_hang_or_refuse_without_a_plac
                 problems.append(f"{document.name}: {outcome!r}")
             elif outcome.code == 1 and not PLACE.search(outcome.output):
                 problems.append(f"{document.name}: refused without naming a file and line: {outcome!r}")
-        assert not (tracker / ".git" / "mimctl-journal").exists(), f"{document.name}: a journal was left"
+        assert no_journal(tracker), f"{document.name}: a journal was left"
         git("reset", "--quiet", "--hard", base, cwd=tracker)
         git("clean", "--quiet", "-fdx", cwd=tracker)
     slowest.sort(reverse=True)

@@ -19,6 +19,7 @@ import forkrun
 from gitutil import assert_unchanged, declare, git, snapshot, t
 from gitutil import make_tracker as make_git_tracker
 from mimctl.transaction import lock_path
+from test_interrupted import no_journal
 
 INC = "INC-0001"
 
@@ -98,4 +99,4 @@ def test_a_read_only_incident_folder_is_a_clear_refusal_and_changes_nothing(repo
         assert done.code == 1, done
         assert "Traceback" not in done.output and "nothing was changed: Permission denied (incidents/INC-0001/" in done.output, done
         assert_unchanged(before, snapshot(repo))
-        assert not (repo / ".git" / "mimctl-journal").exists()
+        assert no_journal(repo)

@@ -185,7 +185,6 @@ class Journal:
         folder = cls.folder(repo)
         if (folder / FILE).exists():
             raise GitError(f"an interrupted mimctl command left its journal in {folder}; run: mimctl repair")
-        shutil.rmtree(folder, ignore_errors=True)  # leftovers of a journal that was never completed
         journal = cls(
             id=uuid.uuid4().hex[:12],
             command=command,
@@ -199,8 +198,11 @@ class Journal:
         )
         root = repo.root
         moved = {new: old for old, new in journal.moves}
+        made = not folder.is_dir()
         try:
-            folder.mkdir()
+            # The folder stays from one command to the next (one fsync fewer); its journal and links do not.
+            folder.mkdir(exist_ok=True)
+            _empty(folder)  # links of a journal that was never completed
             index = repo.git_dir / "index"
             if index.exists():
                 _keep(index, folder / "index")
@@ -218,10 +220,11 @@ class Journal:
                         journal.folders.append(name)
             atomic_write(folder / FILE, json.dumps(journal.as_dict(), indent=1), folder / f".{FILE}.tmp")
             _sync_folder(folder)
-            _sync_folder(repo.git_dir)
+            if made:
+                _sync_folder(repo.git_dir)
         except BaseException:
             if not (folder / FILE).exists():
-                shutil.rmtree(folder, ignore_errors=True)
+                _empty(folder)
             raise
         return journal
 
@@ -235,8 +238,7 @@ class Journal:
         try:
             raw = (folder / FILE).read_text(encoding="utf-8")
         except FileNotFoundError:
-            if folder.exists():
-                shutil.rmtree(folder, ignore_errors=True)
+            _empty(folder)
             return None
         try:
             data = json.loads(raw)
@@ -269,7 +271,7 @@ class Journal:
         folder = self.folder(repo)
         with contextlib.suppress(FileNotFoundError):
             (folder / FILE).unlink()
-        shutil.rmtree(folder, ignore_errors=True)
+        _empty(folder)
 
     # --- judging what is left ----------------------------------------------------------
 
@@ -425,6 +427,22 @@ def _before_move(root: Path, path: str, moved: dict[str, str]) -> Path:
         if path == new or path.startswith(new + "/"):
             return root / (old + path[len(new) :])
     return root / path
+
+
+def _empty(folder: Path) -> None:
+    """Remove what is in the journal folder (links and copies of old files; never a journal)."""
+    try:
+        entries = list(os.scandir(folder))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        if entry.name == FILE:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
 
 
 def _keep(source: Path, kept: Path) -> None:
