@@ -16,7 +16,9 @@ bench/results/ (git-ignored); delete that folder to regenerate. Each measurement
      in the largest tracker against the smallest;
   c. responder commands in the largest tracker against plain ``git add`` + ``git commit``;
   d. the site build against a plain ``mkdocs build`` of the same pages, written out
-     as ready Markdown, with a short explicit nav.
+     as ready Markdown, with a short explicit nav;
+  e. the status path: from a public update to rebuilt status pages, beside the full
+     builds (bench/status_path.py; 1,000 and 10,000 incidents, or the larger quick sizes).
 
 The results page is rewritten after each section, so an interrupted run still leaves figures.
 """
@@ -504,6 +506,16 @@ def write(report: Report) -> None:
             *(f"- {fact}" for fact in report.facts.get("d", [])),
             "",
         ]
+    if "e" in report.sections:  # bench/status_path.py
+        lines += [
+            "## Status path",
+            "",
+            "A public update, then `mimctl site build --public --status-only` over the last full build,",
+            "beside the full builds (bench/status_path.py).",
+            "",
+            *table(report.sections["e"], "plain mkdocs median"),
+            "",
+        ]
     if report.notes:
         lines += ["## Notes", "", *(f"- {note}" for note in report.notes), ""]
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -517,7 +529,7 @@ def main() -> None:
     parser.add_argument(
         "--baseline-runs", type=int, default=None, help="runs of check-jsonschema on the largest tracker (default: --runs); it is slow"
     )
-    parser.add_argument("--only", default="a,b,c,d", help="sections to run, e.g. a,d")
+    parser.add_argument("--only", default="a,b,c,d,e", help="sections to run, e.g. a,d")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     args = parser.parse_args()
     runs = args.runs or (2 if args.quick else 3)
@@ -537,6 +549,10 @@ def main() -> None:
         bench_validation(report, sizes, runs, args.baseline_runs or runs)
     if "d" in sections:
         bench_site(report, site, site_small, runs)
+    if "e" in sections:
+        import status_path
+
+        status_path.section(report, [incidents for incidents, _ in sizes[1:]], runs)
     report.noise = f"before the run, {report.noise} After the run, {calibrate()}"
     write(report)
     print(f"wrote {args.out}", flush=True)

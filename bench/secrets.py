@@ -1,9 +1,9 @@
 """Benchmark: the secret scanner on adversarial input, and `mimctl note` beside a 900 KB hostile value.
 
 Usage:
-    python bench/secrets.py [--sizes 1,5,20] [--runs 3]
+    python bench/secret_scan.py [--sizes 1,5,20] [--runs 3]
 
-Prints MB/s of ``secrets.scan_text`` for each input shape at each size (linear
+Prints MB/s of ``secret_scan.scan_text`` for each input shape at each size (linear
 time shows as a steady rate), then the time of ``mimctl note`` on an incident
 whose incident.yaml carries a 900 KB hostile value (in a comment, so the
 record stays valid and every note scans it) against one without.
@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from mimctl import secrets
+from mimctl import secret_scan
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +40,7 @@ def rate(text: str, runs: int) -> float:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        secrets.scan_text("bench.txt", text, "bench.txt")
+        secret_scan.scan_text("bench.txt", text, "bench.txt")
         times.append(time.perf_counter() - started)
     return len(text.encode()) / (1024 * 1024) / statistics.median(times)
 

@@ -54,6 +54,13 @@ FREE_TEXT_PAYLOADS = (
     "[ref][r]\n\n[r]: javascript:alert(1)",
 )
 FREE_TEXT = "\n\n".join(FREE_TEXT_PAYLOADS)
+# A user's git identity, for `mimctl init` (which commits with the user's own identity).
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "Tester",
+    "GIT_AUTHOR_EMAIL": "tester@example.invalid",
+    "GIT_COMMITTER_NAME": "Tester",
+    "GIT_COMMITTER_EMAIL": "tester@example.invalid",
+}
 LINE_PAYLOAD = '[x](javascript:alert(1)) {: onclick=alert(1) } {onclick=alert(1)} " onmouseover="alert(1)'
 
 

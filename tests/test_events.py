@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from conftest import make_tracker
-from mimctl import comms, events, notifications, secrets, validation, vocabulary
+from mimctl import comms, events, notifications, schema_check, secret_scan, vocabulary
 from mimctl.events import KINDS
-from mimctl.model import Event, Incident, format_time
-from mimctl.site.data import public_view
+from mimctl.model import Catalog, Event, Incident, format_time
+from mimctl.publication import PUBLIC, incident_view
 from mimctl.store import Tracker
 from mimctl.usecases.records import SCHEMA_FROM_EVENT, SCHEMA_FROM_INCIDENT, event_text
 from mimctl.validate import validate
@@ -71,7 +71,7 @@ INCIDENT = {
 
 def _schema_findings(data: dict[str, Any]) -> list[str]:
     text = dump_new({"at": format_time(DETECTED), **data})
-    return [f.message for f in validation.check(loads(text), "event", "event.yaml")]
+    return [f.message for f in schema_check.check(loads(text), "event", "event.yaml")]
 
 
 def test_every_kind_has_a_sample() -> None:
@@ -197,10 +197,12 @@ def _variants() -> list[Event]:
 
 def test_the_public_site_edition_shows_exactly_the_public_events() -> None:
     every = _variants()
-    shown = public_view(Incident("INC-0001", INCIDENT, tuple(every))).events
-    assert [(e.kind, e.data.get("audience")) for e in shown] == [
-        (e.kind, e.data.get("audience")) for e in every if events.is_public(e.data)
-    ]
+    view = incident_view(Incident("INC-0001", INCIDENT, tuple(every)), Catalog({}, {}), PUBLIC)
+    assert view is not None
+    shown = view.events
+    expected = [e for e in every if events.is_public(e.data)]
+    assert [e.kind for e in shown] == [e.kind for e in expected]  # a public stage event keeps its times only
+    assert all(e.data.get("audience") == "public" for e in shown if e.kind == "stakeholder-update")
     assert set(events.public_kinds()) == {"stage", "stakeholder-update"}
 
 
@@ -212,7 +214,7 @@ def test_the_personal_data_scan_treats_exactly_the_public_events_as_published(tr
         name = f"20250310T08{number:02d}00Z-{event.kind}-{number:06x}.yaml"
         (folder / name).write_text(dump_new(data, SCHEMA_FROM_EVENT), encoding="utf-8")
         published[name] = events.is_public(data)
-    flagged = {Path(f.path).name for f in secrets.scan_bundle(tracker.load_bundle("INC-0001")) if f.rule == secrets.PERSONAL_DATA}
+    flagged = {Path(f.path).name for f in secret_scan.scan_bundle(tracker.load_bundle("INC-0001")) if f.rule == secret_scan.PERSONAL_DATA}
     assert flagged == {name for name, public in published.items() if public}
 
 

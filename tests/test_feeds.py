@@ -15,7 +15,7 @@ from conftest import make_tracker
 from gitutil import ok, t
 from mimctl.model import Event, Incident, parse_time
 from mimctl.site.data import INTERNAL, PUBLIC, SiteData, collect
-from mimctl.site.feeds import MAX_ENTRIES, feeds
+from mimctl.site.feeds import MAX_ENTRIES, feed_id, feeds
 from mimctl.store import Tracker
 
 NOW = datetime(2025, 3, 11, 12, 0, tzinfo=timezone.utc)
@@ -119,7 +119,7 @@ def test_atom_has_the_required_elements(tracker: Path) -> None:
     for entry in entries:
         for tag in ("id", "title", "updated"):
             assert (entry.findtext(f"{A}{tag}") or "").strip(), f"entry without {tag}"
-        assert entry.findtext(f"{A}id", "").startswith("tag:")
+        assert entry.findtext(f"{A}id", "").startswith("urn:uuid:")
         parse_time(entry.findtext(f"{A}updated", ""))
     assert feed.findtext(f"{A}updated") == entries[0].findtext(f"{A}updated")
 
@@ -130,8 +130,14 @@ def test_entries_newest_first_with_stable_ids_and_links(tracker: Path) -> None:
     assert [e.findtext(f"{A}updated") for e in entries] == [t(20), t(12), t(5)]
     ids = [e.findtext(f"{A}id") for e in entries]
     assert len(set(ids)) == len(ids)
-    assert all(i and i.startswith("tag:status.example.com,") and "INC-0001/" in i and "stakeholder-update" in i for i in ids)
+    names = sorted(p.stem for p in (tracker / "incidents" / "INC-0001" / "timeline").glob("*-stakeholder-update-*.yaml"))
+    expected = {feed_id("INC-0001", f"INC-0001-{name}") for name in names}
+    assert set(ids) <= expected and len(ids) == 3, "each public update's id names its incident and its timeline file"
     assert ids == [e.findtext(f"{A}id") for e in atom(build(tracker, PUBLIC)).findall(f"{A}entry")]
+    # Setting site_url later (or moving the site) changes no id: readers do not see every entry again.
+    moved = ET.fromstring(feeds(site, "https://elsewhere.example.org/status/")["history.atom"])
+    assert [e.findtext(f"{A}id") for e in moved.findall(f"{A}entry")] == ids
+    assert moved.findtext(f"{A}id") == atom(site).findtext(f"{A}id") == ET.fromstring(feeds(site)["history.atom"]).findtext(f"{A}id")
     assert {e.find(f"{A}link").get("href") for e in entries} == {f"{BASE}incidents/INC-0001.html"}  # type: ignore[union-attr]
     relative = ET.fromstring(feeds(site)["history.atom"])
     assert relative.find(f"{A}entry/{A}link").get("href") == "incidents/INC-0001.html"  # type: ignore[union-attr]

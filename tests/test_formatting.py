@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gitutil import declare, make_tracker, ok, run
-from mimctl import status
+from mimctl import views
 from mimctl.formatting import csv_cell, csv_text, duration, file_stamp, parse_moment
 
 
@@ -34,7 +34,7 @@ def test_one_duration_format(seconds: float | None, text: str) -> None:
 
 
 def test_show_and_pages_use_the_same_duration_format() -> None:
-    assert status.duration(86400 * 3 + 4 * 3600) == duration(86400 * 3 + 4 * 3600) == "3d 04h"
+    assert views.duration(86400 * 3 + 4 * 3600) == duration(86400 * 3 + 4 * 3600) == "3d 04h"
 
 
 def test_times_as_people_type_them() -> None:

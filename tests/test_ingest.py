@@ -25,8 +25,8 @@ from gitutil import (
     tracker_with_kedb,
     trailers,
 )
+from mimctl.alert_payloads import PayloadError, clean_line, parse_alertmanager, parse_generic, read_json
 from mimctl.cli import main
-from mimctl.webhook import PayloadError, clean_line, parse_alertmanager, parse_generic, read_json
 from mimctl.yamlio import load_file
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "alertmanager"

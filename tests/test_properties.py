@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mimctl import secrets, validation
+from mimctl import schema_check, secret_scan
 from mimctl.findings import Finding
 from mimctl.yamlio import LoadError, dump_new, edit_text, loads
 
@@ -129,8 +129,10 @@ def _check(text: str | bytes) -> list[Finding]:
         return [Finding("x.yaml", exc.line, exc.column, exc.message, rule="yaml")]
     if not isinstance(document.data, dict):
         return [Finding("x.yaml", 1, 1, "not a mapping", rule="yaml")]
-    findings = validation.check(document, "incident", "incidents/INC-0001/incident.yaml", ROOT)
-    findings += secrets.findings(secrets.scan_text("x.yaml", text if isinstance(text, str) else text.decode(), "x.yaml", document), None)
+    findings = schema_check.check(document, "incident", "incidents/INC-0001/incident.yaml", ROOT)
+    findings += secret_scan.findings(
+        secret_scan.scan_text("x.yaml", text if isinstance(text, str) else text.decode(), "x.yaml", document), None
+    )
     return findings
 
 
@@ -140,7 +142,7 @@ def test_a_written_valid_record_validates_and_reads_back_equal(data: dict[str, A
     text = dump_new(data, "../../schemas/incident.schema.json")
     document = loads(text)
     assert document.data == data
-    assert validation.check(document, "incident", "x.yaml", ROOT) == []
+    assert schema_check.check(document, "incident", "x.yaml", ROOT) == []
 
 
 @SETTINGS
@@ -220,7 +222,7 @@ def test_edit_text_changes_exactly_one_field(data: dict[str, Any], draw: Any) ->
     edited = edit_text(text, change)
     expected = {**data, key: value}
     assert loads(edited).data == expected
-    assert validation.check(loads(edited), "incident", "x.yaml", ROOT) == []
+    assert schema_check.check(loads(edited), "incident", "x.yaml", ROOT) == []
     # Untouched lines stay as they were (a minimal diff).
     if key in data and key not in ("summary", "services"):
         changed = [(a, b) for a, b in zip(text.splitlines(), edited.splitlines(), strict=False) if a != b]

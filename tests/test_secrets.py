@@ -11,7 +11,7 @@ import pytest
 from conftest import make_tracker
 from gitutil import declare, run, t
 from gitutil import make_tracker as make_git_tracker
-from mimctl import secrets
+from mimctl import secret_scan
 from mimctl.secret_rules import RULES
 from mimctl.store import Tracker
 from mimctl.yamlio import loads
@@ -23,7 +23,7 @@ SLACK_HOOK = SECRETS["slack-webhook-url"][0]
 
 
 def _ids(text: str) -> list[str]:
-    return [found.rule.id for found in secrets.scan_text("x.yaml", text, "x.yaml")]
+    return [found.rule.id for found in secret_scan.scan_text("x.yaml", text, "x.yaml")]
 
 
 # --- the rules ------------------------------------------------------------------
@@ -32,7 +32,7 @@ def _ids(text: str) -> list[str]:
 def test_every_rule_has_a_sample_and_compiles_for_re2() -> None:
     assert sorted(SECRETS) == sorted({rule.id for rule in RULES})
     assert len({rule.id for rule in RULES}) == len(RULES)
-    for compiled in secrets._compiled("secrets", RULES).rules:
+    for compiled in secret_scan._compiled("secrets", RULES).rules:
         assert compiled.regex.groups >= 1, compiled.rule.id  # group 1 is the secret
 
 
@@ -52,8 +52,8 @@ def test_a_secret_split_by_invisible_characters_is_found(rule: str, text: str, i
 
 
 def test_large_files_find_the_same_as_small_ones() -> None:
-    """Past secrets.SMALL the rules to run are picked by one RE2 set of keywords instead of one test per keyword."""
-    padding = "x " * secrets.SMALL
+    """Past secret_scan.SMALL the rules to run are picked by one RE2 set of keywords instead of one test per keyword."""
+    padding = "x " * secret_scan.SMALL
     for rule, text in SAMPLES:
         assert _ids(f"{padding}\n{text}\n{padding}") == [rule], rule
 
@@ -64,7 +64,7 @@ def test_public_text_is_not_a_secret(text: str) -> None:
 
 
 def test_the_invisible_characters_include_every_format_character() -> None:
-    missing = [f"U+{cp:04X}" for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) == "Cf" and secrets.visible(chr(cp))]
+    missing = [f"U+{cp:04X}" for cp in range(sys.maxunicode + 1) if unicodedata.category(chr(cp)) == "Cf" and secret_scan.visible(chr(cp))]
     assert missing == []
 
 
@@ -84,17 +84,17 @@ def test_every_detect_secrets_family_is_in_the_corpus_and_found() -> None:
 
 def test_a_hostile_value_costs_a_bounded_number_of_checks() -> None:
     """Near misses are counted: past the limit the rule stops and says so, instead of running on."""
-    text = "password=aaaaaa1 " * (secrets.MAX_NEAR_MISSES + 10) + "password=" + "Tr0ub4dor&3xyz"
-    found = secrets.scan_text("x.yaml", text, "x.yaml")
+    text = "password=aaaaaa1 " * (secret_scan.MAX_NEAR_MISSES + 10) + "password=" + "Tr0ub4dor&3xyz"
+    found = secret_scan.scan_text("x.yaml", text, "x.yaml")
     assert [(f.rule.id, f.incomplete) for f in found] == [("generic-credential", True)]
-    message = secrets.findings(found, None)[0].message
+    message = secret_scan.findings(found, None)[0].message
     assert "not checked" in message and "by hand" in message
 
 
 def test_a_file_with_many_secrets_is_reported_without_listing_all() -> None:
     text = "\n".join("t: ghp_" + f"{i:036d}" for i in range(500))
-    out = secrets.findings(secrets.scan_text("x.yaml", text, "x.yaml"), None)
-    assert len(out) == secrets.MAX_FINDINGS_PER_FILE + 1
+    out = secret_scan.findings(secret_scan.scan_text("x.yaml", text, "x.yaml"), None)
+    assert len(out) == secret_scan.MAX_FINDINGS_PER_FILE + 1
     assert "not listed" in out[-1].message
 
 
@@ -103,20 +103,20 @@ def test_a_file_with_many_secrets_is_reported_without_listing_all() -> None:
 
 def test_a_secret_in_a_comment_is_found_at_its_place() -> None:
     text = f"id: INC-0001\ntitle: ok\n# the old token was {GITHUB}\nstage: identify\n"
-    found = secrets.scan_text("incident.yaml", text, "incident.yaml", loads(text))
+    found = secret_scan.scan_text("incident.yaml", text, "incident.yaml", loads(text))
     assert [(f.line, f.column, f.field, f.in_comment) for f in found] == [(3, 21, "", True)]
-    assert "in a comment" in secrets.findings(found, None)[0].message
+    assert "in a comment" in secret_scan.findings(found, None)[0].message
 
 
 def test_positions_and_fields_come_from_the_text_and_the_document() -> None:
     text = f"id: KE-0001\ntitle: ok\nworkaround:\n  - step one\n  - 'use {GITHUB} or ask'\n"
-    found = secrets.scan_text("kedb/KE-0001.yaml", text, "KE-0001.yaml", loads(text))
+    found = secret_scan.scan_text("kedb/KE-0001.yaml", text, "KE-0001.yaml", loads(text))
     assert [(f.line, f.column, f.field) for f in found] == [(5, 10, "workaround[1]")]
 
 
 def test_columns_count_characters_not_bytes() -> None:
     text = f"title: 'Zahlungsstörung — ключ {GITHUB}'\n"
-    (found,) = secrets.scan_text("x.yaml", text, "x.yaml")
+    (found,) = secret_scan.scan_text("x.yaml", text, "x.yaml")
     assert found.column == text.index("ghp_") + 1
 
 
@@ -125,19 +125,19 @@ def test_yaml_escapes_hide_nothing() -> None:
     escaped = GITHUB[:10] + "".join(f"\\x{ord(c):02x}" for c in GITHUB[10:14]) + GITHUB[14:]
     text = f'id: INC-0001\nrisks:\n  - "{escaped}"\n'
     assert GITHUB not in text
-    found = secrets.scan_text("incident.yaml", text, "incident.yaml", loads(text))
+    found = secret_scan.scan_text("incident.yaml", text, "incident.yaml", loads(text))
     assert [(f.rule.id, f.line, f.field) for f in found] == [("github-pat", 3, "risks[0]")]
 
 
 def test_a_secret_found_in_text_and_value_is_reported_once() -> None:
     text = f"risks:\n  - {GITHUB}\n"
-    assert len(secrets.scan_text("x.yaml", text, "x.yaml", loads(text))) == 1
+    assert len(secret_scan.scan_text("x.yaml", text, "x.yaml", loads(text))) == 1
 
 
 def test_messages_never_repeat_the_secret() -> None:
-    holder = secrets.Exceptions("incident.yaml", [], None, set())
+    holder = secret_scan.Exceptions("incident.yaml", [], None, set())
     for _, text in SAMPLES:
-        for finding in secrets.findings(secrets.scan_text("x.yaml", text, "x.yaml"), holder):
+        for finding in secret_scan.findings(secret_scan.scan_text("x.yaml", text, "x.yaml"), holder):
             assert text not in finding.message
             assert "fingerprint: x.yaml:" in finding.message
 
@@ -147,18 +147,18 @@ def test_messages_never_repeat_the_secret() -> None:
 
 @pytest.mark.parametrize("text", PERSONAL)
 def test_personal_data_in_a_published_field_is_found(text: str) -> None:
-    found = secrets.personal_data("x.yaml", "x.yaml", {"title": text}, None, ("title",))
+    found = secret_scan.personal_data("x.yaml", "x.yaml", {"title": text}, None, ("title",))
     assert [f.check for f in found] == ["personal-data"]
 
 
 @pytest.mark.parametrize("text", NOT_PERSONAL)
 def test_public_text_is_not_personal_data(text: str) -> None:
-    assert secrets.personal_data("x.yaml", "x.yaml", {"title": text}, None, ("title",)) == []
+    assert secret_scan.personal_data("x.yaml", "x.yaml", {"title": text}, None, ("title",)) == []
 
 
 def test_personal_data_only_in_published_fields() -> None:
     data = {"title": "Contact ops@example.com", "roles": {"incident_manager": "pat@example.com"}}
-    found = secrets.personal_data("x.yaml", "x.yaml", data, None, secrets.PUBLIC_INCIDENT_FIELDS)
+    found = secret_scan.personal_data("x.yaml", "x.yaml", data, None, secret_scan.PUBLIC_INCIDENT_FIELDS)
     assert [(f.check, f.field) for f in found] == [("personal-data", "title")]
 
 
@@ -212,17 +212,17 @@ UPDATE_NAME = "20261115T085000Z-stakeholder-update-aaaaaa.yaml"
 NOTE_NAME = "20261115T085100Z-note-bbbbbb.yaml"
 
 
-def _findings(root: Path) -> list[secrets.Finding]:
+def _findings(root: Path) -> list[secret_scan.Finding]:
     """What validate adds for secrets (bundles, known errors, stray files)."""
     tracker = Tracker(root)
     out = []
     for incident_id in tracker.incident_folders():  # every incident folder is a bundle, with or without incident.yaml
-        out += secrets.scan_bundle(tracker.load_bundle(incident_id))
+        out += secret_scan.scan_bundle(tracker.load_bundle(incident_id))
     records, _ = tracker.load_known_errors()
     for record in records:
-        out += secrets.scan_known_error(record)
+        out += secret_scan.scan_known_error(record)
     for record in tracker.stray_files():
-        out += secrets.scan_file(record)
+        out += secret_scan.scan_file(record)
     return sorted(out)
 
 
@@ -341,7 +341,7 @@ def test_an_exception_that_matches_nothing_is_reported(tmp_path: Path) -> None:
 def test_an_exceptions_own_fingerprint_is_never_a_finding(tmp_path: Path) -> None:
     root = make_tracker(tmp_path / "t")
     items = "".join(
-        f"  - rule: secret\n    fingerprint: incident.yaml:{rule.id}:{secrets.digest(rule.id)}\n    reason: r\n" for rule in RULES
+        f"  - rule: secret\n    fingerprint: incident.yaml:{rule.id}:{secret_scan.digest(rule.id)}\n    reason: r\n" for rule in RULES
     )
     _write(root, "incidents/INC-0001/incident.yaml", INCIDENT.format(title="ok", visibility="internal", extra="exceptions:\n" + items))
     assert {f.rule for f in _findings(root)} == {"exception"}  # stale, every one; never a secret

@@ -8,23 +8,28 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
+from gitutil import ok, t
 from site_fixtures import (
     ACTIVE_EVENTS,
     ACTIVE_TITLE,
     CHROMIUM,
     CHROMIUM_ARGS,
+    IDENTITY,
     KE_ID,
     KE_SEARCH,
     KE_TITLE,
     Sample,
     build,
+    cli,
     html_files,
     sample_tracker,
+    script_findings,
     serve,
     xss_tracker,
 )
@@ -113,23 +118,39 @@ def site_url(sample: Sample) -> Iterator[str]:
         yield url
 
 
-def test_home_page_shows_the_active_incident_and_service_statuses(page: tuple[Any, Watch], site_url: str, sample: Sample) -> None:
+def test_home_page_shows_the_active_incident_and_service_statuses(
+    page: tuple[Any, Watch], site_url: str, sample: Sample, tmp_path: Path
+) -> None:
     tab, watch = page
+    tab.set_viewport_size({"width": 1280, "height": 900})
     tab.goto(site_url + "index.html")
-    active = tab.locator("article.mim-active")
-    assert active.count() >= 1
-    text = active.first.inner_text()
-    assert sample.active in text and ACTIVE_TITLE in text
+    tab.screenshot(path=str(tmp_path / "status-home.png"), full_page=True)
     assert "mim-indicator-critical" in (tab.locator(".mim-overall").get_attribute("class") or "")
+    # What is broken comes first: right under the banner, before the incidents and the catalog.
+    blocks = tab.locator("article.md-content__inner > div").evaluate_all("els => els.map(e => e.className)")
+    assert blocks[:3] == ["mim-status", "mim-now", "mim-current"], blocks
+    affected = tab.locator(".mim-affected-now li.mim-component")
+    assert affected.count() == 1
+    assert affected.first.locator("> span").inner_text() == "Checkout API"  # the name, not the id
+    assert affected.first.locator("> strong").inner_text() == "Major outage"
+    assert ACTIVE_TITLE in affected.first.inner_text(), "the incident behind it is named"
+    box = affected.first.bounding_box()
+    assert box is not None and box["y"] < 900, f"the affected component is below the fold: {box}"
+    active = tab.locator("article.mim-active")
+    assert ACTIVE_TITLE in active.first.inner_text(), "the most severe incident first"
+    # Every component under its catalog group, with a 90-day history bar.
+    groups = tab.locator(".mim-all section.mim-group > h3").all_inner_texts()
+    assert groups == ["Customer", "Payments", "Internal", "Other services"], groups
     statuses = {
-        item.locator("span").inner_text().strip(): item.locator("strong").inner_text().strip()
-        for item in tab.locator("li.mim-component").all()
+        item.locator("> span").inner_text().strip(): item.locator("> strong").inner_text().strip()
+        for item in tab.locator(".mim-all li.mim-component").all()
     }
     assert statuses["Checkout API"] == "Major outage", statuses
     others = {name: status for name, status in statuses.items() if name != "Checkout API"}
     assert others and set(others.values()) == {"Operational"}, others
+    assert tab.locator(".mim-all .mim-bar").first.locator("i").count() == 90
     # The link from the status page reaches the incident.
-    active.first.locator(f"a:text-is('{sample.active}')").click()
+    active.first.locator("h3 a").click()
     tab.wait_for_url(re.compile(rf"incidents/{sample.active}\.html$"))
     assert not watch.dialogs and not watch.errors, (watch.dialogs, watch.errors)
 
@@ -271,3 +292,136 @@ def test_search_results_for_hostile_records_run_no_script(page: tuple[Any, Watch
         assert not found["handlers"] and not found["scripted"] and not found["alerts"], (query, found)
     assert not watch.dialogs, watch.dialogs
     assert not [e for e in watch.errors if "alert" in e], watch.errors
+
+
+# --- the common Material extensions on -------------------------------------------------
+
+EXTENDED_MARKDOWN = """
+markdown_extensions:
+  - tables
+  - admonition
+  - toc:
+      permalink: true
+  - attr_list
+  - md_in_html
+  - def_list
+  - footnotes
+  - abbr
+  - pymdownx.betterem
+  - pymdownx.caret
+  - pymdownx.mark
+  - pymdownx.tilde
+  - pymdownx.critic
+  - pymdownx.details
+  - pymdownx.highlight
+  - pymdownx.inlinehilite
+  - pymdownx.keys
+  - pymdownx.magiclink
+  - pymdownx.smartsymbols
+  - pymdownx.superfences
+  - pymdownx.tabbed:
+      alternate_style: true
+  - pymdownx.tasklist
+  - pymdownx.snippets
+  - pymdownx.emoji
+"""
+SNIPPET_PAYLOAD = 'Pasted config:\n\n--8<-- "mkdocs.yml"\n\n;--8<-- "process.yaml"\n\n{++ <img src=x onerror=alert(2)> ++}\n\n==mark== ^^caret^^ ++ctrl+alt++ :smile:'
+
+
+def extended_config(root: Path) -> None:
+    """The tracker's mkdocs.yml with the extensions organisations commonly turn on."""
+    config = (root / "mkdocs.yml").read_text(encoding="utf-8")
+    start = config.index("markdown_extensions:")
+    end = config.index("\nnav:")
+    (root / "mkdocs.yml").write_text(config[:start] + EXTENDED_MARKDOWN.strip() + "\n" + config[end:], encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def extended_xss_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str], Path]]:
+    root = xss_tracker(tmp_path_factory.mktemp("xss-extended") / "tracker")
+    extended_config(root)
+    cli(root, "note", "INC-0002", SNIPPET_PAYLOAD, "--at", t(9), "--by", "mallory")
+    site = build(root, root.parent / "site")
+    pages = [p.relative_to(site).as_posix() for p in html_files(site)]
+    with serve(site) as url:
+        yield url, [p for p in pages if p.startswith(("index.html", "incidents/INC-", "kedb/", "reviews/", "reports/"))], site
+
+
+def test_record_text_stays_text_with_the_common_extensions_on(
+    page: tuple[Any, Watch], extended_xss_site: tuple[str, list[str], Path]
+) -> None:
+    tab, watch = page
+    url, pages, site = extended_xss_site
+    assert "pymdownx.snippets" in (site.parent / "tracker" / "mkdocs.yml").read_text(encoding="utf-8")
+    findings = script_findings(site)
+    assert not findings, "\n".join(findings[:20])
+    problems = []
+    for path in pages:
+        tab.goto(url + path)
+        found = tab.evaluate(PROVOKE)
+        if found["scripted"] or found["handlers"] or found["alerts"]:
+            problems.append(f"{path}: {found}")
+    assert not problems, "\n".join(problems)
+    assert not watch.dialogs, watch.dialogs
+    active = (site / "incidents" / "INC-0002.html").read_text(encoding="utf-8")
+    # Snippets were not included, critic marks and emoji not applied: the text is shown as written.
+    assert "site_name:" not in active and "priority_matrix" not in active
+    assert "--8&lt;--" in active or '--8<-- "mkdocs.yml"' in active.replace("&quot;", '"')
+    assert "<mark>" not in active and "<ins" not in active and "<kbd" not in active
+    assert len(pages) >= 10
+
+
+# --- navigation in every edition ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def editions(tmp_path_factory: pytest.TempPathFactory, sample: Sample) -> Iterator[dict[str, str]]:
+    base = tmp_path_factory.mktemp("editions")
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in IDENTITY.items():
+            patch.setenv(key, value)
+        ok(["init", "org", "--site-url", "https://status.example.com/"], base)
+    sites = {
+        "sample internal": build(sample.root, base / "sample-internal"),
+        "sample public": build(sample.root, base / "sample-public", public=True),
+        "init internal": build(base / "org", base / "init-internal"),
+        "init public": build(base / "org", base / "init-public", public=True),
+    }
+    with serve(base) as url:
+        yield {name: f"{url}{site.name}/" for name, site in sites.items()}
+
+
+@pytest.mark.parametrize("edition", ["sample internal", "sample public", "init internal", "init public"])
+def test_every_edition_navigates_to_known_errors_and_reviews(
+    page: tuple[Any, Watch], editions: dict[str, str], edition: str, tmp_path: Path
+) -> None:
+    tab, watch = page
+    tab.set_viewport_size({"width": 1280, "height": 900})
+    reviews = "Reviews" if "internal" in edition else "Incident reports"
+    for tab_name, target in (("Known errors", "kedb/index.html"), (reviews, "reviews/index.html"), ("Incidents", "incidents/index.html")):
+        tab.goto(editions[edition] + "index.html")
+        link = tab.locator(".md-tabs__link", has_text=tab_name).first
+        assert link.is_visible(), f"{edition}: no {tab_name!r} tab on the status home"
+        link.click()
+        tab.wait_for_url(re.compile(re.escape(target) + "$"))
+        assert tab.locator("h1").first.is_visible()
+    tab.screenshot(path=str(tmp_path / f"{edition.replace(' ', '-')}.png"))
+    assert not watch.errors, watch.errors
+
+
+def test_wide_tables_scroll_instead_of_being_cut(page: tuple[Any, Watch], site_url: str, tmp_path: Path) -> None:
+    tab, _ = page
+    tab.set_viewport_size({"width": 760, "height": 900})
+    for path in ("reports/index.html", "index.html", "incidents/index.html"):
+        tab.goto(site_url + path)
+        found = tab.evaluate(
+            """() => [...document.querySelectorAll('.mim-scroll')].map(box => ({
+                 overflow: getComputedStyle(box).overflowX,
+                 wider: box.scrollWidth > box.clientWidth + 1,
+                 inside: box.getBoundingClientRect().right <= document.documentElement.clientWidth + 1}))"""
+        )
+        assert found, f"{path}: no table"
+        assert all(f["overflow"] == "auto" and f["inside"] for f in found), (path, found)
+        if path == "reports/index.html":
+            assert any(f["wider"] for f in found), "the report's wide tables are wider than the screen: they scroll"
+            tab.screenshot(path=str(tmp_path / "reports-narrow.png"), full_page=True)

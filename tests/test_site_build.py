@@ -212,14 +212,15 @@ def test_public_edition_has_public_updates_only(sample: Sample, public: Path, in
     assert INTERNAL_UPDATE in (internal / "incidents" / f"{sample.active}.html").read_text(encoding="utf-8")
 
 
-def test_public_edition_has_no_kedb_reviews_reports_or_guides(public: Path, internal: Path) -> None:
-    for folder in ("kedb", "reviews", "reports"):
-        assert (internal / folder / "index.html").exists()
-        assert not (public / folder).exists(), f"{folder}/ is in the public edition"
+def test_public_edition_has_no_reports_or_guides_and_only_published_known_errors(public: Path, internal: Path) -> None:
+    assert (internal / "reports" / "index.html").exists() and not (public / "reports").exists()
     for page in ("about.html", "cli.html", "responders.html"):
         assert not (public / page).exists(), page
+    # Known errors and incident reports are reachable, holding only what is marked for readers: none here.
+    assert (public / "kedb" / "index.html").exists() and (public / "reviews" / "index.html").exists()
+    assert not list((public / "kedb").glob("KE-*.html")) and not list((public / "reviews").glob("INC-*.html"))
     texts = page_text(public)
-    for secret in (KE_ID, KE_TITLE, "KE-0001", "kedb/", "reviews/", "reports/"):
+    for secret in (KE_ID, KE_TITLE, "KE-0001", "reports/"):
         leaks = [path for path, text in texts.items() if secret in text]
         assert not leaks, f"{secret!r} is in the public edition: {leaks}"
 
@@ -474,3 +475,13 @@ def test_a_hand_edited_title_with_markup_is_refused_by_validation(tmp_path: Path
     record.write_text(text, encoding="utf-8")
     report = validate(Tracker(root))
     assert any(f.path.endswith("incident.yaml") and "title" in f.as_text() for f in report.findings), report.findings
+
+
+def test_incident_pages_speak_in_the_right_tense_with_durations(sample: Sample, internal: Path, public: Path) -> None:
+    for site in (internal, public):
+        over = (site / "incidents" / f"{sample.closed}.html").read_text(encoding="utf-8")
+        ongoing = (site / "incidents" / f"{sample.active}.html").read_text(encoding="utf-8")
+        assert "This incident affected" in over and re.search(r" for [0-9]+h [0-9]{2}m\. Resolved at", over), "past tense, with how long"
+        assert "This incident is affecting Checkout API since" in ongoing and "so far)" in ongoing
+        history = (site / "incidents" / "index.html").read_text(encoding="utf-8")
+        assert "<th>Duration</th>" in history and re.search(r"<td>[0-9]+h [0-9]{2}m</td>", history)

@@ -31,6 +31,9 @@ ENDPOINTS = [
     "api/v2/components.json",
     "api/v2/incidents.json",
     "api/v2/incidents/unresolved.json",
+    "api/v2/scheduled-maintenances.json",
+    "api/v2/scheduled-maintenances/upcoming.json",
+    "api/v2/scheduled-maintenances/active.json",
 ]
 PAGE_KEYS = {"id", "name", "url", "time_zone", "updated_at"}
 COMPONENT_KEYS = {
@@ -64,7 +67,7 @@ INCIDENT_KEYS = {
 }
 UPDATE_KEYS = {"id", "status", "body", "incident_id", "created_at", "updated_at", "display_at", "affected_components"}
 COMPONENT_STATUSES = {"operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"}
-INDICATORS = {"none", "minor", "major", "critical"}
+INDICATORS = {"none", "minor", "major", "critical", "maintenance"}
 INCIDENT_STATUSES = {"investigating", "identified", "monitoring", "resolved", "postmortem"}
 SECRET = "Internal only: the root password was rotated"
 

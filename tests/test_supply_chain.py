@@ -23,6 +23,8 @@ READ_ONLY = {"read", "none"}
 # A job may write only this, and only when one of its scripts pushes.
 PUSH_WRITES = {"contents"}
 PUSH = re.compile(r"\bgit\b[^\n]*\spush\b")
+# A job that deploys to GitHub Pages may write only these (what actions/deploy-pages needs).
+PAGES_WRITES = {"pages", "id-token"}
 # ... and actions, only when it starts another workflow (a push with the workflow token starts none).
 DISPATCH = re.compile(r"\bgh workflow run\b")
 
@@ -79,9 +81,12 @@ def test_job_permissions_are_minimal(path: Path) -> None:
         writes = {scope for scope, level in permissions.items() if level == "write"}
         scripts = "\n".join(str(step.get("run", "")) for step in job.get("steps") or [])
         pushes = bool(PUSH.search(scripts))
-        allowed = (PUSH_WRITES if pushes else set()) | ({"actions"} if DISPATCH.search(scripts) else set())
+        deploys = any(str(step.get("uses", "")).startswith("actions/deploy-pages@") for step in job.get("steps") or [])
+        allowed = (
+            (PUSH_WRITES if pushes else set()) | ({"actions"} if DISPATCH.search(scripts) else set()) | (PAGES_WRITES if deploys else set())
+        )
         assert writes <= allowed, f"{path.name}: job {name} writes {sorted(writes - allowed)} but " + (
-            "only pushes (contents: write)" if pushes else "never pushes"
+            "only pushes (contents: write)" if pushes else "deploys to Pages only (pages, id-token)" if deploys else "never pushes"
         )
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from gitutil import commit_all, declare, git, make_tracker, ok, run
 from mimctl.findings import Finding
-from mimctl.report import UNSAFE, findings_github, findings_json, findings_text, json_text, md, terminal_safe
+from mimctl.output import UNSAFE, findings_github, findings_json, findings_text, json_text, md, terminal_safe
 
 # A key as an attacker writes it in YAML: OSC 0 (set the window title) ended by BEL, a C1 CSI,
 # a line separator, a right-to-left override and a lone carriage return.

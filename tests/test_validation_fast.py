@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mimctl import validation
+from mimctl import schema_check
 from mimctl.yamlio import Document, LoadError, load_file
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,9 +47,9 @@ def _records() -> list[tuple[Path, str]]:
 
 
 def _agree(data: Any, kind: str) -> tuple[bool, list[str]]:
-    fast = validation._fast_validator(SCHEMAS, kind)
+    fast = schema_check._fast_validator(SCHEMAS, kind)
     assert fast is not None, "jsonschema-rs is a dependency"
-    slow = validation.slow_check(Document(data), kind, "x", SCHEMAS)
+    slow = schema_check.slow_check(Document(data), kind, "x", SCHEMAS)
     return fast.is_valid(data) == (not slow), [f.message for f in slow]
 
 
@@ -66,7 +66,7 @@ def test_the_corpus_has_both_valid_and_invalid_records() -> None:
     verdicts = set()
     for path, kind in RECORDS:
         data = load_file(path).data
-        verdicts.add(not validation.slow_check(Document(data), kind, "x", SCHEMAS))
+        verdicts.add(not schema_check.slow_check(Document(data), kind, "x", SCHEMAS))
     assert verdicts == {True, False}
 
 
@@ -147,7 +147,7 @@ def test_both_validators_agree_on_mutated_incidents(mutations: list[tuple[tuple[
 
 
 # What jsonschema-rs's own date-time check accepts and Python's datetime cannot hold (or RFC 3339
-# does not allow): both validators refuse them through the one rule in validation.py.
+# does not allow): both validators refuse them through the one rule in schema_check.py.
 REFUSED_TIMES = [
     "2026-11-27T23:59:60Z",  # a leap second
     "0000-01-01T00:00:00Z",  # year 0
@@ -178,16 +178,16 @@ ACCEPTED_TIMES = [
 @pytest.mark.parametrize("value", REFUSED_TIMES + ACCEPTED_TIMES)
 def test_both_validators_apply_one_date_time_rule(value: str) -> None:
     data = {**copy.deepcopy(BASE), "detected_at": value}
-    fast = validation._fast_validator(SCHEMAS, "incident")
-    slow = validation.slow_check(Document(data), "incident", "x", SCHEMAS)
+    fast = schema_check._fast_validator(SCHEMAS, "incident")
+    slow = schema_check.slow_check(Document(data), "incident", "x", SCHEMAS)
     accepted = value in ACCEPTED_TIMES
     assert fast.is_valid(data) is accepted
     assert (not slow) is accepted, [f.message for f in slow]
-    assert (validation.parse_datetime(value) is not None) is accepted
+    assert (schema_check.parse_datetime(value) is not None) is accepted
 
 
 def test_an_accepted_date_time_is_the_moment_it_names() -> None:
     from datetime import datetime, timezone
 
-    assert validation.parse_datetime("2026-11-27T10:00:00.5+05:30") == datetime(2026, 11, 27, 4, 30, 0, 500000, tzinfo=timezone.utc)
-    assert validation.parse_datetime("9999-12-31T23:59:59.999999Z") == datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)
+    assert schema_check.parse_datetime("2026-11-27T10:00:00.5+05:30") == datetime(2026, 11, 27, 4, 30, 0, 500000, tzinfo=timezone.utc)
+    assert schema_check.parse_datetime("9999-12-31T23:59:59.999999Z") == datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)

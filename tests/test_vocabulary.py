@@ -32,6 +32,7 @@ WORDS = {
     "action kind": vocabulary.ACTION_KINDS,
     "action status": vocabulary.ACTION_STATUSES,
     "stats dimension": DIMENSIONS,
+    "maintenance status": vocabulary.MAINTENANCE_STATUSES,
 }
 
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from . import gitrepo, status
+from . import gitrepo, views
 from .model import Incident
-from .report import findings_text
+from .output import findings_text
 from .scaffold import create
 from .store import Tracker, TrackerError
 from .transaction import Change, Refused, apply
@@ -39,7 +39,7 @@ def _advance(at: datetime, by: str) -> Act:
     def act(tr: Tracker, ids: dict[str, str]) -> Change:
         move = advance(tr, load_incident(tr, INCIDENT), at, by)
         if move.change is None:
-            raise Refused(status.render_gate_failure(move.transition))
+            raise Refused(views.render_gate_failure(move.transition))
         return move.change
 
     return act

@@ -28,7 +28,7 @@ __all__ = [
     "Step",
     "declared_at",
     "due_step",
-    "plan",
+    "due_now",
     "change_for",
     "record_due",
     "reminder_change",
@@ -88,7 +88,7 @@ def due_step(incident: Incident, process: Process, now: datetime) -> Step | None
     return Step(incident.id, policy_id, target, tuple(levels[target]["notify"]), due, reason)
 
 
-def plan(tracker: Tracker, now: datetime) -> tuple[list[Step | Nudge], list[str]]:
+def due_now(tracker: Tracker, now: datetime) -> tuple[list[Step | Nudge], list[str]]:
     """Due escalation steps and update reminders for every incident in the tracker, and the incidents that could not be read."""
     due: list[Step | Nudge] = []
     problems = []
@@ -170,7 +170,7 @@ def record_due(tracker: Tracker, now: datetime, by: str, dry_run: bool = False, 
     """Record every escalation and reminder due at ``now``, one commit per change (a dry run writes nothing)."""
     from .transaction import Refused, apply
 
-    due, problems = plan(tracker, now)
+    due, problems = due_now(tracker, now)
     done = Recorded(problems=problems)
     for step in due:
         try:

@@ -14,13 +14,13 @@ from datetime import datetime, timezone
 from typing import Any
 
 from . import kedb
+from .alert_payloads import Alert, AlertGroup, clean_line, clean_text
 from .model import Event, Incident, parse_time
 from .sources import SourceError
 from .store import INCIDENT_FILE, INCIDENTS_DIR, PROCESS_FILE, TIMELINE_DIR, Tracker, TrackerError
 from .transaction import Change
 from .usecases.identify import Declaration, declare
 from .usecases.records import add_event, load_incident
-from .webhook import Alert, AlertGroup, clean_line, clean_text
 from .yamlio import LoadError, load_bytes, loads
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -154,7 +154,7 @@ def _event_at(alert: Alert, at: datetime) -> datetime:
     return min(moment, at)
 
 
-def plan(tracker: Tracker, group: AlertGroup, at: datetime, by: str) -> Plan:
+def plan_alert(tracker: Tracker, group: AlertGroup, at: datetime, by: str) -> Plan:
     """Decide what this notification does to the tracker, as a Change not yet applied."""
     at = at.astimezone(timezone.utc)
     existing = find_incident(tracker, group)

@@ -108,7 +108,22 @@ KEDB = RecordFolder(
     "known error",
 )
 
-LAYOUT: tuple[RecordFolder, ...] = (INCIDENTS, KEDB)
+MAINTENANCE_ID = re.compile(r"MNT-[0-9]{4,8}\Z")
+MAINTENANCE = RecordFolder(
+    "maintenance",
+    MAINTENANCE_ID,
+    (
+        Place(
+            (),
+            files=((re.compile(r"MNT-[0-9]{4,8}\.yaml\Z"), "maintenance"),),
+            wrong_file="file name {name!r} is not a maintenance id (MNT- and 4 to 8 digits, then .yaml)",
+            wrong_folder="unexpected folder {name!r}: maintenance/ holds one MNT-….yaml file per scheduled maintenance",
+        ),
+    ),
+    "scheduled maintenance",
+)
+
+LAYOUT: tuple[RecordFolder, ...] = (INCIDENTS, KEDB, MAINTENANCE)
 
 
 def folder_of(path: str) -> RecordFolder | None:

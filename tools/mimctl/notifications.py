@@ -374,7 +374,7 @@ def commit_ledger(tracker: Tracker, delivered: int, refused: int) -> str | None:
 
 
 @dataclass
-class Report:
+class DeliveryReport:
     """Every (event, channel) outcome, events skipped on purpose, records that could not be read, and the ledger commit."""
 
     outcomes: list[Outcome]
@@ -399,16 +399,16 @@ def send_events(
     commit: bool = True,
     texts: Mapping[str, str] | None = None,
     retry_refused: bool = False,
-) -> Report:
+) -> DeliveryReport:
     """Notify the routed channels of these event files (``texts``: events not written yet, for a dry run)."""
     config = load_config(tracker)
     notices, skipped, problems = collect(tracker, paths, parse_time(now), config, texts)
     if dry_run:
         outcomes = deliver(config, notices, Ledger(tracker.root / LEDGER_FILE), env, now, dry_run=True, retry_refused=retry_refused)
-        return Report(outcomes, problems, skipped=skipped)
+        return DeliveryReport(outcomes, problems, skipped=skipped)
     with exclusive(tracker.root):
         outcomes = deliver(config, notices, Ledger(tracker.root / LEDGER_FILE), env, now, retry_refused=retry_refused)
-    report = Report(outcomes, problems, skipped=skipped)
+    report = DeliveryReport(outcomes, problems, skipped=skipped)
     recorded = report.count("sent") + report.count("refused")
     if commit and recorded:
         report.commit = commit_ledger(tracker, report.count("sent"), report.count("refused"))
@@ -424,7 +424,7 @@ def notify(
     dry_run: bool = False,
     commit: bool = True,
     retry_refused: bool = False,
-) -> Report:
+) -> DeliveryReport:
     """Send what was added to the timelines between ``since`` and ``until`` and is not in the ledger."""
     from .gitrepo import GitRepo
 

@@ -27,7 +27,7 @@ from .findings import Finding
 from .gitrepo import TreeReader
 from .layout import INCIDENT_ID
 from .model import ABSENT, OWN_TIMES, PIR_RECORD, UNKNOWN, Event, Incident, Process, event_settings, get_path
-from .report import md
+from .output import md
 from .sources import FOLDER, GitTree, Source, SourceError, WorkTree
 from .store import (
     CATALOG_FILE,
@@ -41,7 +41,7 @@ from .store import (
     Tracker,
     TrackerError,
 )
-from .validate import Report, Scope, validate
+from .validate import Scope, ValidationResult, validate
 from .yamlio import LoadError, load_bytes
 
 RULE_FILES = (PROCESS_FILE, CATALOG_FILE)
@@ -68,7 +68,7 @@ class StageChange:
 class CheckResult:
     base: str
     changed: list[tuple[str, str]]
-    report: Report
+    report: ValidationResult
     stage_changes: list[StageChange] = field(default_factory=list)
     stage_lines: dict[str, int] = field(default_factory=dict)
     rules_changed: list[tuple[str, str]] = field(default_factory=list)

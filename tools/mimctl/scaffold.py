@@ -91,8 +91,11 @@ def github_files() -> dict[str, str]:
     }
 
 
-def starter_files(with_site: bool = True, with_github: bool = True, pin: str | None = None) -> dict[str, str]:
-    """Files of a new tracker: {repository-relative path: text}."""
+SITE_URL_LINE = "# site_url: https://status.example.com/"
+
+
+def starter_files(with_site: bool = True, with_github: bool = True, pin: str | None = None, site_url: str = "") -> dict[str, str]:
+    """Files of a new tracker: {repository-relative path: text}; ``site_url`` is where its site is published."""
     files = {
         PROCESS_FILE: (STARTER / PROCESS_FILE).read_text(encoding="utf-8"),
         CATALOG_FILE: (STARTER / CATALOG_FILE).read_text(encoding="utf-8"),
@@ -107,14 +110,18 @@ def starter_files(with_site: bool = True, with_github: bool = True, pin: str | N
     if with_site:
         config = (STARTER / "mkdocs.yml").read_text(encoding="utf-8")
         config = config.replace("# Site configuration for a tracker repository without its own mkdocs.yml.\n", "")
+        if site_url:
+            start = config.index(SITE_URL_LINE)
+            end = config.index("\n", start)
+            config = config[:start] + f"site_url: {json.dumps(site_url)}   # feeds and the status API link here" + config[end:]
         files["mkdocs.yml"] = config + "  - About: about.md\n"
         files["docs/about.md"] = ABOUT
     return files
 
 
-def create(root: Path, with_site: bool = True, with_github: bool = True, pin: str | None = None) -> list[str]:
+def create(root: Path, with_site: bool = True, with_github: bool = True, pin: str | None = None, site_url: str = "") -> list[str]:
     """Write the starter files into ``root``; refuse to touch a folder that is already a tracker."""
-    files = starter_files(with_site, with_github, pin)
+    files = starter_files(with_site, with_github, pin, site_url)
     clashes = [path for path in files if (root / path).exists() and path != ".gitignore"]
     if clashes:
         raise TrackerError(f"{root} already holds {', '.join(sorted(clashes)[:3])}: not creating a tracker over it")

@@ -23,7 +23,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from . import validation
+from . import schema_check
 from .findings import Finding
 from .layout import INCIDENT_ID, INCIDENTS, KEDB, KNOWN_ERROR_ID, LAYOUT, RecordFolder, not_a_folder, sort_out
 from .model import Catalog, Event, Incident, KnownError, Process, parse_time
@@ -150,7 +150,7 @@ class Tracker:
             return Record(rel, None, [Finding(rel, exc.line, exc.column, exc.message, rule="yaml")], text)
         if not isinstance(document.data, dict):
             return Record(rel, None, [Finding(rel, 1, 1, "a record must be a YAML mapping (key: value)", rule="yaml")], text)
-        return Record(rel, document, validation.check(document, kind, rel, self.schema_root), text)
+        return Record(rel, document, schema_check.check(document, kind, rel, self.schema_root), text)
 
     def read_rule(self, name: str, kind: str) -> Record:
         """process.yaml or catalog.yaml, from the rules' source."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from . import rules, secrets
+from . import rules, secret_scan
 from .findings import Finding
 from .layout import KEDB
 from .model import Catalog, Process
@@ -29,7 +29,7 @@ PARALLEL_THRESHOLD = 300  # incidents; below this, starting processes costs more
 
 
 @dataclass
-class Report:
+class ValidationResult:
     """What a validation run looked at and found."""
 
     files: int = 0
@@ -48,12 +48,14 @@ class Scope:
     known_errors: bool = True
     stray: tuple[str, ...] = ()
     known_error_files: frozenset[str] | None = None  # with known_errors: only these kedb/ files (None: all)
+    maintenance: bool = True
 
 
 def scope_for(tracker: Tracker, paths: list[Path]) -> Scope:
     """The incidents (and whether the KEDB) that the given paths touch."""
     incidents: set[str] = set()
     known_errors = False
+    maintenance = False
     stray: list[str] = []
     for path in paths:
         # Lexically, never through a link: incidents/INC-0003 may itself be one.
@@ -67,17 +69,19 @@ def scope_for(tracker: Tracker, paths: list[Path]) -> Scope:
             return Scope(None, known_errors)
         elif parts[0] == KEDB_DIR:
             known_errors = True
+        elif parts[0] == "maintenance":  # maintenance.MAINTENANCE_DIR
+            maintenance = True
         elif rel.as_posix() in (PROCESS_FILE, CATALOG_FILE) or parts[0] == "schemas":
             return Scope()  # the rules changed: every record is judged again
         elif not path.exists():
             stray.append(rel.as_posix())
-    return Scope(frozenset(incidents), known_errors, tuple(stray))
+    return Scope(frozenset(incidents), known_errors, tuple(stray), maintenance=maintenance)
 
 
-def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None = None, jobs: int | None = None) -> Report:
+def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None = None, jobs: int | None = None) -> ValidationResult:
     """Check configuration, catalog, layout, incidents and known errors; never raises for bad records."""
     scope = scope or Scope()
-    report = Report()
+    report = ValidationResult()
     for stray in scope.stray:
         report.findings.append(Finding(stray, 1, 1, "no such file", rule="path"))
     try:
@@ -112,23 +116,30 @@ def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None 
         report.findings += tracker.layout_findings(None if scope.known_errors else {INCIDENTS_DIR: set(tracker.incident_ids())})
         report.findings += rules.check_ids([f"{INCIDENTS_DIR}/{i}" for i in tracker.incident_ids()], "incident", form=False)
         for other in tracker.stray_files():  # no record holds exceptions for these
-            report.findings += secrets.scan_file(other)
+            report.findings += secret_scan.scan_file(other)
     else:
         only = {INCIDENTS_DIR: set(scope.incidents)}
         if scope.known_errors:
             only[KEDB_DIR] = set(tracker.names(KEDB))
         report.findings += tracker.layout_findings(only)
         for other in tracker.stray_files(only):
-            report.findings += secrets.scan_file(other)
+            report.findings += secret_scan.scan_file(other)
     if scope.known_errors:
         report.findings += rules.check_ids([f"{KEDB_DIR}/{n}" for n in tracker.names(KEDB) if n.lower().endswith(".yaml")], "known_error")
         ke_records, _ = tracker.load_known_errors(scope.known_error_files)
         report.files += len(ke_records)
         for record in ke_records:
             report.findings += record.findings
-            report.findings += secrets.scan_known_error(record)
+            report.findings += secret_scan.scan_known_error(record)
             if record.ok:
                 report.findings += rules.check_known_error(record, catalog, incident_ids)
+
+    if scope.maintenance:
+        from . import maintenance  # scheduled maintenance records (their own module)
+
+        maintenance_files, maintenance_findings = maintenance.findings(tracker)
+        report.files += maintenance_files
+        report.findings += maintenance_findings
 
     selected = folders if scope.incidents is None else sorted(scope.incidents)
     files, findings = _check_in_parallel(tracker, selected, incident_ids, known_error_ids, now, jobs)
@@ -199,5 +210,5 @@ def bundle_findings(
     """Everything wrong with one incident folder: layout, schemas, cross-record rules, secrets."""
     out = list(bundle.findings)
     out += rules.check_bundle(bundle, process, catalog, incident_ids, known_error_ids, now)
-    out += secrets.scan_bundle(bundle)
+    out += secret_scan.scan_bundle(bundle)
     return out

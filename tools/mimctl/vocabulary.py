@@ -51,6 +51,7 @@ HYPOTHESIS_STATES = enum_when("event", "hypothesis-update", "state")
 PIR_STATUSES = enum("pir", "status")
 ACTION_KINDS = enum("pir", "actions", "[]", "kind")
 ACTION_STATUSES = enum("pir", "actions", "[]", "status")
+MAINTENANCE_STATUSES = enum("maintenance", "updates", "[]", "status")  # in the order work goes through them
 
 # What "settled" means: nothing more to do about it.
 CONTAINMENT_SETTLED = ("rolled-back", "made-permanent")

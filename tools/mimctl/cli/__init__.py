@@ -70,6 +70,7 @@ SECTIONS: dict[str, dict[str, tuple[str, str, str]]] = {
         "renumber": ("renumber", "renumber", "Give an incident a fresh id (after an id collision)."),
         "repair": ("repair", "repair", "Undo what an interrupted command left (after a crash, a kill or a full disk)."),
         "site": ("site", "site", "Build the status page and knowledge-base site."),
+        "maintenance": ("maintenance", "maintenance", "Schedule maintenance and post its updates (status page and API)."),
         "init": ("init", "init", "Start a tracker repository (process, catalog, schemas, site)."),
         "upgrade": ("upgrade", "upgrade", "Bring schemas, version marker and records up to date."),
         "demo": ("demo", "demo", "Run a sample incident through all nine stages in a scratch repository."),
@@ -104,7 +105,7 @@ def _adopt(command: click.Command) -> click.Command:
 def _expected(exc: Exception) -> tuple[str, list[str]] | None:
     """The message (and findings) for an error a user can act on; None for a bug."""
     from ..gitrepo import GitError
-    from ..report import finding_line
+    from ..output import finding_line
     from ..store import TrackerError
     from ..transaction import Refused
 
@@ -156,7 +157,7 @@ class LazyGroup(click.Group):
             expected = _expected(exc)
             if expected is None:
                 raise
-            from ..report import terminal_safe
+            from ..output import terminal_safe
 
             message, details = expected
             click.echo(terminal_safe(f"mimctl: {message}"), err=True)
@@ -197,7 +198,7 @@ def run() -> None:
             import traceback
 
             traceback.print_exc()
-        from ..report import terminal_safe
+        from ..output import terminal_safe
 
         click.echo(terminal_safe(f"mimctl: unexpected error: {type(exc).__name__}: {exc} (set MIMCTL_DEBUG=1 for details)"), err=True)
         sys.exit(EXIT_UNEXPECTED)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .. import report as out
+from .. import output as out
 from .common import EXIT_FAILED, format_option, guarded, repo_option, tracker
 
 

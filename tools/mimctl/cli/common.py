@@ -170,7 +170,7 @@ def tracker(repo: Path | None) -> Tracker:
 
 def emit(output_format: str, data: Any, text: str) -> None:
     """Print a command's result; record text in it never reaches the terminal raw (report.terminal_safe)."""
-    from ..report import json_text, terminal_safe
+    from ..output import json_text, terminal_safe
 
     click.echo(json_text(data) if output_format == "json" else terminal_safe(text))
 

@@ -10,13 +10,15 @@ import click
 
 from .common import EXIT_FAILED, EXIT_OK, default_person
 
+DEMO_SITE_URL = "https://status.example.com/"  # where a real tracker's site would be published (feeds need absolute links)
+
 
 def _build_site(root: Path) -> int:
     from ..site.build import SiteBuildError, build_site
 
     try:
         for public, folder in ((False, "site"), (True, "site-public")):
-            build_site(root, root / folder, public=public)
+            build_site(root, root / folder, public=public, site_url=DEMO_SITE_URL)
     except SiteBuildError as exc:
         click.echo(f"site not built: {exc}")
         return EXIT_FAILED

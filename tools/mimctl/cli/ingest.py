@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..report import terminal_safe
+from ..output import terminal_safe
 from .common import EXIT_FAILED, TIME, Recording, emit, format_option, recording, repo_option, tracker
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ SOURCE = click.argument("source", metavar="[FILE|-]", default="-", required=Fals
 
 def _read(source: str) -> bytes:
     """The payload bytes from FILE or stdin, read no further than one byte over the limit."""
-    from ..webhook import MAX_PAYLOAD_BYTES, PayloadError
+    from ..alert_payloads import MAX_PAYLOAD_BYTES, PayloadError
 
     try:
         if source == "-":
@@ -32,8 +32,8 @@ def _read(source: str) -> bytes:
 
 
 def _ingest(payload_format: PayloadFormat, source: str, rec: Recording) -> int:
+    from ..alert_payloads import PayloadError
     from ..usecases.alerts import ingest as record_alerts
-    from ..webhook import PayloadError
 
     tr = tracker(rec.repo)
     try:

@@ -11,7 +11,7 @@ import click
 
 from ..formatting import csv_text, duration, parse_day
 from ..metrics import DEFINITIONS, DIMENSIONS, DURATIONS, action_items, aggregate, overall, overdue_actions
-from ..report import terminal_safe
+from ..output import terminal_safe
 from .common import EXIT_FAILED, emit, format_option, repo_option, tracker
 
 if TYPE_CHECKING:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from .. import status
-from ..report import terminal_safe
+from .. import views
+from ..output import terminal_safe
 from ..usecases.advance import advance as judge_and_advance
 from ..usecases.records import load_incident, valid_incidents
 from .common import EXIT_FAILED, INCIDENT, Recording, apply_change, emit, format_option, recording, repo_option, tracker
@@ -47,7 +47,7 @@ def advance(incident_id: str, target: str | None, reason: str | None, rec: Recor
         if rec.output_format == "json":
             emit("json", data, "")
         else:
-            click.echo(terminal_safe(f"{incident.id}: " + status.render_gate_failure(transition)), err=True)
+            click.echo(terminal_safe(f"{incident.id}: " + views.render_gate_failure(transition)), err=True)
         return EXIT_FAILED
     return apply_change(tr, move.change, rec)
 
@@ -64,8 +64,8 @@ def show(incident_id: str, output_format: str, repo: Path | None) -> int:
       mimctl show INC-0042 --format json | jq .stage_changes
     """
     tr = tracker(repo)
-    info = status.describe(load_incident(tr, incident_id), tr.process)
-    emit(output_format, info, status.render_show(info))
+    info = views.describe(load_incident(tr, incident_id), tr.process)
+    emit(output_format, info, views.render_show(info))
     return 0
 
 
@@ -85,6 +85,6 @@ def list_incidents(show_all: bool, stages: tuple[str, ...], severities: tuple[st
     """
     tr = tracker(repo)
     loaded = valid_incidents(tr)
-    rows = status.list_rows(loaded.incidents, tr.process, show_all=show_all, stages=stages, severities=severities)
-    emit(output_format, {"incidents": rows, "invalid": list(loaded.skipped)}, status.render_list(rows, loaded.skipped))
+    rows = views.list_rows(loaded.incidents, tr.process, show_all=show_all, stages=stages, severities=severities)
+    emit(output_format, {"incidents": rows, "invalid": list(loaded.skipped)}, views.render_list(rows, loaded.skipped))
     return 0

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..report import terminal_safe
+from ..output import terminal_safe
 from .common import EXIT_FAILED, emit, format_option, guarded, repo_option, tracker
 
 
@@ -18,6 +18,7 @@ def site() -> None:
     Examples:
       mimctl site build                      # internal edition into ./site
       mimctl site build --public -o public   # public status site: public updates only
+      mimctl site build --public --status-only -o public   # refresh the status pages of a built site fast
     """
 
 
@@ -31,19 +32,30 @@ def site() -> None:
     show_default=True,
     help="Where to write the site.",
 )
+@click.option(
+    "--status-only",
+    is_flag=True,
+    help="Only the status path: status home, status API, feeds, active and recent incidents' pages, maintenance "
+    "(fast, whatever the history). Over a full build in --output it replaces just those files.",
+)
 @format_option("text", "json")
 @repo_option
 @guarded
-def build(public: bool, output: Path, output_format: str, repo: Path | None) -> int:
+def build(public: bool, output: Path, status_only: bool, output_format: str, repo: Path | None) -> int:
     """Build the site from the records (mkdocs build --strict, with the mimctl plugin)."""
     from ..site.build import SiteBuildError, build_site
 
     tr = tracker(repo)
+    warnings: list[str] = []
     try:
-        out = build_site(tr.root, output, public=public)
+        out = build_site(tr.root, output, public=public, status_only=status_only, warn=warnings.append)
     except SiteBuildError as exc:
         click.echo(terminal_safe(f"mimctl: {exc}"), err=True)
         return EXIT_FAILED
+    for warning in warnings:
+        click.echo(f"mimctl: warning: {warning}", err=True)
     edition = "public" if public else "internal"
-    emit(output_format, {"edition": edition, "site": str(out.resolve())}, f"built the {edition} site in {out}")
+    what = "status path of the " if status_only else ""
+    data = {"edition": edition, "site": str(out.resolve()), "status_only": status_only, "warnings": warnings}
+    emit(output_format, data, f"built the {what}{edition} site in {out}")
     return 0

@@ -1,23 +1,34 @@
-"""What the site shows: every valid record, filtered for the edition being built."""
+"""What the site shows: every valid record, seen through the publication policy of the edition being built."""
 
 from __future__ import annotations
 
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ..model import Catalog, Event, Incident, KnownError, Process
+from .. import maintenance as maintenance_records
+from .. import publication
+from ..maintenance import Maintenance
+from ..model import Catalog, Incident, KnownError, Process
+from ..publication import INTERNAL, PUBLIC
 from ..store import Tracker
 
-PUBLIC, INTERNAL = "public", "internal"
-# What the public may see of an event: no responder names, no internal reasons.
-_PUBLIC_EVENT_FIELDS = frozenset({"at", "kind", "from", "to", "audience", "status", "text"})
+if TYPE_CHECKING:
+    from .state import PageState
+
+__all__ = ["INTERNAL", "PUBLIC", "SiteData", "collect"]
 
 
 @dataclass(frozen=True)
 class SiteData:
-    """Records for one edition of the site, and when it was built."""
+    """Records for one edition of the site, and when it was built.
+
+    ``complete`` is false for the status path (``mimctl site build --status-only``):
+    then ``incidents`` holds the incidents the status pages need (active, recent,
+    with the newest updates), not the whole history.
+    """
 
     edition: str
     process: Process
@@ -26,10 +37,28 @@ class SiteData:
     known_errors: tuple[KnownError, ...]
     now: datetime
     skipped: tuple[str, ...] = field(default=())  # invalid records left out
+    maintenances: tuple[Maintenance, ...] = ()
+    site_url: str = ""
+    complete: bool = True
+    pages: frozenset[str] | None = None  # incidents that get a page (None: all); the others are only linked to
+
+    def paged(self) -> list[Incident]:
+        """The incidents whose pages this build writes."""
+        return [i for i in self.incidents if self.pages is None or i.id in self.pages]
 
     @property
     def public(self) -> bool:
         return self.edition == PUBLIC
+
+    @cached_property
+    def state(self) -> PageState:
+        """What readers are told (statuses, impacts, updates), derived once for every page and file."""
+        from .state import PageState
+
+        return PageState(self)
+
+    def shows(self, section: str) -> bool:
+        return publication.shows(self.edition, section)
 
     def incident(self, incident_id: str) -> Incident | None:
         return self._incidents_by_id.get(incident_id)
@@ -57,67 +86,63 @@ class SiteData:
         ids = [s.id for s in self.process.severities]
         return ids.index(severity_id) if severity_id in ids else len(ids)
 
-
-def publishable(incident: Incident) -> bool:
-    """Shown on the public edition: marked public and not security-sensitive."""
-    return incident.data.get("visibility") == PUBLIC and not incident.data.get("security_sensitive")
-
-
-def public_view(incident: Incident) -> Incident:
-    """The incident as the public may see it: public updates only, no internal detail."""
-    d = incident.data
-    keep = (
-        "id",
-        "title",
-        "stage",
-        "severity",
-        "impact",
-        "urgency",
-        "priority",
-        "services",
-        "detected_at",
-        "started_at",
-        "declared_at",
-        "visibility",
-        "completed_at",
-        "regions",
-    )
-    data: dict[str, Any] = {k: d[k] for k in keep if k in d}
-    if (d.get("resolution") or {}).get("implemented_at"):
-        data["resolution"] = {"implemented_at": d["resolution"]["implemented_at"]}
-    if (d.get("closure") or {}).get("closed_at"):
-        data["closure"] = {"closed_at": d["closure"]["closed_at"]}
-    events = tuple(
-        Event(e.name, e.at, e.kind, {k: v for k, v in e.data.items() if k in _PUBLIC_EVENT_FIELDS})
-        for e in incident.events
-        if e.kind == "stage" or (e.kind == "stakeholder-update" and e.data.get("audience") == PUBLIC)
-    )
-    return Incident(incident.id, data, events, None)
+    def service_name(self, service_id: str) -> str:
+        service = self.catalog.services.get(service_id)
+        return service.name if service else service_id
 
 
-def collect(tracker: Tracker, edition: str = INTERNAL, now: datetime | None = None) -> SiteData:
-    """Read every record once; invalid ones are left out (``mimctl validate`` reports them)."""
+def views(
+    tracker: Tracker, incident_ids: Iterable[str], edition: str, catalog: Catalog, known_errors: Container[str] = frozenset()
+) -> tuple[list[Incident], list[str]]:
+    """The incidents ``edition`` shows among ``incident_ids``, and the invalid ones left out."""
+    shown: list[Incident] = []
     skipped: list[str] = []
-    incidents: list[Incident] = []
-    for incident_id in tracker.incident_ids():
+    for incident_id in incident_ids:
         bundle = tracker.load_bundle(incident_id)
         if bundle.model is None:
             skipped.append(incident_id)
             continue
-        incident = bundle.model
-        if edition == PUBLIC:
-            if not publishable(incident):
-                continue
-            incident = public_view(incident)
-        incidents.append(incident)
+        view = publication.incident_view(bundle.model, catalog, edition, known_errors)
+        if view is not None:
+            shown.append(view)
+    return shown, skipped
+
+
+def collect(
+    tracker: Tracker,
+    edition: str = INTERNAL,
+    now: datetime | None = None,
+    site_url: str = "",
+    incident_ids: Iterable[str] | None = None,
+) -> SiteData:
+    """Read every record once (or the incidents ``incident_ids`` only); invalid ones are left out (``mimctl validate`` reports them)."""
+    publication.check_edition(edition)
+    catalog = tracker.catalog
+    complete = incident_ids is None
     records, known_errors = tracker.load_known_errors()
-    skipped += [r.path for r in records if not r.ok]
+    skipped: list[str] = [r.path for r in records if not r.ok]
+    known_errors = [k for k in (publication.known_error_view(k, catalog, edition) for k in known_errors) if k is not None]
+    shown_ids = {k.id for k in known_errors}
+    ids = tracker.incident_ids() if incident_ids is None else incident_ids
+    incidents, invalid = views(tracker, ids, edition, catalog, shown_ids)
+    skipped = invalid + skipped
+    maintenance_files, maintenances = maintenance_records.load(tracker)
+    skipped += [r.path for r in maintenance_files if not r.ok]
+    if edition == PUBLIC:
+        maintenances = [m for m in maintenances if publication.maintenance_published(m.data)]
+        maintenances = [
+            Maintenance(m.id, {**m.data, "services": [s for s in m.services if publication.service_published(catalog, s)]})
+            for m in maintenances
+        ]
     return SiteData(
         edition=edition,
         process=tracker.process,
-        catalog=tracker.catalog,
+        catalog=publication.catalog_view(catalog, edition),
         incidents=tuple(incidents),
         known_errors=tuple(known_errors),
         now=now or datetime.now(timezone.utc),
         skipped=tuple(skipped),
+        maintenances=tuple(maintenances),
+        site_url=site_url,
+        complete=complete,
     )

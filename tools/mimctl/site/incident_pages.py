@@ -1,4 +1,4 @@
-"""Incident pages, incident indexes and the status home page."""
+"""Incident pages and the incident indexes (the status home is in ``status_page``)."""
 
 from __future__ import annotations
 
@@ -6,136 +6,83 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from ..model import Incident, format_time
-from ..report import md
-from ..status import duration
+from ..views import duration
 from . import layout
 from .data import SiteData
-from .safe import block, rich, text, url
+from .parts import IMPACT_LABEL, component_status, lasted, link, names, rows, severity, status_badge, table, when
+from .safe import block, heading, rich, text, url
 
-STATUS_LABEL = {
-    "operational": "Operational",
-    "degraded_performance": "Degraded performance",
-    "partial_outage": "Partial outage",
-    "major_outage": "Major outage",
-}
+# Kept for other modules' imports.
+_when, _link, _rows = when, link, rows
 
 
-def _when(value: object) -> str:
-    return f'<time datetime="{text(value)}">{text(str(value).replace("T", " ").replace("Z", " UTC"))}</time>' if value else "—"
-
-
-def _link(page: str, target: str, label: str) -> str:
-    return f'<a href="{text(layout.href(page, target))}">{text(label)}</a>'
-
-
-def _severity(site: SiteData, severity_id: str) -> str:
-    severity = site.process.severity(severity_id)
-    colour = severity.colour if severity else "#888888"
-    title = severity.title if severity else ""
-    return f'<span class="mim-sev" style="--mim-sev:{text(colour)}" title="{text(title)}">{text(severity_id)}</span>'
-
-
-def _rows(rows: Iterable[tuple[str, str]]) -> str:
-    body = "".join(f"<tr><th>{text(k)}</th><td>{v}</td></tr>" for k, v in rows if v)
-    return f'<table class="mim-facts"><tbody>{body}</tbody></table>'
+def _services(site: SiteData, page: str, service_ids: Iterable[str]) -> str:
+    return ", ".join(link(page, layout.service_incidents_page(s), site.service_name(s)) for s in service_ids)
 
 
 def incident_table(site: SiteData, page: str, incidents: Iterable[Incident]) -> str:
-    """A table of incidents, newest first, linking to their pages."""
-    rows = []
-    for inc in sorted(incidents, key=lambda i: i.data["detected_at"], reverse=True):
-        services = ", ".join(_link(page, layout.service_incidents_page(s), s) for s in inc.services)
-        rows.append(
-            f"<tr><td>{_link(page, layout.incident_page(inc.id), inc.id)}</td><td>{text(inc.title)}</td>"
-            f"<td>{_severity(site, inc.severity)}</td><td>{text(inc.stage)}</td><td>{services}</td>"
-            f"<td>{_when(inc.data['detected_at'])}</td></tr>"
-        )
-    if not rows:
+    """A table of incidents, newest first, linking to their pages: status, impact, services, start and duration."""
+    state = site.state
+    body = []
+    for inc in sorted(incidents, key=lambda i: (i.data["detected_at"], i.id), reverse=True):
+        facts = state.incident(inc.id)
+        ongoing = " so far" if facts.restored is None and facts.impairing else ""
+        row = [
+            link(page, layout.incident_page(inc.id), inc.id),
+            text(inc.title),
+            status_badge(facts.status),
+            severity(site, inc.severity) if not site.public else text(IMPACT_LABEL.get(facts.impact, facts.impact)),
+            _services(site, page, facts.components),
+            when(format_time(facts.started)),
+            text(lasted(facts.seconds(site.now)) + ongoing),
+        ]
+        if not site.public:
+            row.insert(4, text(inc.stage))
+        body.append(row)
+    if not body:
         return "<p>No incidents.</p>"
-    head = "<tr><th>Incident</th><th>Title</th><th>Severity</th><th>Stage</th><th>Services</th><th>Detected</th></tr>"
-    return f'<table class="mim-incidents"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
-
-
-# --- the status home page ---------------------------------------------------------
-
-
-def home_page(site: SiteData) -> str:
-    from .statusapi import component_statuses, overall
-
-    page = "index.md"
-    indicator, description = overall(site)
-    statuses = component_statuses(site)
-    services = [s for s in site.catalog.services.values() if s.public or not site.public]
-    cells = "".join(
-        f'<li class="mim-component mim-{text(statuses.get(s.id, "operational"))}"><span>{text(s.name)}</span>'
-        f"<strong>{text(STATUS_LABEL.get(statuses.get(s.id, 'operational'), 'Operational'))}</strong></li>"
-        for s in sorted(services, key=lambda s: (s.group, s.name))
-    )
-    active = []
-    for inc in site.active_incidents():
-        updates = inc.updates("public" if site.public else None)
-        latest = updates[-1] if updates else None
-        latest_html = (
-            f'<p class="mim-update"><strong>{text(latest.data["status"].capitalize())}</strong> — {_when(latest.data["at"])}</p>{rich(latest.text)}'
-            if latest
-            else "<p>No update yet.</p>"
-        )
-        active.append(
-            f'<article class="mim-active">{_severity(site, inc.severity)} <strong>{_link(page, layout.incident_page(inc.id), inc.id)}</strong> '
-            f"{text(inc.title)}<p>Affected: {text(', '.join(inc.services))}</p>{latest_html}</article>"
-        )
-    recent = [i for i in site.incidents if not site.is_active(i)]
-    recent.sort(key=lambda i: i.data["detected_at"], reverse=True)
-    parts = [
-        layout.front_matter("Service status", hide=["navigation", "toc"]),
-        "# Service status\n",
-        block(f'<p class="mim-overall mim-indicator-{text(indicator)}">{text(description)}</p>', "mim-status"),
-        "## Services\n",
-        block(f'<ul class="mim-components">{cells}</ul>'),
-        "## Active incidents\n",
-        block("".join(active) or "<p>No active incidents.</p>"),
-        "## Recent history\n",
-        block(incident_table(site, page, recent[:10])),
-        f"[All incidents](incidents/index.md) · [Status API](api/v2/summary.json) · [Atom feed](history.atom) · [RSS feed](history.rss)\n\n"
-        f"Updated {format_time(site.now)}.\n",
-    ]
-    return "".join(parts)
+    head = ["Incident", "Title", "Status", "Severity" if not site.public else "Impact", "Services", "Started", "Duration"]
+    if not site.public:
+        head.insert(4, "Stage")
+    return table(head, body, "mim-incidents")
 
 
 # --- indexes ---------------------------------------------------------------------------
 
 
 def index_pages(site: SiteData) -> dict[str, str]:
-    """The incident index and its filter pages by year, severity and service."""
+    """The incident index and its filter pages by year, severity (internal edition) and service."""
     by_year: dict[str, list[Incident]] = defaultdict(list)
     by_severity: dict[str, list[Incident]] = defaultdict(list)
     by_service: dict[str, list[Incident]] = defaultdict(list)
     for inc in site.incidents:
         by_year[inc.data["detected_at"][:4]].append(inc)
-        by_severity[inc.severity].append(inc)
-        for service in inc.services:
+        if not site.public:
+            by_severity[inc.severity].append(inc)
+        for service in site.state.incident(inc.id).components:
             by_service[service].append(inc)
     pages: dict[str, str] = {}
     index = "incidents/index.md"
 
     def filters(page: str) -> str:
-        def group(label: str, keys: Iterable[str], target: str) -> str:
-            links = " ".join(_link(page, f"incidents/{target}/{layout.slug(k)}.md", k) for k in keys)
-            return f"<p><strong>{text(label)}:</strong> {links}</p>"
+        def group(label: str, keys: Iterable[str], target: str, shown: dict[str, str] | None = None) -> str:
+            links = " ".join(link(page, f"incidents/{target}/{layout.slug(k)}.md", (shown or {}).get(k, k)) for k in keys)
+            return f"<p><strong>{text(label)}:</strong> {links}</p>" if links else ""
 
+        service_names = {s: site.service_name(s) for s in by_service}
         return block(
             group("Year", sorted(by_year, reverse=True), "year")
             + group("Severity", sorted(by_severity, key=site.severity_rank), "severity")
-            + group("Service", sorted(by_service), "service"),
+            + group("Service", sorted(by_service, key=lambda s: service_names[s].casefold()), "service", service_names),
             "mim-filters",
         )
 
-    active = site.active_incidents()
+    active = [i for i in site.incidents if site.state.incident(i.id).unresolved]
     pages[index] = (
         layout.front_matter("Incidents")
         + "# Incidents\n"
         + filters(index)
-        + f"## Active ({len(active)})\n"
+        + f"## Unresolved ({len(active)})\n"
         + block(incident_table(site, index, active))
         + f"## All incidents ({len(site.incidents)})\n"
         + block(incident_table(site, index, site.incidents))
@@ -143,23 +90,99 @@ def index_pages(site: SiteData) -> dict[str, str]:
     for label, groups, folder in (("Year", by_year, "year"), ("Severity", by_severity, "severity"), ("Service", by_service, "service")):
         for key, incidents in groups.items():
             page = f"incidents/{folder}/{layout.slug(key)}.md"
-            title = f"Incidents — {label.lower()} {key}"
+            shown = site.service_name(key) if folder == "service" else key
             extra = ""
-            if folder == "service" and key in site.catalog.services:
+            if folder == "service" and key in site.catalog.services and not site.public:
                 entry = site.catalog.services[key]
                 dependents = site.catalog.dependents(key)
                 extra = block(
                     f"<p>{text(entry.name)} — owner {text(entry.owner)}, tier {entry.tier}.</p>"
-                    + (f"<p>Depended on by: {text(', '.join(dependents))}</p>" if dependents else ""),
+                    + (f"<p>Depended on by: {text(names(site, dependents))}</p>" if dependents else ""),
                 )
             pages[page] = (
-                layout.front_matter(title)
-                + f"# {label}: {text(key)}\n"
+                layout.front_matter(f"Incidents — {label.lower()} {shown}")
+                + block(heading(1, f"{label}: {shown}", layout.slug(f"{folder}-{key}")))
                 + extra
                 + filters(page)
                 + block(incident_table(site, page, incidents))
             )
     return pages
+
+
+# --- what happened, in the right tense ------------------------------------------------------
+
+
+def summary_sentence(site: SiteData, inc: Incident) -> str:
+    """One sentence on what the incident does or did to service: present tense while ongoing, past once over."""
+    facts = site.state.incident(inc.id)
+    affected = names(site, facts.components) or "some services"
+    started = when(format_time(facts.started))
+    spent = lasted(facts.seconds(site.now))
+    if facts.impairing:
+        return f"<p>{status_badge(facts.status)} This incident is affecting {text(affected)} since {started} ({text(spent)} so far).</p>"
+    restored = when(format_time(facts.restored)) if facts.restored else "—"
+    over = "Resolved" if facts.status == "resolved" else "Service restored"
+    ended = f" {over} at {restored}." if facts.restored else ""
+    return f"<p>{status_badge(facts.status)} This incident affected {text(affected)} from {started} for {text(spent)}.{ended}</p>"
+
+
+def _components_now(site: SiteData, inc: Incident) -> str:
+    facts = site.state.incident(inc.id)
+    if not facts.components:
+        return ""
+    items = "".join(
+        f"<li>{text(site.service_name(s))} {component_status(site.state.components.get(s, 'operational'))}</li>" for s in facts.components
+    )
+    return f'<ul class="mim-affected">{items}</ul>'
+
+
+def _reader_updates(site: SiteData, inc: Incident) -> str:
+    """The updates readers were given, newest first (with any the stages implied)."""
+    facts = site.state.incident(inc.id)
+    items = "".join(
+        f"<li>{status_badge(u.status)} {when(format_time(u.at))}{rich(u.text) if u.recorded else f'<p>{text(u.text)}</p>'}</li>"
+        for u in reversed(facts.updates)
+    )
+    return f'<ul class="mim-updates">{items}</ul>'
+
+
+def _known_error_links(site: SiteData, page: str, inc: Incident) -> str:
+    found = []
+    for ke_id in known_errors_of(site, inc):
+        known = site.known_error(ke_id)
+        if known is not None:
+            target = layout.href(page, layout.known_error_page(ke_id)) + "#workaround"
+            found.append(f'<li>Known error <a href="{text(target)}">{text(ke_id)}</a>: {text(known.title)}</li>')
+    return f"<ul>{''.join(found)}</ul>" if found else ""
+
+
+def known_errors_of(site: SiteData, inc: Incident) -> list[str]:
+    """Known errors linked to the incident (by the incident or by the known error), as the edition shows them."""
+    found = [k for k in inc.data.get("known_errors", []) if site.known_error(k) is not None]
+    found += [k.id for k in site.known_errors if inc.id in k.data.get("incidents", []) and k.id not in found]
+    return found
+
+
+def public_incident_page(site: SiteData, inc: Incident) -> str:
+    """One incident as the public sees it: what is affected, the updates, the known error and report."""
+    page = layout.incident_page(inc.id)
+    regions = ", ".join(inc.data.get("regions", []))
+    parts = [
+        layout.front_matter(f"{inc.id}: {inc.title}"),
+        block(heading(1, f"{inc.title}", layout.slug(inc.id)) + summary_sentence(site, inc) + _components_now(site, inc), "mim-head"),
+    ]
+    if regions:
+        parts.append(block(f"<p>Regions: {text(regions)}</p>"))
+    due = site.state.next_update(inc)
+    next_line = f'<p class="mim-next">Next update by {when(format_time(due))}</p>' if due else ""
+    parts += ["## Updates\n", block(next_line + _reader_updates(site, inc))]
+    kes = _known_error_links(site, page, inc)
+    if kes:
+        parts += ["## Workaround\n", block(kes)]
+    if inc.pir is not None:
+        parts += ["## Incident report\n", block(f"<p>{link(page, layout.review_page(inc.id), 'Read the incident report')}</p>")]
+    parts.append(block(f"<p>Incident {text(inc.id)}.</p>", "mim-foot"))
+    return "".join(parts)
 
 
 # --- one incident ------------------------------------------------------------------------
@@ -226,39 +249,39 @@ def _section(title: str, html: str) -> list[str]:
 
 def _classification(site: SiteData, page: str, inc: Incident) -> list[str]:
     d = inc.data
+    over = not site.state.incident(inc.id).impairing
     detection = d.get("detection") or {}
     alert = detection.get("alert") or {}
     users = d.get("impacted_users") or {}
-    services = ", ".join(_link(page, layout.service_incidents_page(s), s) for s in inc.services)
     at_risk = sorted({dep for s in inc.services for dep in site.catalog.dependents(s)} - set(inc.services))
     detected_by = (detection.get("source"), alert.get("name"), detection.get("reported_by"))
-    rows = [
-        ("Severity", _severity(site, inc.severity)),
+    items = [
+        ("Severity", severity(site, inc.severity)),
         ("Priority", f"P{text(d['priority'])} (impact {text(d['impact'])}, urgency {text(d['urgency'])})"),
         ("Stage", text(inc.stage)),
         ("Why major", rich(d.get("major_reason"))),
-        ("Affected services", services),
-        ("Dependents at risk", text(", ".join(at_risk))),
+        ("Affected services", _services(site, page, inc.services)),
+        ("Dependents that were at risk" if over else "Dependents at risk", text(names(site, at_risk))),
         ("Impacted users", text(" — ".join(str(v) for v in (users.get("count"), users.get("segment")) if v is not None))),
         ("Regions", text(", ".join(d.get("regions", [])))),
         ("Risks", "".join(rich(r) for r in d.get("risks", []))),
         ("Detected by", text(" / ".join(str(v) for v in detected_by if v))),
-        ("Started", _when(d.get("started_at"))),
-        ("Detected", _when(d.get("detected_at"))),
-        ("Declared", _when(d.get("declared_at"))),
+        ("Started", when(d.get("started_at"))),
+        ("Detected", when(d.get("detected_at"))),
+        ("Declared", when(d.get("declared_at"))),
         ("Validated by", text((d.get("validation") or {}).get("confirmed_by", ""))),
         ("Scope", rich((d.get("validation") or {}).get("scope"))),
     ]
-    return _section("Classification", _rows(rows))
+    return _section("Classification", rows(items))
 
 
 def _people(site: SiteData, inc: Incident) -> list[str]:
     d = inc.data
     roles = d.get("roles") or {}
-    rows = [(site.process.roles.get(r, r), text(p)) for r, p in roles.items()] + [("MIRT", text(", ".join(d.get("mirt", []))))]
+    people = [(site.process.roles.get(r, r), text(p)) for r, p in roles.items()] + [("MIRT", text(", ".join(d.get("mirt", []))))]
     bridge = url((d.get("bridge") or {}).get("url"))
-    link = f'<p>Bridge: <a href="{bridge}" rel="noopener noreferrer nofollow">{text(bridge)}</a></p>' if bridge else ""
-    return _section("People", _rows(rows) + link) if roles or d.get("mirt") or bridge else []
+    bridge_link = f'<p>Bridge: <a href="{bridge}" rel="noopener noreferrer nofollow">{text(bridge)}</a></p>' if bridge else ""
+    return _section("People", _rows(people) + bridge_link) if roles or d.get("mirt") or bridge else []
 
 
 def _updates(inc: Incident) -> list[str]:
@@ -357,10 +380,13 @@ def _links(site: SiteData, page: str, inc: Incident) -> list[str]:
         links.append(f"<li>Post-incident review: {_link(page, layout.review_page(inc.id), 'read the review')}</li>")
     elif (d.get("pir") or {}).get("scheduled_at"):
         links.append(f"<li>Post-incident review scheduled for {_when(d['pir']['scheduled_at'])}</li>")
-    for ke in d.get("known_errors", []):
+    for ke in known_errors_of(site, inc):
         known = site.known_error(ke)
         if known is not None:
-            links.append(f"<li>Known error {_link(page, layout.known_error_page(ke), ke)}: {text(known.title)}</li>")
+            target = text(layout.href(page, layout.known_error_page(ke)) + "#workaround")
+            links.append(
+                f'<li>Known error {_link(page, layout.known_error_page(ke), ke)}: {text(known.title)} (<a href="{target}">workaround</a>)</li>'
+            )
     for other in d.get("related_incidents", []):
         if site.incident(other) is not None:
             links.append(f"<li>Related: {_link(page, layout.incident_page(other), other)}</li>")
@@ -381,8 +407,10 @@ def incident_page(site: SiteData, inc: Incident) -> str:
     page = layout.incident_page(inc.id)
     parts = [
         layout.front_matter(f"{inc.id}: {inc.title}"),
-        f"# {inc.id}: {md(inc.title)}\n",
-        block(rich(inc.data.get("summary")) or "<p></p>", "mim-head"),
+        block(
+            heading(1, f"{inc.id}: {inc.title}", layout.slug(inc.id)) + summary_sentence(site, inc) + rich(inc.data.get("summary")),
+            "mim-head",
+        ),
         block(_stage_progress(site, inc), "mim-progress"),
         *_classification(site, page, inc),
         *_people(site, inc),
@@ -396,8 +424,7 @@ def incident_page(site: SiteData, inc: Incident) -> str:
     return "".join(parts)
 
 
-def incident_pages(site: SiteData) -> dict[str, str]:
-    pages = {layout.incident_page(inc.id): incident_page(site, inc) for inc in site.incidents}
-    pages.update(index_pages(site))
-    pages["index.md"] = home_page(site)
-    return pages
+def incident_pages(site: SiteData, incidents: Iterable[Incident] | None = None) -> dict[str, str]:
+    """The pages of ``incidents`` (default: all of the edition's), each as its edition shows it."""
+    render = public_incident_page if site.public else incident_page
+    return {layout.incident_page(inc.id): render(site, inc) for inc in (site.paged() if incidents is None else incidents)}

@@ -6,24 +6,30 @@ from collections import defaultdict
 from datetime import date
 
 from ..model import Incident, KnownError
-from ..report import md
 from . import layout
 from .data import SiteData
-from .incident_pages import _link, _rows, _when
-from .safe import block, rich, text
+from .parts import link as _link
+from .parts import names, table
+from .parts import rows as _rows
+from .parts import when as _when
+from .safe import block, heading, rich, text
 
 FIX_STATUS = {"open": "Open", "fix-in-progress": "Fix in progress", "fixed": "Fixed", "wont-fix": "Won't fix", "retired": "Retired"}
 
 
 def _ke_table(site: SiteData, page: str, items: list[KnownError]) -> str:
-    rows = "".join(
-        f"<tr><td>{_link(page, layout.known_error_page(k.id), k.id)}</td><td>{text(k.title)}</td>"
-        f"<td>{text(FIX_STATUS.get(k.data['status'], k.data['status']))}</td><td>{text(', '.join(k.data['services']))}</td></tr>"
+    body = [
+        [
+            _link(page, layout.known_error_page(k.id), k.id),
+            text(k.title),
+            text(FIX_STATUS.get(k.data["status"], k.data["status"])),
+            text(names(site, k.data["services"])),
+        ]
         for k in sorted(items, key=lambda k: k.id)
-    )
-    if not rows:
+    ]
+    if not body:
         return "<p>No known errors.</p>"
-    return f"<table><thead><tr><th>Known error</th><th>Title</th><th>Fix status</th><th>Services</th></tr></thead><tbody>{rows}</tbody></table>"
+    return table(["Known error", "Title", "Fix status", "Services"], body)
 
 
 def known_error_page(site: SiteData, ke: KnownError) -> str:
@@ -35,10 +41,10 @@ def known_error_page(site: SiteData, ke: KnownError) -> str:
     incidents = [i for i in d.get("incidents", []) if site.incident(i) is not None]
     incidents += [i.id for i in site.incidents if ke.id in i.data.get("known_errors", []) and i.id not in incidents]
     tags = " ".join(_link(page, f"kedb/tag/{layout.slug(t)}.md", t) for t in d.get("tags", []))
-    services = ", ".join(_link(page, f"kedb/service/{layout.slug(s)}.md", s) for s in d["services"])
+    services = ", ".join(_link(page, f"kedb/service/{layout.slug(s)}.md", site.service_name(s)) for s in d["services"])
     parts = [
         layout.front_matter(f"{ke.id}: {ke.title}"),
-        f"# {ke.id}: {md(ke.title)}\n",
+        block(heading(1, f"{ke.id}: {ke.title}", layout.slug(ke.id))),
         block(
             _rows(
                 [
@@ -77,22 +83,23 @@ def kedb_pages(site: SiteData) -> dict[str, str]:
     index = "kedb/index.md"
 
     def nav(page: str) -> str:
-        services = " ".join(_link(page, f"kedb/service/{layout.slug(s)}.md", s) for s in sorted(by_service))
+        services = " ".join(_link(page, f"kedb/service/{layout.slug(s)}.md", site.service_name(s)) for s in sorted(by_service))
         tags = " ".join(_link(page, f"kedb/tag/{layout.slug(t)}.md", t) for t in sorted(by_tag))
         return block(f"<p><strong>By service:</strong> {services}</p><p><strong>By tag:</strong> {tags}</p>", "mim-filters")
 
     pages[index] = (
         layout.front_matter("Known errors")
-        + "# Known Error Database\n\nKnown errors with their symptoms and workarounds. Use search to find one by a symptom.\n"
+        + "# Known errors\n\nKnown errors with their symptoms and workarounds. Use search to find one by a symptom.\n"
         + nav(index)
         + block(_ke_table(site, index, list(site.known_errors)))
     )
     for label, groups, folder in (("Service", by_service, "service"), ("Tag", by_tag, "tag")):
         for key, items in groups.items():
             page = f"kedb/{folder}/{layout.slug(key)}.md"
+            shown = site.service_name(key) if folder == "service" else key
             pages[page] = (
-                layout.front_matter(f"Known errors — {label.lower()} {key}")
-                + f"# {label}: {text(key)}\n"
+                layout.front_matter(f"Known errors — {label.lower()} {shown}")
+                + block(heading(1, f"{label}: {shown}", layout.slug(f"{folder}-{key}")))
                 + nav(page)
                 + block(_ke_table(site, page, items))
             )
@@ -104,6 +111,21 @@ def kedb_pages(site: SiteData) -> dict[str, str]:
 
 def _overdue(action: dict[str, str], today: date) -> bool:
     return action.get("status") not in ("done", "dropped") and action.get("due", "9999-12-31") < today.isoformat()
+
+
+def public_review_page(site: SiteData, inc: Incident) -> str:
+    """The incident report for readers: the review's public summary only."""
+    page = layout.review_page(inc.id)
+    facts = site.state.incident(inc.id)
+    return (
+        layout.front_matter(f"Incident report: {inc.title}")
+        + block(
+            heading(1, f"Incident report: {inc.title}", layout.slug(inc.id))
+            + f"<p>{_link(page, layout.incident_page(inc.id), 'The incident and its updates')} · started {_when(facts.started)}</p>",
+            "mim-head",
+        )
+        + block(rich((inc.pir or {}).get("public_summary")))
+    )
 
 
 def review_page(site: SiteData, inc: Incident) -> str:
@@ -118,9 +140,9 @@ def review_page(site: SiteData, inc: Incident) -> str:
     meeting = pir.get("meeting") or {}
     parts = [
         layout.front_matter(f"Review of {inc.id}: {inc.title}"),
-        f"# Review of {inc.id}\n",
         block(
-            f'<p class="mim-title">{text(inc.title)}</p><p>Incident: {_link(page, layout.incident_page(inc.id), inc.id)} · status {text(pir.get("status", "draft"))}</p>'
+            heading(1, f"Review of {inc.id}", layout.slug(inc.id))
+            + f'<p class="mim-title">{text(inc.title)}</p><p>Incident: {_link(page, layout.incident_page(inc.id), inc.id)} · status {text(pir.get("status", "draft"))}</p>'
             + _rows([("Held", _when(meeting.get("held_at"))), ("Attendees", text(", ".join(meeting.get("attendees", []))))]),
             "mim-head",
         ),
@@ -163,7 +185,23 @@ def _actions_table(actions: list[dict[str, str]], today: date, page: str = "", i
     return f"<table><thead><tr><th>Id</th>{extra}<th>Action</th><th>Owner</th><th>Due</th><th>Status</th></tr></thead><tbody>{rows}</tbody></table>"
 
 
+def public_review_pages(site: SiteData) -> dict[str, str]:
+    """The public edition's incident reports (reviews with a public summary) and their index."""
+    reviewed = sorted((i for i in site.incidents if i.pir is not None), key=lambda i: i.data["detected_at"], reverse=True)
+    pages = {layout.review_page(i.id): public_review_page(site, i) for i in reviewed}
+    index = "reviews/index.md"
+    body = [[_link(index, layout.review_page(i.id), i.title), _when(site.state.incident(i.id).started)] for i in reviewed]
+    pages[index] = (
+        layout.front_matter("Incident reports")
+        + "# Incident reports\n\nWhat happened and what is being done so it does not happen again.\n"
+        + block(table(["Incident", "Started"], body) if body else "<p>No incident reports yet.</p>")
+    )
+    return pages
+
+
 def review_pages(site: SiteData) -> dict[str, str]:
+    if site.public:
+        return public_review_pages(site)
     reviewed = [i for i in site.incidents if i.pir is not None]
     pages = {layout.review_page(i.id): review_page(site, i) for i in reviewed}
     index = "reviews/index.md"

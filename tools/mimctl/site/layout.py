@@ -31,6 +31,10 @@ def review_page(incident_id: str) -> str:
     return f"reviews/{slug(incident_id).upper()}.md"
 
 
+def maintenance_page(maintenance_id: str) -> str:
+    return f"maintenance/{slug(maintenance_id).upper()}.md"
+
+
 def service_incidents_page(service_id: str) -> str:
     return f"incidents/service/{slug(service_id)}.md"
 

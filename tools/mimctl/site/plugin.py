@@ -7,10 +7,16 @@ Configure it in mkdocs.yml::
       - mimctl:
           edition: internal      # or public; MIMCTL_SITE_EDITION overrides it
           repo: .                # the tracker repository (default: next to mkdocs.yml)
+
+``MIMCTL_SITE_SCOPE=status`` builds the status path only (``mimctl site build
+--status-only``): the status home, the status API, the feeds and the pages of
+the active and recent incidents; navigation entries to the other sections
+become plain links to the pages a full build made.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -24,7 +30,16 @@ from mkdocs.structure.files import File, Files
 
 STYLESHEET = "assets/mimctl.css"
 _PLACEHOLDER = re.compile(r"<!--mimctl-block-([0-9]+)-->")
-PUBLIC_NAV = [{"Status": "index.md"}, {"Incidents": "incidents/index.md"}]
+# The public edition's navigation: its sections only (see publication.SECTIONS).
+PUBLIC_NAV = [
+    {"Status": "index.md"},
+    {"Incidents": "incidents/index.md"},
+    {"Maintenance": "maintenance/index.md"},
+    {"Known errors": "kedb/index.md"},
+    {"Incident reports": "reviews/index.md"},
+]
+STATUS_PATH_PAGES = ("index.md", "maintenance/index.md")
+log = logging.getLogger("mkdocs.plugins.mimctl")
 
 
 class MimctlConfig(Config):
@@ -46,6 +61,9 @@ class MimctlPlugin(BasePlugin[MimctlConfig]):
             raise PluginError(f"mimctl: edition must be internal or public, not {edition!r}")
         return edition
 
+    def _status_only(self) -> bool:
+        return os.environ.get("MIMCTL_SITE_SCOPE") == "status"
+
     def _root(self, config: Any) -> Path:
         base = Path(config.config_file_path).parent if config.config_file_path else Path.cwd()
         return (base / (os.environ.get("MIMCTL_REPO") or self.config.repo or ".")).resolve()
@@ -56,6 +74,12 @@ class MimctlPlugin(BasePlugin[MimctlConfig]):
         if self._edition() == "public":
             config.nav = PUBLIC_NAV
             config.site_name = f"{config.site_name} (public)" if "public" not in config.site_name.lower() else config.site_name
+        if self._status_only() and config.nav:
+            config.nav = _links_beyond_status(config.nav)
+            # Those pages exist in the full build this one is laid over, not in this build.
+            config.validation.nav.not_found = logging.DEBUG
+        if not (self.config.base_url or config.site_url):
+            log.info("mimctl: site_url is not set in mkdocs.yml: feed and API links are relative (feed readers need absolute ones)")
         return config
 
     def on_files(self, files: Files, config: Any) -> Files:
@@ -66,15 +90,22 @@ class MimctlPlugin(BasePlugin[MimctlConfig]):
 
         edition = self._edition()
         try:
-            site = collect(Tracker(self._root(config)), edition)
-            generated = generate(site, self.config.base_url or (config.site_url or ""))
+            tracker = Tracker(self._root(config))
+            site_url = self.config.base_url or (config.site_url or "")
+            if self._status_only():
+                from .status_path import collect_status
+
+                site = collect_status(tracker, edition, site_url=site_url)
+            else:
+                site = collect(tracker, edition, site_url=site_url)
+            generated = generate(site)
         except TrackerError as exc:
             details = "; ".join(f.as_text() for f in exc.findings)
             raise PluginError(f"mimctl: {exc}{': ' + details if details else ''}") from None
-        if edition == "internal":
+        if edition == "internal" and site.complete:
             generated["cli.md"] = cli_reference()
         else:
-            # The public edition carries the status pages only: no guides, no internal pages.
+            # The public edition and the status path carry generated pages only: no guides.
             for file in list(files):
                 if file.is_documentation_page():
                     files.remove(file)
@@ -93,12 +124,15 @@ class MimctlPlugin(BasePlugin[MimctlConfig]):
         # would re-parse every tag of them; stash them, and put them back afterwards.
         if page.file.src_uri not in self._generated:
             return markdown
+        # Record text lives only in these blocks, so no Markdown extension (attr_list,
+        # md_in_html, pymdownx.snippets, critic, ...) ever reads it.
         stash: list[str] = []
         chunks = markdown.split("\n\n")
         for index, chunk in enumerate(chunks):
-            if chunk.startswith("<div") and chunk.endswith("</div>"):
+            block = chunk.strip("\n")
+            if block.startswith("<div") and block.endswith("</div>"):
                 chunks[index] = f"<!--mimctl-block-{len(stash)}-->"
-                stash.append(chunk)
+                stash.append(block)
         self._stash[page.file.src_uri] = stash
         return "\n\n".join(chunks)
 
@@ -108,9 +142,25 @@ class MimctlPlugin(BasePlugin[MimctlConfig]):
             return html
         return _PLACEHOLDER.sub(lambda m: stash[int(m.group(1))], html)
 
-    def on_serve(self, server: Any, config: Any, builder: Any) -> Any:
+    def on_serve(self, server: Any, config: Any, builder: Any) -> Any:  # pragma: no cover - mkdocs serve
         root = self._root(config)
-        for name in ("incidents", "kedb", "process.yaml", "catalog.yaml"):
+        for name in ("incidents", "kedb", "maintenance", "process.yaml", "catalog.yaml"):
             if (root / name).exists():
                 server.watch(str(root / name))
         return server
+
+
+def _links_beyond_status(nav: list[Any]) -> list[Any]:
+    """The navigation with every page the status path does not build turned into a link to the full build's page."""
+
+    def convert(item: Any) -> Any:
+        if isinstance(item, dict):
+            return {key: convert(value) for key, value in item.items()}
+        if isinstance(item, list):
+            return [convert(value) for value in item]
+        if isinstance(item, str) and item.endswith(".md") and item not in STATUS_PATH_PAGES:
+            return item[:-3] + ".html"
+        return item
+
+    converted: list[Any] = convert(nav)
+    return converted

@@ -1,11 +1,15 @@
 """Making untrusted record text safe for HTML pages.
 
-Single-line fields are HTML-escaped. Free text is rendered as Markdown and then
-sanitised with an allowlist (nh3): no scripts, no event handlers, no images
-(they would make requests), links only to http, https and mailto. Everything
-from a record reaches a page through this module, inside a raw HTML block, so
-MkDocs never treats record text as Markdown (no attribute lists, no links of
-its own making).
+Single-line fields are HTML-escaped. Free text is rendered by our own Markdown
+converter, whatever extensions the site's mkdocs.yml enables, with a small
+grammar that keeps evidence as written: paragraphs, lists, quotes, tables,
+links, ``code`` and fenced code blocks. There is no emphasis (``*`` and ``_``
+stay characters, so ``.*.*=.*`` shows as written) and no raw HTML (a tag shows
+as text). The result is sanitised with an allowlist (nh3): no scripts, no event
+handlers, no images (they would make requests), links only to http, https and
+mailto. Everything from a record reaches a page through this module, inside a
+raw HTML block that the MkDocs plugin hands past the site's Markdown, so no
+extension (``attr_list``, ``md_in_html``, ``pymdownx.*``) ever sees record text.
 """
 
 from __future__ import annotations
@@ -50,11 +54,27 @@ def text(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
+def heading(level: int, value: object, anchor: str = "") -> str:
+    """A heading from record text, as HTML: Markdown (and its extensions) never see it."""
+    ident = f' id="{text(anchor)}"' if anchor else ""
+    return f"<h{level}{ident}>{text(value)}</h{level}>"
+
+
+# Inline patterns left out of record text: emphasis would turn regexes and globs in evidence
+# (``.*.*=.*``, ``*_total``) into italics, and raw HTML is shown as text rather than dropped.
+_NOT_IN_RECORD_TEXT = ("em_strong", "em_strong2", "html", "entity", "not_strong", "linebreak")
+
+
 @lru_cache(maxsize=1)
 def _markdown() -> object:
     import markdown
 
-    return markdown.Markdown(extensions=["fenced_code", "tables", "sane_lists"], output_format="html")
+    converter = markdown.Markdown(extensions=["fenced_code", "tables", "sane_lists"], output_format="html")
+    for name in _NOT_IN_RECORD_TEXT:
+        if name in converter.inlinePatterns:
+            converter.inlinePatterns.deregister(name)
+    converter.preprocessors.deregister("html_block")
+    return converter
 
 
 # Text without any of these renders as plain paragraphs: no Markdown to run.

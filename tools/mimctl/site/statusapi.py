@@ -1,121 +1,74 @@
 """Atlassian Statuspage v2-compatible JSON (``api/v2/*.json``), so existing status clients work unchanged.
 
-Field names, nesting and status values follow Statuspage's public page API
-(``/api/v2/status.json``, ``summary.json``, ``components.json``,
-``incidents.json``, ``incidents/unresolved.json``). A component is a catalog
-service (public ones only on the public edition), a component group is a
-catalog ``group``. Everything here is a pure function of ``SiteData``.
+Field names, nesting and status values follow Statuspage's public page API:
+``status.json``, ``summary.json``, ``components.json``, ``incidents.json``,
+``incidents/unresolved.json``, ``scheduled-maintenances.json``,
+``scheduled-maintenances/upcoming.json`` and ``scheduled-maintenances/active.json``.
+A component is a catalog service (public ones only on the public edition), a
+component group is a catalog ``group``. Every status, impact and update comes
+from ``state.PageState``, the one derivation the pages use too.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
-from functools import partial, reduce
-from pathlib import PurePosixPath
+from datetime import datetime, timedelta
 from typing import Any
 
-from ..model import Event, Incident, Service, format_time, parse_time
-from .data import PUBLIC, SiteData
+from ..model import Service, format_time, parse_time
+from . import layout
+from .data import SiteData
+from .state import COMPONENT_STATUSES, DESCRIPTIONS, HISTORY_DAYS, INDICATORS, UNRESOLVED, IncidentState, MaintenanceState, Update, worst
 
-# Least to most severe, as Statuspage ranks them.
-COMPONENT_STATUSES = ("operational", "under_maintenance", "degraded_performance", "partial_outage", "major_outage")
-INDICATORS = ("none", "minor", "major", "critical")
-DESCRIPTIONS = {
-    "none": "All Systems Operational",
-    "minor": "Minor Service Outage",
-    "major": "Partial System Outage",
-    "critical": "Major Service Outage",
-}
-UNRESOLVED = ("investigating", "identified", "monitoring")
-CLOSE_STAGE = "close"  # an incident past this stage counts as resolved
-MAX_INCIDENTS = 50  # Statuspage's incidents.json lists the 50 most recent
+__all__ = ["COMPONENT_STATUSES", "DESCRIPTIONS", "INDICATORS", "UNRESOLVED", "component_statuses", "overall", "status_api"]
+MAX_RECORDS = 50  # Statuspage's incidents.json and scheduled-maintenances.json list the 50 most recent
+MAX_INCIDENTS = MAX_RECORDS
 
 
 def component_statuses(site: SiteData) -> dict[str, str]:
-    """Each shown service's Statuspage status: the worst of the active incidents that list it."""
-    statuses = {service.id: "operational" for service in _services(site)}
-    for incident in site.active_incidents():
-        severity = site.process.severity(incident.severity)
-        status = severity.component_status if severity else "partial_outage"
-        for service_id in incident.services:
-            if service_id in statuses:
-                statuses[service_id] = _worst(COMPONENT_STATUSES, statuses[service_id], status)
-    return statuses
+    """Each shown service's Statuspage status."""
+    return dict(site.state.components)
 
 
 def overall(site: SiteData) -> tuple[str, str]:
-    """The page's indicator (none|minor|major|critical) and its Statuspage description."""
-    indicator = "none"
-    for incident in site.active_incidents():
-        indicator = _worst(INDICATORS, indicator, _impact(site, incident))
-    return indicator, DESCRIPTIONS[indicator]
-
-
-def incident_status(site: SiteData, incident: Incident) -> str:
-    """Statuspage status: the latest update's, and ``resolved`` only once the incident is over."""
-    updates = _updates(site, incident)
-    if not site.is_active(incident) and (_past_close(site, incident) or any(_said(u) == "resolved" for u in updates)):
-        return "resolved"
-    latest = _said(updates[-1]) if updates else "investigating"
-    # A "resolved" update while the incident is still active does not end it on the status page.
-    return "monitoring" if latest == "resolved" else latest
+    """The page's indicator (none|maintenance|minor|major|critical) and its Statuspage description."""
+    return site.state.indicator, site.state.description
 
 
 def status_api(site: SiteData, base_url: str = "", name: str = "Service status") -> dict[str, str]:
     """Every Statuspage v2 endpoint as {relative path: JSON text}."""
+    state = site.state
+    base_url = base_url or site.site_url
     page = _page(site, base_url, name)
     components = _components(site, page["id"])
     by_id = {c["id"]: c for c in components if not c["group"]}
-    incidents = [_incident(site, i, by_id, page["id"], base_url) for i in _recent(site)]
-    unresolved = [i for i in incidents if i["status"] in UNRESOLVED]
-    indicator, description = overall(site)
-    status = {"indicator": indicator, "description": description}
+    incidents = [_incident(site, s, by_id, page["id"], base_url) for s in _recent(site)]
+    unresolved = [_incident(site, s, by_id, page["id"], base_url) for s in state.unresolved()]
+    maintenances = [_maintenance(site, m, by_id, page["id"], base_url) for m in state.maintenances[:MAX_RECORDS]]
+    upcoming = [m for m in maintenances if m["status"] == "scheduled"]
+    active = [m for m in maintenances if m["status"] in ("in_progress", "verifying")]
+    status = {"indicator": state.indicator, "description": state.description}
     documents: dict[str, dict[str, Any]] = {
         "api/v2/status.json": {"page": page, "status": status},
         "api/v2/summary.json": {
             "page": page,
             "components": components,
             "incidents": unresolved,
-            "scheduled_maintenances": [],
+            "scheduled_maintenances": active + upcoming,
             "status": status,
         },
         "api/v2/components.json": {"page": page, "components": components},
         "api/v2/incidents.json": {"page": page, "incidents": incidents},
         "api/v2/incidents/unresolved.json": {"page": page, "incidents": unresolved},
+        "api/v2/scheduled-maintenances.json": {"page": page, "scheduled_maintenances": maintenances},
+        "api/v2/scheduled-maintenances/upcoming.json": {"page": page, "scheduled_maintenances": upcoming},
+        "api/v2/scheduled-maintenances/active.json": {"page": page, "scheduled_maintenances": active},
     }
     return {path: _dump(document) for path, document in documents.items()}
 
 
 # --- building blocks --------------------------------------------------------------
-
-
-def _worst(order: tuple[str, ...], a: str, b: str) -> str:
-    rank = {value: index for index, value in enumerate(order)}
-    return max(a, b, key=lambda value: rank.get(value, 0))
-
-
-def _services(site: SiteData) -> list[Service]:
-    return [s for s in site.catalog.services.values() if s.public or not site.public]
-
-
-def _impact(site: SiteData, incident: Incident) -> str:
-    severity = site.process.severity(incident.severity)
-    return severity.indicator if severity else "major"
-
-
-def _updates(site: SiteData, incident: Incident) -> list[Event]:
-    return incident.updates(PUBLIC if site.public else None)
-
-
-def _said(update: Event) -> str:
-    return str(update.data.get("status", "investigating"))
-
-
-def _past_close(site: SiteData, incident: Incident) -> bool:
-    ids = site.process.stage_ids
-    return CLOSE_STAGE in ids and incident.stage in ids and ids.index(incident.stage) > ids.index(CLOSE_STAGE)
 
 
 def _url(base_url: str, path: str) -> str:
@@ -126,23 +79,27 @@ def _group_id(group: str) -> str:
     return "group-" + (re.sub(r"[^a-z0-9]+", "-", group.lower()).strip("-") or "default")
 
 
-def _created(incident: Incident) -> datetime:
-    declared = incident.data.get("declared_at")
-    return parse_time(declared) if declared else incident.detected_at
+def _created(state: IncidentState) -> datetime:
+    return min(state.updates[0].at, _declared(state))
 
 
-def _last_change(site: SiteData, incident: Incident) -> datetime:
-    shown = [e.at for e in incident.events if e.kind == "stage"] + [u.at for u in _updates(site, incident)]
-    return max([_created(incident), *shown])
+def _declared(state: IncidentState) -> datetime:
+    declared = state.incident.data.get("declared_at")
+    return parse_time(declared) if declared else state.incident.detected_at
 
 
-def _recent(site: SiteData) -> list[Incident]:
-    ordered = sorted(site.incidents, key=lambda i: (_created(i), i.id), reverse=True)
-    return ordered[:MAX_INCIDENTS]
+def _last_change(state: IncidentState) -> datetime:
+    return max(state.updates[-1].at, _declared(state))
+
+
+def _recent(site: SiteData) -> list[IncidentState]:
+    ordered = sorted(site.state.incidents.values(), key=lambda s: (_declared(s), s.incident.id), reverse=True)
+    return ordered[:MAX_RECORDS]
 
 
 def _page(site: SiteData, base_url: str, name: str) -> dict[str, Any]:
-    times = [_last_change(site, i) for i in site.incidents]
+    times = [_last_change(s) for s in site.state.in_view()]
+    times += [m.maintenance.updates[-1].at for m in site.state.maintenances]
     return {
         "id": site.edition,
         "name": name,
@@ -152,14 +109,21 @@ def _page(site: SiteData, base_url: str, name: str) -> dict[str, Any]:
     }
 
 
+def _services(site: SiteData) -> list[Service]:
+    return list(site.catalog.services.values())
+
+
 def _components(site: SiteData, page_id: str) -> list[dict[str, Any]]:
     """Services, then one group component per catalog group (as Statuspage lists them)."""
-    statuses = component_statuses(site)
-    created = format_time(min((_created(i) for i in site.incidents), default=site.now))
+    statuses = site.state.components
+    # Only what the status pages look at (unresolved, or within the history window), so the
+    # status path, which does not read the whole history, gives the same times.
+    states = site.state.in_view()
+    created = format_time(min((_declared(s) for s in states), default=site.now - timedelta(days=HISTORY_DAYS)))
     changed: dict[str, datetime] = {}
-    for incident in site.incidents:
-        for service_id in incident.services:
-            at = _last_change(site, incident)
+    for state in states:
+        for service_id in state.components:
+            at = _last_change(state)
             changed[service_id] = max(changed.get(service_id, at), at)
     groups: dict[str, list[str]] = {}
     top: list[str] = []  # the page's first level: groups and ungrouped services, in catalog order
@@ -193,7 +157,7 @@ def _components(site: SiteData, page_id: str) -> list[dict[str, Any]]:
             {
                 "id": _group_id(group),
                 "name": group,
-                "status": reduce(partial(_worst, COMPONENT_STATUSES), (statuses[m] for m in members), "operational"),
+                "status": worst(COMPONENT_STATUSES, (statuses[m] for m in members), "operational"),
                 "created_at": created,
                 "updated_at": format_time(max(times)) if times else created,
                 "position": top.index(_group_id(group)) + 1,
@@ -210,61 +174,77 @@ def _components(site: SiteData, page_id: str) -> list[dict[str, Any]]:
     return found
 
 
-def _incident(site: SiteData, incident: Incident, components: dict[str, dict[str, Any]], page_id: str, base_url: str) -> dict[str, Any]:
-    status = incident_status(site, incident)
-    updates = _updates(site, incident)
-    affected = [components[s] for s in incident.services if s in components]
-    monitoring = [u.at for u in updates if _said(u) == "monitoring"]
+def _incident(site: SiteData, state: IncidentState, components: dict[str, dict[str, Any]], page_id: str, base_url: str) -> dict[str, Any]:
+    incident = state.incident
+    affected = [components[s] for s in state.components if s in components]
+    monitoring = state.monitoring_at
     return {
         "id": incident.id,
         "name": incident.title,
-        "status": status,
-        "created_at": format_time(_created(incident)),
-        "updated_at": format_time(_last_change(site, incident)),
-        "monitoring_at": format_time(monitoring[0]) if monitoring else None,
-        "resolved_at": _resolved_at(incident, updates) if status == "resolved" else None,
-        "impact": _impact(site, incident),
-        "shortlink": _url(base_url, f"incidents/{incident.id}.html"),
-        "started_at": format_time(incident.started_at or incident.detected_at),
+        "status": state.status,
+        "created_at": format_time(_created(state)),
+        "updated_at": format_time(_last_change(state)),
+        "monitoring_at": format_time(monitoring) if monitoring else None,
+        "resolved_at": format_time(state.resolved_at) if state.resolved_at else None,
+        "impact": state.impact,
+        "shortlink": _url(base_url, layout.href("index.md", layout.incident_page(incident.id))),
+        "started_at": format_time(state.started),
         "page_id": page_id,
-        "incident_updates": _incident_updates(site, incident, updates, affected),
+        "incident_updates": _updates(incident.id, state.updates, affected),
         "components": affected,
     }
 
 
-def _resolved_at(incident: Incident, updates: list[Event]) -> str:
-    said = [u.at for u in updates if _said(u) == "resolved"]
-    if said:
-        return format_time(said[-1])
-    for fallback in ((incident.data.get("closure") or {}).get("closed_at"), (incident.data.get("resolution") or {}).get("implemented_at")):
-        if fallback:
-            return format_time(parse_time(str(fallback)))
-    return format_time(max([incident.detected_at, *(e.at for e in incident.events)]))
-
-
-def _incident_updates(site: SiteData, incident: Incident, updates: list[Event], affected: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Updates newest first, each saying how the incident's components changed with it."""
-    severity = site.process.severity(incident.severity)
-    impaired = severity.component_status if severity else "partial_outage"
+def _updates(record_id: str, updates: tuple[Update, ...], affected: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Updates newest first, each saying how the record's components changed with it."""
     found: list[dict[str, Any]] = []
     before = "operational"
     for update in updates:
-        now = "operational" if _said(update) == "resolved" else impaired
         at = format_time(update.at)
         found.append(
             {
-                "id": f"{incident.id}-{PurePosixPath(update.name).stem}",
-                "status": _said(update),
+                "id": update.id,
+                "status": update.status,
                 "body": update.text,
-                "incident_id": incident.id,
+                "incident_id": record_id,
                 "created_at": at,
                 "updated_at": at,
                 "display_at": at,
-                "affected_components": [{"code": c["id"], "name": c["name"], "old_status": before, "new_status": now} for c in affected],
+                "affected_components": [
+                    {"code": c["id"], "name": c["name"], "old_status": before, "new_status": update.effect} for c in affected
+                ],
             }
         )
-        before = now
+        before = update.effect
     return found[::-1]
+
+
+def _maintenance(
+    site: SiteData, state: MaintenanceState, components: dict[str, dict[str, Any]], page_id: str, base_url: str
+) -> dict[str, Any]:
+    record = state.maintenance
+    affected = [components[s] for s in state.components if s in components]
+    effect = {"scheduled": "operational", "in_progress": "under_maintenance", "verifying": "under_maintenance", "completed": "operational"}
+    updates = tuple(Update(f"{record.id}-{u.index}", u.at, u.status, u.text, effect[u.status]) for u in record.updates)
+    completed = record.completed_at
+    started = record.started_at
+    return {
+        "id": record.id,
+        "name": record.title,
+        "status": record.status,
+        "created_at": format_time(record.created_at),
+        "updated_at": format_time(record.updates[-1].at),
+        "monitoring_at": None,
+        "resolved_at": format_time(completed) if completed else None,
+        "impact": "maintenance",
+        "shortlink": _url(base_url, layout.href("index.md", layout.maintenance_page(record.id))),
+        "started_at": format_time(started or record.scheduled_for),
+        "page_id": page_id,
+        "incident_updates": _updates(record.id, updates, affected),
+        "components": affected,
+        "scheduled_for": format_time(record.scheduled_for),
+        "scheduled_until": format_time(record.scheduled_until),
+    }
 
 
 def _dump(document: dict[str, Any]) -> str:

@@ -1,0 +1,68 @@
+"""The status path (``mimctl site build --status-only``) says exactly what a full build says, without reading the history."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from gitutil import ok, t
+from mimctl.site.data import INTERNAL, PUBLIC, collect
+from mimctl.site.generate import generate
+from mimctl.site.status_path import collect_status
+from mimctl.store import Tracker
+from site_fixtures import REPO_ROOT, sample_tracker, update
+
+sys.path.insert(0, str(REPO_ROOT / "bench"))
+import synth  # noqa: E402
+
+MOMENTS = (datetime(2026, 6, 15, tzinfo=timezone.utc), datetime(2023, 3, 1, tzinfo=timezone.utc))
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return synth.generate(tmp_path_factory.mktemp("path") / "tracker", 400, events=6, seed=7, commit=False)
+
+
+@pytest.mark.parametrize("edition", [INTERNAL, PUBLIC])
+def test_the_status_path_writes_what_the_full_build_writes(synthetic: Path, edition: str) -> None:
+    for root in (synthetic, REPO_ROOT):
+        for now in MOMENTS:
+            full_site = collect(Tracker(root), edition, now=now)
+            full = generate(full_site)
+            fast_site = collect_status(Tracker(root), edition, now=now)
+            fast = generate(fast_site)
+            assert {"index.md", "api/v2/summary.json", "history.atom", "history.rss"} <= set(fast)
+            different = sorted(path for path, text in fast.items() if full.get(path) != text)
+            assert not different, f"{root.name} at {now}: the status path differs from the full build in {different[:5]}"
+            unresolved = {s.incident.id for s in full_site.state.unresolved()}
+            assert unresolved <= {i.id for i in fast_site.paged()}, "every unresolved incident has its page"
+            if root == synthetic and now == MOMENTS[0]:
+                paged = len(fast_site.paged())
+                assert paged < len(full_site.incidents) / 2, (paged, len(full_site.incidents))
+
+
+def test_over_a_full_build_only_the_status_files_change(tmp_path: Path) -> None:
+    sample = sample_tracker(tmp_path / "tracker")
+    out = tmp_path / "site"
+    ok(["site", "build", "--public", "-o", str(out), "--repo", str(sample.root)], sample.root)
+    keep = {p: p.read_bytes() for p in (out / "search" / "search_index.json", out / "incidents" / "index.html", out / "sitemap.xml")}
+    update(sample.root, sample.active, "identified", "We found the cause: a full connection pool.", t(90))
+    result = ok(["site", "build", "--public", "--status-only", "-o", str(out), "--repo", str(sample.root), "--format", "json"], sample.root)
+    assert result.json()["status_only"] is True
+    for path, before in keep.items():
+        assert path.read_bytes() == before, f"{path.name} is the full build's, untouched"
+    for page in ("index.html", f"incidents/{sample.active}.html", "history.atom", "api/v2/incidents/unresolved.json"):
+        assert "a full connection pool" in (out / page).read_text(encoding="utf-8"), page
+    nav = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="kedb/index.html"' in nav and 'href="incidents/index.html"' in nav, "the navigation still reaches the full build's pages"
+
+
+def test_a_status_path_alone_is_a_site(tmp_path: Path) -> None:
+    sample = sample_tracker(tmp_path / "tracker")
+    out = tmp_path / "status"
+    ok(["site", "build", "--status-only", "-o", str(out), "--repo", str(sample.root)], sample.root)
+    assert (out / "index.html").is_file() and (out / "api" / "v2" / "status.json").is_file()
+    assert (out / "incidents" / f"{sample.active}.html").is_file() and not (out / "kedb").exists()
