@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from .gitrepo import GitError, GitRepo
-from .journal import Journal, UndoFailed, still_running, temp_files
+from .journal import Journal, UndoFailed, temp_files
+from .processes import still_running
 from .store import INCIDENTS_DIR, KEDB_DIR
 from .transaction import Refused, locked
 
