@@ -43,6 +43,8 @@ class TimeParam(click.ParamType):  # type: ignore[type-arg,unused-ignore]
             return value
         try:
             return parse_moment(str(value))
+        except OverflowError:  # an offset pushed it past year 1 or 9999
+            self.fail(f"{value!r} is outside the years 0001 to 9999 in UTC", param, ctx)
         except ValueError:
             self.fail(f"{value!r} is not a time like 2026-11-27T08:35:00Z", param, ctx)
 
@@ -161,9 +163,14 @@ def tracker(repo: Path | None) -> Tracker:
     objects because a sparse checkout leaves them out, and what it fetched or
     checked out.
     """
+    from ..journal import interrupted
     from ..store import Tracker, find_root
 
-    found = Tracker(find_root(repo or Path.cwd()))
+    root = find_root(repo or Path.cwd())
+    left = interrupted(root)
+    if left:  # what is read now may be half of that change; writing commands refuse
+        click.echo(f"mimctl: warning: an interrupted command ({left}) left changes here; run: mimctl repair", err=True)
+    found = Tracker(root)
     context = click.get_current_context(silent=True)
     if context is not None:
         context.call_on_close(lambda: _say_where(found))
