@@ -1,8 +1,11 @@
-"""Git: the only module that imports GitPython.
+"""Git: the only module that runs git.
 
-Commits go through the git CLI (``repo.git.commit``) so that hooks and signing
-behave as users expect. A commit names only the paths a command changed, so
-the user's other staged work stays staged and out of it.
+Everything goes through the git CLI: commits (``git commit``, so that hooks
+and signing behave as users expect) and reading alike. A commit names only
+the paths a command changed, so the user's other staged work stays staged and
+out of it. The repository itself is found by looking for ``.git`` (no
+process), and GitPython is not used: importing it cost a responder command
+60 to 200 ms, more than the git processes it replaced.
 """
 
 from __future__ import annotations
@@ -28,13 +31,11 @@ class IndexEntry:
     line: str | None  # "mode sha stage\tpath" as update-index --index-info wants, or None
 
 
-def _git() -> Any:
-    import git  # 60 ms: only commands that touch git pay for it
-
-    return git
-
-
 TRANSACTION_ENV = "MIMCTL_TRANSACTION"  # carried by every git process of a command with an open journal
+
+
+# git commands that never move HEAD (any other may: head_sha asks again after it).
+_READING = frozenset({"add", "diff", "diff-tree", "ls-files", "ls-tree", "log", "hash-object", "check-ignore", "status", "rev-parse"})
 
 
 class GitRepo:
@@ -44,28 +45,28 @@ class GitRepo:
     _object_format: str | None = None
 
     def __init__(self, root: Path) -> None:
-        git = _git()
-        try:
-            self.repo = git.Repo(root, search_parent_directories=True)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise GitError(f"{root} is not inside a git repository (use --no-commit to edit without committing)") from None
-        if self.repo.working_tree_dir is None:
-            raise GitError("a bare repository has no working tree")
-        self.root = Path(self.repo.working_tree_dir)
-        self.git_dir = Path(self.repo.git_dir)
-        self.common_dir = Path(self.repo.common_dir)
+        location = locate(root) if root.exists() else None
+        if location is None:
+            raise GitError(f"{root} is not inside a git repository (use --no-commit to edit without committing)")
+        self.location = location
+        self._head: tuple[str | None] | None = None  # HEAD's commit, once asked (see head_sha)
+        self.root = location.top
+        self.git_dir = location.git_dir
+        self.common_dir = location.common_dir
 
-    def _run(self, *args: str, stdin: str | None = None) -> str:
+    def _run(self, *args: str, stdin: str | None = None, ok_codes: tuple[int, ...] = (0,)) -> str:
         """Run the git CLI in the work tree (arguments as a list: never a shell)."""
+        if not args or args[0] not in _READING:
+            self._head = None  # it may move HEAD
         done = subprocess.run(
             ["git", *args],
             cwd=self.root,
-            input=stdin.encode() if stdin is not None else None,
+            input=stdin.encode(errors="surrogateescape") if stdin is not None else None,
             capture_output=True,
             check=False,
             env=self._env(),
         )
-        if done.returncode != 0:
+        if done.returncode not in ok_codes:
             detail = " ".join(done.stderr.decode(errors="replace").split())
             command = next((a for a in args if not a.startswith("-")), "")
             raise GitError(f"git {command} failed: {detail or f'exit {done.returncode}'}")
@@ -92,23 +93,54 @@ class GitRepo:
         ):
             if (self.git_dir / marker).exists():
                 raise GitError(f"{what} is in progress: finish or abort it first, then run the command again")
-        if self.repo.head.is_detached:
+        if self.branch() is None:
             raise GitError("HEAD is detached: check out a branch first (git switch -c NAME)")
 
     def has_head(self) -> bool:
-        return bool(self.repo.head.is_valid())
+        return self.head_sha() is not None
 
     def head_sha(self) -> str | None:
-        return self.repo.head.commit.hexsha if self.has_head() else None
+        """The commit HEAD is at; None before the first commit.
+
+        Asked several times by one command (the journal, the commit, its
+        check): git is asked again only after a command of ours moved HEAD.
+        """
+        if self._head is None:
+            done = subprocess.run(
+                ["git", "rev-parse", "--verify", "--quiet", "HEAD^{commit}"], cwd=self.root, capture_output=True, env=self._env()
+            )
+            sha = done.stdout.decode().strip()
+            self._head = (sha if done.returncode == 0 and sha else None,)
+        return self._head[0]
 
     def dirty_paths(self, folder: str) -> list[tuple[str, str]]:
-        """(status, path) of modified, deleted or untracked files under ``folder``.
+        """(status, path) of files under ``folder`` whose work-tree content differs from HEAD's.
 
-        Status is git's two-letter porcelain code (``??`` untracked, `` M``, ``D `` ...);
-        paths are relative to the repository root.
+        Status is a two-letter code as git's porcelain gives it: ``??`` (not in
+        HEAD and not ignored), `` M`` (changed) or `` D`` (deleted); paths are
+        relative to the repository root. This compares the files with HEAD's
+        tree, never reading the index, which in a large checkout costs as much
+        as a whole ``git status``: what is staged but not on disk is not seen
+        (committing only a command's own paths leaves it staged).
         """
-        out = self._run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--", folder)
-        return [(entry[:2], entry[3:]) for entry in out.split("\0") if len(entry) > 3]
+        folder = folder.rstrip("/")
+        committed: dict[str, str] = {}
+        if self.has_head():
+            for line in self._run("ls-tree", "-r", "-z", "HEAD", "--", folder + "/").split("\0"):
+                if "\t" in line:
+                    info, path = line.split("\t", 1)
+                    committed[path] = info.split()[2]
+        on_disk = _files_under(self.root, folder)
+        changed = [p for p in sorted(set(committed) & set(on_disk)) if self.blob_id(on_disk[p]) != committed[p]]
+        if changed:  # a filter (line endings, say) may store a file otherwise than its bytes: ask git
+            filtered = self.filtered_blob_ids(changed)
+            changed = [p for p in changed if filtered.get(p) != committed[p]]
+        new = sorted(set(on_disk) - set(committed))
+        if new:
+            ignored = self._run("check-ignore", "--no-index", "-z", "--stdin", stdin="\0".join(new) + "\0", ok_codes=(0, 1))
+            new = [p for p in new if p not in set(ignored.split("\0"))]
+        gone = sorted(set(committed) - set(on_disk))
+        return sorted([*(("??", p) for p in new), *((" M", p) for p in changed), *((" D", p) for p in gone)], key=lambda e: e[1])
 
     def relative(self, path: Path) -> str:
         """``path`` relative to the repository root, as git names it."""
@@ -172,11 +204,8 @@ class GitRepo:
     def blob_id(self, data: bytes) -> str:
         """The id git gives a blob of ``data`` (when no filter changes it), without running git."""
         if self._object_format is None:
-            try:
-                self._object_format = str(self.repo.config_reader("repository").get_value("extensions", "objectformat", "sha1"))
-            except Exception:  # noqa: BLE001 - no such section, an odd config: git's default
-                self._object_format = "sha1"
-        return hashlib.new(self._object_format, b"blob %d\0" % len(data) + data).hexdigest()
+            self._object_format = object_format(self.location)
+        return blob_id(data, self._object_format)
 
     def filtered_blob_ids(self, paths: list[str]) -> dict[str, str]:
         """The ids git would give the files at ``paths`` as they are now, after its filters (line endings...)."""
@@ -209,9 +238,16 @@ class GitRepo:
     def branch(self) -> str | None:
         """The branch HEAD is on (``refs/heads/NAME``, perhaps without commits yet), or None when detached."""
         try:
-            return str(self.repo.head.reference.path)
-        except TypeError:  # detached
-            return None
+            head = (self.git_dir / "HEAD").read_text(encoding="utf-8", errors="surrogateescape").strip()
+        except OSError:
+            head = ""
+        if head.startswith("ref: "):
+            return head[len("ref: ") :].strip()
+        if head:
+            return None  # a commit id: detached
+        done = subprocess.run(["git", "symbolic-ref", "-q", "HEAD"], cwd=self.root, capture_output=True, env=self._env())
+        name = done.stdout.decode(errors="surrogateescape").strip()
+        return name if done.returncode == 0 and name else None
 
     def parent_and_subject(self, commit: str) -> tuple[str | None, str]:
         """The first parent (None for a first commit) and the subject of ``commit``."""
@@ -248,16 +284,6 @@ class GitRepo:
     def changed_files(self, base: str, worktree: bool = False, head: str = "HEAD") -> list[tuple[str, str]]:
         return TreeReader(self.root).changed_files(base, worktree, head)
 
-    def show(self, rev: str, path: str) -> bytes | None:
-        """The bytes of ``path`` at ``rev``, or None if it did not exist there."""
-        git = _git()
-        try:
-            blob = self.repo.commit(rev).tree / path
-        except (KeyError, ValueError, git.BadName):
-            return None
-        data: bytes = blob.data_stream.read()
-        return data
-
     def list_dir(self, rev: str, folder: str) -> list[str]:
         """Names directly inside ``folder`` at ``rev`` (git ls-tree: fast in a large tree)."""
         out = self._run("ls-tree", "--name-only", "-z", rev, "--", folder.rstrip("/") + "/")
@@ -271,6 +297,32 @@ class GitRepo:
         args = ["diff", "--name-only", "-z", "--no-renames", "--diff-filter=A", self.resolve(since), self.resolve(until)]
         out = self._run(*args, "--", *([under] if under else []))
         return sorted(p for p in out.split("\0") if p)
+
+
+def _files_under(root: Path, folder: str) -> dict[str, bytes]:
+    """Every file (and link) under ``root/folder`` by repository path, with its bytes (a link's: its target), links never followed."""
+    found: dict[str, bytes] = {}
+    todo = [folder]
+    while todo:
+        current = todo.pop()
+        try:
+            entries = list(os.scandir(root / current))
+        except OSError:
+            continue
+        for entry in entries:
+            path = f"{current}/{entry.name}"
+            if entry.is_symlink():
+                found[path] = os.readlink(entry.path).encode(errors="surrogateescape")
+            elif entry.is_dir(follow_symlinks=False):
+                if entry.name != ".git":
+                    todo.append(path)
+            elif entry.is_file(follow_symlinks=False):
+                try:
+                    with open(entry.path, "rb") as handle:
+                        found[path] = handle.read()
+                except OSError:
+                    found[path] = b""
+    return found
 
 
 # --- reading git objects, never the checkout ------------------------------------------
@@ -791,13 +843,11 @@ def sparse_set(top: Path, folders: Sequence[str]) -> None:
 
 def init(root: Path, name: str | None = "mimctl demo", email: str = "demo@mimctl.invalid") -> GitRepo:
     """Create a repository; with ``name``, a local identity (the demo's scratch repository has no other)."""
-    git = _git()
-    repo = git.Repo.init(root, initial_branch="main")
+    root.mkdir(parents=True, exist_ok=True)
+    _run_in(root, "init", "--quiet", "--initial-branch=main")
     if name is not None:
-        with repo.config_writer() as config:
-            config.set_value("user", "name", name)
-            config.set_value("user", "email", email)
-            config.set_value("commit", "gpgsign", "false")
+        for key, value in (("user.name", name), ("user.email", email), ("commit.gpgsign", "false")):
+            _run_in(root, "config", "--local", key, value)
     return GitRepo(root)
 
 
