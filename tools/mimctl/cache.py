@@ -28,16 +28,18 @@ import contextlib
 import hashlib
 import json
 import os
-import sqlite3
 import sys
 from collections.abc import Collection, Container, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .findings import Finding
+
+if TYPE_CHECKING:
+    import sqlite3
 
 CACHE_ENV = "MIMCTL_CACHE"
 FORMAT = "1"  # what a stored result looks like; part of every key
@@ -310,6 +312,8 @@ class Results:
         return cls(location.common_dir / "mimctl" / "cache.sqlite")
 
     def _connect(self) -> sqlite3.Connection | None:
+        import sqlite3  # only commands that keep results pay for it
+
         if self._db is None and not self.broken:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -324,6 +328,8 @@ class Results:
 
     def get(self, keys: Collection[str]) -> dict[str, str]:
         """The kept values of those ``keys`` that are kept."""
+        import sqlite3
+
         db = self._connect()
         if db is None or not keys:
             return {}
@@ -341,10 +347,12 @@ class Results:
 
     def put(self, generation_id: str, items: dict[str, str]) -> None:
         """Keep ``items`` (key -> value) for ``generation_id``, dropping the results of all but the newest generations."""
+        import sqlite3
+        import time
+
         db = self._connect()
         if db is None or not items:
             return
-        import time
 
         try:
             db.execute("BEGIN IMMEDIATE")
