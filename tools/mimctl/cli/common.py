@@ -181,15 +181,21 @@ def committed(tr: Tracker, rev: str) -> Tracker:
     """The tracker as commit ``rev`` holds it (records and rules from git objects, never the checkout)."""
     from ..store import Tracker, committed_source
 
-    return Tracker(tr.root, committed_source(tr.root, rev))
+    found = Tracker(tr.root, committed_source(tr.root, rev))
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(found.close)
+    return found
 
 
 def _say_where(tr: Tracker) -> None:
+    """At the end of a command: where its records came from (see ``tracker``); then the git readers it opened are closed."""
     from ..checkout import notes
     from ..output import terminal_safe
 
     for note in notes(tr.source):
         click.echo(f"note: {terminal_safe(note)}", err=True)
+    tr.close()
 
 
 def emit(output_format: str, data: Any, text: str) -> None:

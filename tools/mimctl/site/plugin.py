@@ -95,12 +95,15 @@ class MimctlPlugin(BasePlugin[MimctlConfig]):
             rev = os.environ.get("MIMCTL_SITE_REV", "")
             tracker = Tracker(root, committed_source(root, rev)) if rev else Tracker(root)
             site_url = self.config.base_url or (config.site_url or "")
-            if self._status_only():
-                from .status_path import collect_status
+            try:
+                if self._status_only():
+                    from .status_path import collect_status
 
-                site = collect_status(tracker, edition, site_url=site_url)
-            else:
-                site = collect(tracker, edition, site_url=site_url)
+                    site = collect_status(tracker, edition, site_url=site_url)
+                else:
+                    site = collect(tracker, edition, site_url=site_url)
+            finally:
+                tracker.close()
             generated = generate(site)
         except TrackerError as exc:
             details = "; ".join(f.as_text() for f in exc.findings)
