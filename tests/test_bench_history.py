@@ -8,15 +8,28 @@ newest incidents open, which ``mimctl clone`` checks out.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from gitutil import REPO_ROOT, git, ok
 
-sys.path.insert(0, str(REPO_ROOT / "bench"))
-import synth  # noqa: E402
+
+def _synth() -> Any:
+    """bench/synth.py, loaded by path: putting bench/ first on sys.path would let its secrets.py shadow the standard library's."""
+    found = sys.modules.get("synth")
+    if found is None:
+        spec = importlib.util.spec_from_file_location("synth", REPO_ROOT / "bench" / "synth.py")
+        assert spec is not None and spec.loader is not None
+        found = sys.modules["synth"] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(found)
+    return found
+
+
+synth = _synth()
 
 INCIDENTS, OPEN, PER_COMMIT = 24, 3, 10
 
