@@ -596,6 +596,7 @@ def main() -> None:
         sizes, site, site_small = [(20, 5), (100, 10), (300, 30)], (300, 30), (100, 10)
     else:
         sizes, site, site_small = [(100, 10), (1000, 100), (10000, 1000)], (5000, 500), (1000, 100)
+    synth.bytecode_ready()
     report = Report(args.quick, runs, out=args.out, scale_sizes=args.scale_sizes)
     report.noise = calibrate()
     sections = set(args.only.split(","))

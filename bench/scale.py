@@ -54,7 +54,7 @@ WORK = BENCH / "results" / "scale"
 MIMCTL = [sys.executable, "-m", "mimctl"]
 TIME_V = Path("/usr/bin/time")
 ENV = {
-    **os.environ,
+    **{key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"},  # see synth.bytecode_ready
     "GIT_AUTHOR_NAME": "bench",
     "GIT_AUTHOR_EMAIL": "bench@example.invalid",
     "GIT_COMMITTER_NAME": "bench",
@@ -286,6 +286,7 @@ def git_settings(repo: Path, incidents: int, runs: int) -> list[Measured]:
 
 def measure(incidents: int, runs: int, with_full: bool = True) -> list[Measured]:
     """Every measurement of this module at one size."""
+    synth.bytecode_ready()
     WORK.mkdir(parents=True, exist_ok=True)
     bare = origin(incidents)
     rows: list[Measured] = []
