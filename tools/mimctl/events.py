@@ -126,7 +126,7 @@ KINDS: dict[str, EventKind] = {
             "Stage change",
             "`advance`",
             required=("to",),
-            optional=("from", "reason", "skipped"),
+            optional=("from", "reason", "skipped", "exempt"),
             public="always",
             notified=True,
             headline=lambda i, e: f"{i['id']} moved {e.get('from', '?')} \u2192 {e.get('to')}: {i['title']}",

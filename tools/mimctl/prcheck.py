@@ -61,7 +61,7 @@ class StageChange:
 
     @property
     def ok(self) -> bool:
-        return not self.problems and all(item.met for item in self.gate)
+        return not self.problems and all(item.holds for item in self.gate)
 
 
 @dataclass
@@ -238,7 +238,12 @@ def _stage_changes(
         reason = event.data.get("reason")
         before = replace(incident, data={**incident.data, "stage": current})
         transition = lifecycle.judge(before, process, target, reason, at=event.at, untimed=untimed, event=event, entered_at=entered)
-        problems = list(transition.problems)
+        problems = list(transition.problems) + _exempt_as_recorded(event, transition)
+        if transition.exempt and isinstance(old, dict) and not old.get("retrospective"):
+            problems.append(
+                "this pull request makes the incident one recorded after the fact (retrospective) and moves it on its exemptions: "
+                "land the retrospective record on its own first (reviewed), then move the incident"
+            )
         if head_process is not None and head_process is not process:
             problems += _crosses_change(process, head_process, current, target)
         results.append(StageChange(incident_id, current, target, reason or "", list(transition.gate), problems, event.data["at"]))
@@ -285,11 +290,27 @@ def _records(setting_path: str, setting_value: Any, path: str, value: Any) -> bo
     return False
 
 
+def _exempt_as_recorded(event: Event, transition: lifecycle.Transition) -> list[str]:
+    """A stage event records exactly the gate items its move was exempt from (a hand-written one too)."""
+    recorded = event.data.get("exempt") or {}
+    granted = transition.exempt
+    if not transition.allowed or recorded == granted:
+        return []
+    if not granted:
+        return [f"the stage event records exemptions ({', '.join(recorded)}) that its gate does not grant: remove exempt:"]
+    return [f"the stage event must record the items it is exempt from: exempt: {granted}"]
+
+
 def _crosses_change(base: Process, head: Process, source: str, target: str) -> list[str]:
     """Why a move from ``source`` to ``target`` crosses a part of the process the same pull request changes."""
     changes = []
     old, new = base.stage(source), head.stage(source)
-    if old is None or new is None or old.gate != new.gate:
+    if (
+        old is None
+        or new is None
+        or old.gate != new.gate
+        or any(lifecycle.definition(base, name) != lifecycle.definition(head, name) for name in old.gate)
+    ):
         changes.append(f"the exit gate of {source!r}")
     ids_old, ids_new = base.stage_ids, head.stage_ids
     if target in ids_old and target in ids_new and source in ids_old and source in ids_new:
@@ -317,7 +338,7 @@ def stage_change_findings(result: CheckResult) -> list[Finding]:
             continue
         missing = [
             *change.problems,
-            *(f"gate not met: {i.description}" + (f" ({i.note})" if i.note else "") for i in change.gate if not i.met),
+            *(f"gate not met: {i.description}" + (f" ({i.note})" if i.note else "") for i in change.gate if not i.holds),
         ]
         path = f"{INCIDENTS_DIR}/{change.incident}/{INCIDENT_FILE}"
         out.append(
@@ -364,7 +385,9 @@ def summary_markdown(result: CheckResult) -> str:
             )
             lines += [f"  - {problem}" for problem in map(md, change.problems)]
             lines += [
-                f"  - [{'x' if item.met else ' '}] {md(item.description)}" + (f" — {md(item.note)}" if item.note else "")
+                f"  - [{'x' if item.holds else ' '}] {md(item.description)}"
+                + (f" — exempt: {md(item.exempt)}" if item.exempt else "")
+                + (f" — {md(item.note)}" if item.note else "")
                 for item in change.gate
             ]
     errors = result.report.findings
@@ -397,7 +420,10 @@ def as_data(result: CheckResult) -> dict[str, Any]:
                 "reason": c.reason,
                 "ok": c.ok,
                 "problems": c.problems,
-                "gate": [{"item": i.name, "description": i.description, "met": i.met, "note": i.note} for i in c.gate],
+                "gate": [
+                    {"item": i.name, "description": i.description, "met": i.met, "note": i.note, "status": i.status, "exempt": i.exempt}
+                    for i in c.gate
+                ],
             }
             for c in result.stage_changes
         ],
