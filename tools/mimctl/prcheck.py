@@ -28,7 +28,7 @@ from .gitrepo import TreeReader
 from .layout import INCIDENT_ID
 from .model import ABSENT, OWN_TIMES, PIR_RECORD, UNKNOWN, Event, Incident, Process, event_settings, get_path
 from .output import md
-from .sources import FOLDER, GitTree, Source, SourceError, WorkTree
+from .sources import FOLDER, GitTree, Source, WorkTree
 from .store import (
     CATALOG_FILE,
     INCIDENT_FILE,
@@ -42,7 +42,6 @@ from .store import (
     TrackerError,
 )
 from .validate import Scope, ValidationResult, validate
-from .yamlio import LoadError, load_bytes
 
 RULE_FILES = (PROCESS_FILE, CATALOG_FILE)
 # What else decides a verdict or sends messages: reviewers should know when a pull request touches it.
@@ -204,11 +203,10 @@ def _id_collisions(
     return out
 
 
-def _read_data(source: Source, path: str) -> Any:
-    try:
-        return load_bytes(source.read(path)).data
-    except (LoadError, SourceError):  # a missing or broken old version is simply no old version
-        return None
+def _read_data(tracker: Tracker, source: Source, path: str, kind: str) -> Any:
+    """The data of the record at ``path`` in ``source`` (an older tree); None when it is missing or broken: simply no old version."""
+    document = tracker.read(tracker.root / path, kind, source).document
+    return document.data if document is not None else None
 
 
 def _stage_changes(
@@ -224,11 +222,11 @@ def _stage_changes(
         if any(p.startswith(timeline) and "-stage-" in PurePosixPath(p).name for p in added):
             return [StageChange(incident_id, "?", "?", "", [], ["not judged: the incident's records are invalid (see the findings)"])]
         return []
-    old = _read_data(fork_tree, f"{INCIDENTS_DIR}/{incident_id}/{INCIDENT_FILE}")
+    old = _read_data(judged, fork_tree, f"{INCIDENTS_DIR}/{incident_id}/{INCIDENT_FILE}", "incident")
     old_stage = old.get("stage") if isinstance(old, dict) and isinstance(old.get("stage"), str) else None
     timeline = f"{INCIDENTS_DIR}/{incident_id}/{TIMELINE_DIR}/"
     new_events = [e for e in incident.events if timeline + e.name in added]
-    old_pir = _read_data(fork_tree, f"{INCIDENTS_DIR}/{incident_id}/{PIR_FILE}")
+    old_pir = _read_data(judged, fork_tree, f"{INCIDENTS_DIR}/{incident_id}/{PIR_FILE}", "pir")
     untimed = _untimed(incident, old if isinstance(old, dict) else {}, old_pir, new_events)
     results = []
     current = old_stage or process.stage_ids[0]
