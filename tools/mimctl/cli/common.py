@@ -201,12 +201,3 @@ def edit_with(out: Writing, incident_id: str, use_case: Callable[..., Change], *
 
     tr = tracker(out.repo)
     return apply_change(tr, use_case(tr, load_incident(tr, incident_id), *args, **kwargs), out)
-
-
-def guarded(func: F) -> F:
-    """Kept so that commands written before the single error boundary still import; it does nothing now.
-
-    The command group turns expected errors into messages and exit codes
-    (``cli/__init__.py``); new commands need no decorator.
-    """
-    return func
