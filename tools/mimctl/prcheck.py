@@ -25,7 +25,7 @@ from typing import Any
 from . import lifecycle
 from .findings import Finding
 from .gitrepo import TreeReader
-from .layout import INCIDENT_ID
+from .layout import INCIDENT_ID, MAINTENANCE
 from .model import ABSENT, OWN_TIMES, PIR_RECORD, UNKNOWN, Event, Incident, Process, event_settings, get_path
 from .output import md
 from .sources import FOLDER, GitTree, Source, WorkTree
@@ -44,6 +44,7 @@ from .store import (
 from .validate import Scope, ValidationResult, validate
 
 RULE_FILES = (PROCESS_FILE, CATALOG_FILE)
+MAINTENANCE_DIR, MAINTENANCE_KIND = MAINTENANCE.name, "maintenance"
 # What else decides a verdict or sends messages: reviewers should know when a pull request touches it.
 JUDGING_PREFIXES = (".github/", ".mimctl/", "tools/", "pyproject.toml", "setup.py", "setup.cfg", "requirements", "mkdocs.yml")
 
@@ -114,7 +115,9 @@ def _judge(judged: Tracker, base: str, changed: list[tuple[str, str]], base_tree
     referrers = _referrers(head, removed) if removed and isinstance(head, GitTree) else set()
     scope_incidents = touched | {PurePosixPath(p).parts[1] for p in referrers if p.startswith(f"{INCIDENTS_DIR}/")}
     ke_files = {p for _, p in kedb_changed} | {p for p in referrers if p.startswith(f"{KEDB_DIR}/")}
-    report = validate(judged, Scope(frozenset(scope_incidents), bool(ke_files), known_error_files=frozenset(ke_files)))
+    maintenance_changed = any(p.startswith(f"{MAINTENANCE_DIR}/") for _, p in changed)
+    scope = Scope(frozenset(scope_incidents), bool(ke_files), known_error_files=frozenset(ke_files), maintenance=maintenance_changed)
+    report = validate(judged, scope)
     findings = list(report.findings)
     if rules_changed:  # the result must also hold under the rules it brings
         after = validate(Tracker(judged.root, head))
@@ -122,6 +125,7 @@ def _judge(judged: Tracker, base: str, changed: list[tuple[str, str]], base_tree
         report.files = max(report.files, after.files)
 
     findings += _append_only(changed)
+    findings += _maintenance_updates_kept(judged, changed, fork_tree)
     findings += _id_collisions(base, changed, touched, base_tree, fork_tree, head)
 
     stage_changes: list[StageChange] = []
@@ -191,15 +195,40 @@ def _id_collisions(
                     "id-collision",
                 )
             )
-    base_kedb = {PurePosixPath(e.name).stem.casefold() for e in base_tree.listing(KEDB_DIR) or []}
-    fork_kedb = {PurePosixPath(e.name).stem.casefold() for e in fork_tree.listing(KEDB_DIR) or []}
+    for folder in (KEDB_DIR, MAINTENANCE_DIR):  # records that are one file each
+        base_ids = {PurePosixPath(e.name).stem.casefold() for e in base_tree.listing(folder) or []}
+        fork_ids = {PurePosixPath(e.name).stem.casefold() for e in fork_tree.listing(folder) or []}
+        for status, path in changed:
+            if status == "A" and path.startswith(f"{folder}/"):
+                stem = PurePosixPath(path).stem.casefold()
+                if stem in base_ids and stem not in fork_ids:
+                    message = f"{PurePosixPath(path).stem} was also created on {base}: take a fresh id"
+                    out.append(Finding(path, 1, 1, message, "id", "id-collision"))
+    return out
+
+
+def _maintenance_updates_kept(judged: Tracker, changed: list[tuple[str, str]], fork_tree: GitTree) -> list[Finding]:
+    """A maintenance record's updates are what readers were told: later ones are added, earlier ones never changed or removed."""
+    out = []
     for status, path in changed:
-        if status == "A" and path.startswith(f"{KEDB_DIR}/"):
-            stem = PurePosixPath(path).stem.casefold()
-            if stem in base_kedb and stem not in fork_kedb:
-                out.append(
-                    Finding(path, 1, 1, f"{PurePosixPath(path).stem} was also created on {base}: take a fresh id", "id", "id-collision")
-                )
+        if status != "M" or not path.startswith(f"{MAINTENANCE_DIR}/"):
+            continue
+        before = _read_data(judged, fork_tree, path, MAINTENANCE_KIND)
+        record = judged.read(judged.root / path, MAINTENANCE_KIND)
+        after = record.document.data if record.document is not None else None
+        if not isinstance(before, dict) or not isinstance(after, dict):
+            continue  # a broken version is a finding of the validation
+        old, new = list(before.get("updates") or ()), list(after.get("updates") or ())
+        for index, update in enumerate(old):
+            if index < len(new) and new[index] == update:
+                continue
+            assert record.document is not None
+            where: tuple[str | int, ...] = ("updates", index) if index < len(new) else ("updates",)
+            line, column = record.document.position(where)
+            verb = "changed" if index < len(new) else "removed"
+            message = f"update {index + 1} of the maintenance was {verb}: updates are append-only (readers were told it; add a new update instead)"
+            out.append(Finding(path, line, column, message, f"updates[{index}]", "append-only"))
+            break
     return out
 
 
