@@ -316,6 +316,14 @@ def test_the_process_guide_shows_every_gate_item_of_the_trackers_process(sample:
         assert row[4] == ", ".join(s.id for s in process.stages if gate.name in s.gate), gate.name
 
 
+def test_the_notifications_guide_shows_every_channel_type(internal: Path) -> None:
+    from mimctl import channels
+
+    rows = _table_rows((internal / "notifications.html").read_text(encoding="utf-8"), "what is sent")
+    assert [row[0] for row in rows] == list(channels.TYPES)
+    assert all(row[1] and row[2] for row in rows)
+
+
 # --- no network ------------------------------------------------------------------------
 
 

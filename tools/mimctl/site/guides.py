@@ -9,7 +9,9 @@ table in its place. The tables:
   that write it;
 - ``gate-items``: every gate item the tracker's process can name (mimctl's,
   and those its process.yaml declares), what a reviewer reads, when it is met,
-  whether it needs a live response, and the stages whose gate uses it.
+  whether it needs a live response, and the stages whose gate uses it;
+- ``channels``: every notification channel type (``channels.TYPES``), what
+  it sends and the receiver's limits (docs/notifications.md).
 """
 
 from __future__ import annotations
@@ -81,7 +83,22 @@ def gate_items(process: Process) -> str:
     return "\n".join(rows)
 
 
-TABLES: dict[str, Callable[[Process], str]] = {"event-kinds": lambda process: event_kinds(), "gate-items": gate_items}
+def channel_types() -> str:
+    """The channels table of docs/notifications.md."""
+    from .. import channels
+
+    rows = ["| type | what is sent | limits, and what mimctl does at them |", "|---|---|---|"]
+    for name in channels.TYPES:
+        channel = channels.channel(name)
+        rows.append(f"| `{name}` | {channel.sends} | {channel.limits} |")
+    return "\n".join(rows)
+
+
+TABLES: dict[str, Callable[[Process], str]] = {
+    "event-kinds": lambda process: event_kinds(),
+    "gate-items": gate_items,
+    "channels": lambda process: channel_types(),
+}
 
 
 def fill(markdown: str, process: Process) -> str:
