@@ -5,11 +5,11 @@ Each kind says which fields it has (required and optional, beyond ``at``,
 feed gives it, whether the public may see it, whether it is sent to the
 notification channels, and whether it may be dated before detection.
 
-The event schema's ``kind`` enum and required fields, the docs' kinds table
-(docs/records.md), the notification routes' ``events`` enum and the modules
-that filter events by kind are tested against this table
-(tests/test_events.py), so adding a kind is one entry here, the schema's
-enum, and a row of the docs.
+The event schema's ``kind`` enum and required fields, the notification
+routes' ``events`` enum and the modules that filter events by kind are tested
+against this table (tests/test_events.py), and the kinds table of
+docs/records.md is made from it when the site is built (site/guides.py): so
+adding a kind is one entry here and its name in the schema.
 """
 
 from __future__ import annotations
