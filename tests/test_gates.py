@@ -36,8 +36,9 @@ from gitutil import (
     timeline_files,
     trailers,
 )
-from mimctl import lifecycle
-from mimctl.lifecycle import GATES, STANDARD, gate, gates_of, judge
+from mimctl import gates
+from mimctl.gates import GATES, STANDARD, gates_of
+from mimctl.lifecycle import gate, judge
 from mimctl.model import Event, Incident, Process
 from mimctl.store import Tracker
 from mimctl.yamlio import load_file, loads
@@ -67,7 +68,7 @@ def incident(events: tuple[Event, ...] = (), **fields: Any) -> Incident:
 
 
 def met(declaration: dict[str, Any], subject: Incident) -> bool:
-    return lifecycle.declared("g", {"description": "d", **declaration}).check(subject, PROCESS)
+    return gates.declared("g", {"description": "d", **declaration}).check(subject, PROCESS)
 
 
 # --- the registry and the starter ----------------------------------------------------------------

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from mimctl.lifecycle import GATES, gate, judge
+from mimctl.gates import GATES
+from mimctl.lifecycle import gate, judge
 from mimctl.model import Event, Incident, Process
 from mimctl.yamlio import load_file
 

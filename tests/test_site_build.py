@@ -17,7 +17,7 @@ import pytest
 
 from gitutil import run, t
 from mimctl.events import KINDS
-from mimctl.lifecycle import GATES, gates_of
+from mimctl.gates import GATES, gates_of
 from mimctl.site.build import SiteBuildError
 from mimctl.site.cli_reference import all_commands
 from mimctl.store import Tracker

@@ -14,7 +14,7 @@ import pytest
 
 from mimctl import vocabulary
 from mimctl.cli import COMMANDS, main
-from mimctl.lifecycle import GATES
+from mimctl.gates import GATES
 from mimctl.metrics import DIMENSIONS, ActionItem
 from mimctl.model import ContainmentAction, Event, Incident, Process
 from mimctl.site.knowledge_pages import _overdue

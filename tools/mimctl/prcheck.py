@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from . import lifecycle
+from . import gates, lifecycle
 from .findings import Finding
 from .gitrepo import TreeReader
 from .layout import INCIDENT_ID, MAINTENANCE
@@ -336,7 +336,7 @@ def _crosses_change(base: Process, head: Process, source: str, target: str) -> l
         old is None
         or new is None
         or old.gate != new.gate
-        or any(lifecycle.definition(base, name) != lifecycle.definition(head, name) for name in old.gate)
+        or any(gates.definition(base, name) != gates.definition(head, name) for name in old.gate)
     ):
         changes.append(f"the exit gate of {source!r}")
     ids_old, ids_new = base.stage_ids, head.stage_ids

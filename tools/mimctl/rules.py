@@ -13,8 +13,9 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from .findings import Finding, dotted
+from .gates import process_problems
 from .layout import EVENT_FILE_PATTERN, INCIDENT_ID
-from .lifecycle import exemption_problems, process_problems
+from .lifecycle import exemption_problems
 from .model import Catalog, Process
 from .store import Bundle, Record
 

@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .. import events, lifecycle, vocabulary
+from .. import events, gates, vocabulary
 from ..model import Process
 
 MARKER = re.compile(r"^<!-- mimctl: ([a-z-]+) -->$", re.MULTILINE)
@@ -71,7 +71,7 @@ def _condition(spec: Mapping[str, Any]) -> str:
 def gate_items(process: Process) -> str:
     """The gate items table of docs/process.md, for the tracker's process."""
     rows = ["| Item | What a reviewer reads | Met when | Live only | Stages |", "|---|---|---|---|---|"]
-    for gate in lifecycle.gates_of(process).values():
+    for gate in gates.gates_of(process).values():
         met = gate.rule
         if gate.declaration is not None:
             met = "; ".join(_condition(spec) for spec in gate.declaration["require"])
