@@ -27,7 +27,10 @@ MARKER = re.compile(r"^<!-- mimctl: ([a-z-]+) -->$", re.MULTILINE)
 
 
 def _words(kind: str, name: str) -> str:
-    """What the schema says about an event field, in brackets: its words, a list, or the keys of a mapping."""
+    """What an event field holds, in brackets: the registry's note, else the schema's words, a list, or a mapping's keys."""
+    note = events.KINDS[kind].notes.get(name)
+    if note:
+        return f" ({note})"
     schema = vocabulary.schema("event")
     node: dict[str, Any] = schema["properties"].get(name, {})
     for clause in schema.get("allOf", ()):
