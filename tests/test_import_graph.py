@@ -1,10 +1,11 @@
 """The package's import graph and calls, read with ``ast``: one home for each boundary.
 
 - click only in the command line (``cli/``; the CLI reference page documents it);
-- yaml and ruamel only in ``yamlio``; jsonschema only in ``schema_check``; GitPython
-  (and running git) only in ``gitrepo``;
-- no raw YAML read outside ``yamlio``, ``store`` and ``sources``: everything else
-  reads records through the store (strict load, schema, model);
+- yaml only in ``yamlio``, ruamel only in ``yamledit`` (the YAML boundary's editing
+  half); jsonschema only in ``schema_check``; GitPython (and running git) only in
+  ``gitrepo``;
+- no raw YAML read outside the YAML boundary, ``store`` and ``sources``: everything
+  else reads records through the store (strict load, schema, model);
 - process.yaml parsed into the model in one place (``store``): everyone else asks
   ``Tracker.process``; only validation (its findings) and the notifier (the
   line of a problem in its section) read the file again, for line numbers.
@@ -111,7 +112,7 @@ def click_outside_the_command_line(found: Module) -> list[str]:
 
 
 def boundary_libraries(found: Module) -> list[str]:
-    homes = {"yamlio.py": ("yaml", "ruamel"), "schema_check.py": ("jsonschema", "jsonschema_rs"), "gitrepo.py": ("git",)}
+    homes = {"yamlio.py": ("yaml",), "yamledit.py": ("ruamel",), "schema_check.py": ("jsonschema", "jsonschema_rs"), "gitrepo.py": ("git",)}
     out = []
     for home, libraries in homes.items():
         if found.path != home:
@@ -122,7 +123,7 @@ def boundary_libraries(found: Module) -> list[str]:
 
 
 def raw_yaml_reads(found: Module) -> list[str]:
-    if found.path in ("yamlio.py", "store.py", "sources.py"):
+    if found.path in ("yamlio.py", "yamledit.py", "store.py", "sources.py"):
         return []
     return [name for name, _ in calls(found) if name.startswith("mimctl.yamlio.") and name.rsplit(".", 1)[1] in YAML_READERS]
 

@@ -16,7 +16,7 @@ from ..model import ABSENT, Incident, format_time, get_path
 from ..sources import SourceError
 from ..store import INCIDENT_FILE, INCIDENTS_DIR, PIR_FILE, TIMELINE_DIR, Tracker
 from ..transaction import Change, Refused
-from ..yamlio import dump_new, edit_text
+from ..yamlio import dump_new, edit_file
 
 SCHEMA_FROM_INCIDENT = "../../schemas/incident.schema.json"
 SCHEMA_FROM_EVENT = "../../../schemas/event.schema.json"
@@ -164,13 +164,12 @@ def record(
     writes: dict[str, str] = {}
     if edits:
         path = incident_path(incident.id)
-        text = (tracker.root / path).read_text(encoding="utf-8")
 
         def change(data: Any) -> None:
             for dotted, value in edits.items():
                 set_path(data, dotted, value)
 
-        writes[path] = edit_text(text, change)
+        writes[path] = edit_file(tracker.root / path, change, path)  # as stored: CRLF, a BOM stay
     # The event carries the values it set, so the incident as of any moment is a replay (Incident.as_of).
     # A copy: a value shared with the event's own fields would be written as a YAML alias.
     sets = copy.deepcopy(

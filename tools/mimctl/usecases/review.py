@@ -10,7 +10,7 @@ from typing import Any
 from ..model import Incident, format_time, parse_time
 from ..store import Tracker
 from ..transaction import Change, Refused
-from ..yamlio import dump_new, edit_text
+from ..yamlio import dump_new, edit_file, edit_text
 from . import Invalid
 from .records import SCHEMA_FROM_PIR, clean, pir_path, record, set_path
 
@@ -47,10 +47,10 @@ def edit_review(tracker: Tracker, incident: Incident, subject: str, change: Edit
     """Apply ``change`` to the incident's pir.yaml (created from the incident if there is none yet)."""
     path = pir_path(incident.id)
     current = tracker.root / path
-    text = current.read_text(encoding="utf-8") if current.exists() else pir_text(incident)
+    text = edit_file(current, change, path) if current.exists() else edit_text(pir_text(incident), change, path)
     return Change(
         incident.id,
-        {path: edit_text(text, change)},
+        {path: text},
         f"{incident.id}: {subject}",
         trailers={"Incident": incident.id, "Stage": incident.stage, "Record": "pir"},
     )
