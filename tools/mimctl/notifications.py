@@ -358,19 +358,19 @@ def deliver(
 
 
 def commit_ledger(tracker: Tracker, delivered: int, refused: int) -> str | None:
-    """Commit the ledger alone (never the user's other work); the commit, or None if unchanged."""
-    from .gitrepo import GitError, GitRepo
-    from .transaction import Refused, locked
+    """Commit the ledger alone (never the user's other work), as every change is committed; the commit, or None if unchanged.
 
-    with locked(tracker.root):
-        try:
-            repo = GitRepo(tracker.root)
-            repo.ensure_safe()
-            summary = f"{delivered} delivered" + (f", {refused} refused by the receiver" if refused else "")
-            message = f"notifications: {summary}\n\nNotification-Ledger: {LEDGER_FILE}\n"
-            return repo.commit_paths([repo.relative(tracker.root / LEDGER_FILE)], message)
-        except GitError as exc:
-            raise Refused(f"delivered, but the ledger was not committed: {exc}") from None
+    The ledger is already written (after each delivery): the change writes
+    nothing, and a failure leaves it as it is, since those messages were sent.
+    """
+    from .transaction import Change, Refused, apply
+
+    summary = f"{delivered} delivered" + (f", {refused} refused by the receiver" if refused else "")
+    change = Change(None, {}, f"notifications: {summary}", trailers={"Notification-Ledger": LEDGER_FILE}, written=(LEDGER_FILE,))
+    try:
+        return apply(tracker, change).commit
+    except Refused as exc:
+        raise Refused(f"delivered, but the ledger was not committed: {exc}", exc.findings) from None
 
 
 @dataclass
