@@ -103,8 +103,7 @@ def gate(incident: Incident, process: Process, stage_id: str | None = None, now:
     if stage is None:
         return []
     known = gates_of(process)
-    current = now if now is not None else incident
-    exempt = exemptions(current) if current.data.get("retrospective") else {}
+    exempt = exemptions(now if now is not None else incident)
     items = []
     for name in stage.gate:
         entry = known.get(name) or unknown(name)
