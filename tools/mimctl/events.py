@@ -5,17 +5,17 @@ Each kind says which fields it has (required and optional, beyond ``at``,
 feed gives it, whether the public may see it, whether it is sent to the
 notification channels, and whether it may be dated before detection.
 
-The event schema's ``kind`` enum and required fields, the docs' kinds table
-(docs/records.md), the notification routes' ``events`` enum and the modules
-that filter events by kind are tested against this table
-(tests/test_events.py), so adding a kind is one entry here, the schema's
-enum, and a row of the docs.
+The event schema's ``kind`` enum and required fields, the notification
+routes' ``events`` enum and the modules that filter events by kind are tested
+against this table (tests/test_events.py), and the kinds table of
+docs/records.md is made from it when the site is built (site/guides.py): so
+adding a kind is one entry here and its name in the schema.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Headline = Callable[[Mapping[str, Any], Mapping[str, Any]], str]
@@ -41,6 +41,7 @@ class EventKind:
     notified: bool = False
     before_detection: bool = False  # may be dated before the incident was detected
     headline: Headline | None = None
+    notes: Mapping[str, str] = field(default_factory=dict)  # field -> what it holds, for the docs' kinds table
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -74,7 +75,7 @@ KINDS: dict[str, EventKind] = {
             required=("text",),
             before_detection=True,
         ),
-        EventKind("validated", "Confirmed as real", "`confirm`", optional=("text",)),
+        EventKind("validated", "Confirmed as real", "`confirm`", optional=("text",), notes={"text": "the scope"}),
         EventKind("classified", "Classified", "`classify`", optional=("text",)),
         EventKind("role", "Role assigned", "`assign`", required=("role", "person"), optional=("previous",)),
         EventKind("notification", "Notification", "`notified`", required=("to",), optional=("channel", "text")),
@@ -93,6 +94,7 @@ KINDS: dict[str, EventKind] = {
             "`escalate`",
             optional=("audience", "due_at", "level", "to", "text"),
             notified=True,
+            notes={"due_at": "when the overdue update was due", "level": "0 reminds, 1 escalates"},
             headline=lambda i, e: (
                 f"{i['id']} {e.get('audience', '')} update overdue: {i['title']}"
                 if e.get("level", "?") == 0
@@ -101,9 +103,13 @@ KINDS: dict[str, EventKind] = {
         ),
         EventKind("ack", "Acknowledged", "`ack`"),
         EventKind("bridge", "Bridge opened", "`bridge`", required=("url",)),
-        EventKind("containment", "Containment action", "`containment add`", required=("id", "action", "rollback")),
+        EventKind(
+            "containment", "Containment action", "`containment add`", required=("id", "action", "rollback"), notes={"id": "`C-` + hex"}
+        ),
         EventKind("containment-update", "Containment update", "`containment set`", required=("action_id", "state"), optional=("text",)),
-        EventKind("hypothesis", "Hypothesis", "`hypothesis add`", required=("id", "text"), optional=("evidence",)),
+        EventKind(
+            "hypothesis", "Hypothesis", "`hypothesis add`", required=("id", "text"), optional=("evidence",), notes={"id": "`H-` + hex"}
+        ),
         EventKind(
             "hypothesis-update", "Hypothesis update", "`hypothesis set`", required=("hypothesis_id", "state"), optional=("evidence", "text")
         ),
@@ -120,13 +126,13 @@ KINDS: dict[str, EventKind] = {
         EventKind("resolution", "Resolution", "`resolution`", optional=("text",)),
         EventKind("recovery", "Recovery", "`recovery`", optional=("text",)),
         EventKind("closure", "Closure", "`close`", optional=("text",)),
-        EventKind("field", "Field set", "`set`", required=("field",), optional=("value",)),
+        EventKind("field", "Field set", "`set`", required=("field",), optional=("value",), notes={"field": "a dotted path"}),
         EventKind(
             "stage",
             "Stage change",
             "`advance`",
             required=("to",),
-            optional=("from", "reason", "skipped"),
+            optional=("from", "reason", "skipped", "exempt"),
             public="always",
             notified=True,
             headline=lambda i, e: f"{i['id']} moved {e.get('from', '?')} \u2192 {e.get('to')}: {i['title']}",

@@ -20,11 +20,11 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from . import cache
 from .cache import Results
 from .checkout import Checkout
+from .formatting import file_stamp
 from .model import Stage, parse_time
 from .sources import FILE, GitTree, SourceError
 from .store import INCIDENT_FILE, INCIDENTS_DIR, TIMELINE_DIR, Tracker
@@ -58,13 +58,9 @@ class Head:
         return cls(incident_id, stage, detected, declared, first, last, feed)
 
 
-def stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-
-
 def _isostamp(value: str) -> str:
     try:
-        return stamp(parse_time(value))
+        return file_stamp(parse_time(value))
     except ValueError:
         return ""
 

@@ -71,6 +71,8 @@ class Process:
     escalation_policies: dict[str, tuple[dict[str, Any], ...]]
     max_future_minutes: int
     comms: Comms = field(default_factory=Comms)  # notifications and the communication plan (comms.py)
+    gates: dict[str, dict[str, Any]] = field(default_factory=dict)  # gate items declared in process.yaml (lifecycle.py)
+    alerts: dict[str, Any] = field(default_factory=dict)  # how alerts become incidents (ingest.py)
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Process:
@@ -108,6 +110,8 @@ class Process:
             escalation_policies={p["id"]: tuple(p["levels"]) for p in data.get("escalation_policies", ())},
             max_future_minutes=int(data.get("max_future_minutes", 10)),
             comms=Comms.from_data(data),
+            gates=dict(data.get("gates") or {}),
+            alerts=dict(data.get("alerts") or {}),
         )
 
     @property

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .. import output as out
-from .common import EXIT_FAILED, committed, format_option, guarded, repo_option, tracker
+from .common import EXIT_FAILED, committed, format_option, repo_option, tracker
 
 
 @click.command()
@@ -21,7 +21,6 @@ from .common import EXIT_FAILED, committed, format_option, guarded, repo_option,
 @click.option("--no-cache", is_flag=True, help="Judge every record again, ignoring results kept from earlier runs.")
 @format_option("text", "json", "github")
 @repo_option
-@guarded
 def validate(paths: tuple[Path, ...], rev: str | None, no_cache: bool, output_format: str, repo: Path | None) -> int:
     """Validate records: strict YAML, schemas, and cross-record rules.
 
@@ -74,7 +73,6 @@ def validate(paths: tuple[Path, ...], rev: str | None, no_cache: bool, output_fo
 )
 @format_option("text", "json", "github")
 @repo_option
-@guarded
 def check(base: str, summary_path: Path | None, uncommitted: bool, output_format: str, repo: Path | None) -> int:
     """The pull-request check: judge the commits since BASE with BASE's rules.
 

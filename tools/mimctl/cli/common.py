@@ -146,6 +146,26 @@ def recording(func: F) -> F:
     return format_option("text", "json")(repo_option(command))  # type: ignore[no-any-return]
 
 
+def site_url(value: str | None, option: str = "--site-url") -> str:
+    """An http(s) URL ending in /, or a usage error naming ``option`` ('' when not given)."""
+    if not value:
+        return ""
+    text = value.strip()
+    if not text.lower().startswith(("https://", "http://")) or any(c in text for c in "\"'<> \t\n`#?"):
+        raise click.BadParameter(f"{value!r} is not an http(s) URL like https://status.example.com/", param_hint=option)
+    return text if text.endswith("/") else text + "/"
+
+
+def field_value(json_help: str) -> Callable[[F], F]:
+    """The FIELD and VALUE arguments and ``--json`` of a command that sets one field."""
+
+    def decorate(func: F) -> F:
+        func = click.option("--json", "as_json", is_flag=True, help=json_help)(func)
+        return click.argument("field")(click.argument("value")(func))
+
+    return decorate
+
+
 def json_value(value: str, as_json: bool) -> Any:
     """VALUE as given, or parsed as JSON (a number, list or mapping) with --json."""
     if not as_json:
@@ -238,12 +258,3 @@ def edit_with(out: Writing, incident_id: str, use_case: Callable[..., Change], *
 
     tr = tracker(out.repo)
     return apply_change(tr, use_case(tr, load_incident(tr, incident_id), *args, **kwargs), out)
-
-
-def guarded(func: F) -> F:
-    """Kept so that commands written before the single error boundary still import; it does nothing now.
-
-    The command group turns expected errors into messages and exit codes
-    (``cli/__init__.py``); new commands need no decorator.
-    """
-    return func

@@ -18,6 +18,7 @@ from .common import (
     default_person,
     edit_with,
     editing,
+    field_value,
     json_value,
     now,
     record_with,
@@ -69,9 +70,7 @@ def pir_new(incident_id: str, out: Writing) -> int:
 
 @pir.command("set")
 @INCIDENT
-@click.argument("field")
-@click.argument("value")
-@click.option("--json", "as_json", is_flag=True, help="VALUE is JSON (a list or mapping).")
+@field_value("VALUE is JSON (a list or mapping).")
 @editing
 def pir_set(incident_id: str, field: str, value: str, as_json: bool, out: Writing) -> int:
     """Set a field of the review (summary, root_causes, known_errors, ...)."""

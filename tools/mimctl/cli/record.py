@@ -10,7 +10,7 @@ from .. import vocabulary
 from ..usecases import close as closing
 from ..usecases import identify, notify, resolve, timeline
 from ..usecases import investigate as diagnosis
-from .common import INCIDENT, TIME, Recording, apply_change, json_value, record_with, recording, tracker
+from .common import INCIDENT, TIME, Recording, apply_change, field_value, json_value, record_with, recording, tracker
 
 
 @click.command()
@@ -335,9 +335,7 @@ def close(
 
 @click.command("set")
 @INCIDENT
-@click.argument("field")
-@click.argument("value")
-@click.option("--json", "as_json", is_flag=True, help="VALUE is JSON (a number, list or mapping).")
+@field_value("VALUE is JSON (a number, list or mapping).")
 @recording
 def set_field(incident_id: str, field: str, value: str, as_json: bool, rec: Recording) -> int:
     """Set any field of incident.yaml (dotted path); the result must validate.

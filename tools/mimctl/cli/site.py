@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..output import terminal_safe
-from .common import EXIT_FAILED, emit, format_option, guarded, repo_option, tracker
+from .common import EXIT_FAILED, emit, format_option, repo_option, site_url, tracker
 
 
 @click.group()
@@ -43,15 +43,27 @@ def site() -> None:
     metavar="REVISION",
     help="Build from the records a commit holds (git objects; what a deploy publishes), not the files on disk, e.g. HEAD.",
 )
+@click.option(
+    "--site-url",
+    "url",
+    metavar="URL",
+    callback=lambda ctx, param, value: site_url(value),
+    help="Where the site is published (overrides mkdocs.yml's site_url; feeds and the status API link to it).",
+)
 @format_option("text", "json")
 @repo_option
-@guarded
-def build(public: bool, output: Path, status_only: bool, rev: str | None, output_format: str, repo: Path | None) -> int:
+def build(public: bool, output: Path, status_only: bool, rev: str | None, url: str, output_format: str, repo: Path | None) -> int:
     """Build the site from the records (mkdocs build --strict, with the mimctl plugin).
 
     By default from the records as this checkout holds them (uncommitted
     edits too); with --rev from a commit, which costs no look at the files on
     disk: in a large checkout that is what keeps the status path fast.
+
+    \b
+    Examples:
+      mimctl site build --public -o public --site-url https://status.example.com/
+      mimctl site build --public --status-only --rev HEAD -o public   # the status path, from the last commit
+      mimctl site build --format json        # where it went, and any warnings
     """
     from ..site.build import SiteBuildError, build_site
 
@@ -62,7 +74,7 @@ def build(public: bool, output: Path, status_only: bool, rev: str | None, output
         rev = committed_source(tr.root, rev).rev  # resolved once: an unknown revision stops here, with its message
     warnings: list[str] = []
     try:
-        out = build_site(tr.root, output, public=public, status_only=status_only, warn=warnings.append, rev=rev or "")
+        out = build_site(tr.root, output, public=public, status_only=status_only, warn=warnings.append, site_url=url, rev=rev or "")
     except SiteBuildError as exc:
         click.echo(terminal_safe(f"mimctl: {exc}"), err=True)
         return EXIT_FAILED

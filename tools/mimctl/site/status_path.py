@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ..heads import Head, heads, stamp
+from ..formatting import file_stamp
+from ..heads import Head, heads
 from ..sources import FOLDER
 from ..store import INCIDENTS_DIR, Tracker
 from .data import SiteData, collect, views
@@ -63,8 +64,8 @@ def candidates(tracker: Tracker, now: datetime) -> Candidates:
     ids = tracker.process.stage_ids
     close = ids.index(CLOSE_STAGE) if CLOSE_STAGE in ids else len(ids)
     open_stages = set(ids[:close])
-    window = stamp(now - timedelta(days=HISTORY_DAYS + 1))
-    recent = stamp(now - timedelta(days=RECENT_DAYS))
+    window = file_stamp(now - timedelta(days=HISTORY_DAYS + 1))
+    recent = file_stamp(now - timedelta(days=RECENT_DAYS))
     chosen: set[str] = set()
     changed: set[str] = set()
     tops: dict[str, list[tuple[str, str]]] = {"detected": [], "declared": [], "first": []}
@@ -118,7 +119,7 @@ def collect_status(tracker: Tracker, edition: str, now: datetime | None = None, 
     known = {k.id for k in site.known_errors}
     times: list[datetime] = sorted((u.at for s in site.state.incidents.values() for u in s.updates), reverse=True)
     for head in found.feed_order:
-        if len(times) >= MAX_ENTRIES and head.feed < stamp(times[MAX_ENTRIES - 1]):
+        if len(times) >= MAX_ENTRIES and head.feed < file_stamp(times[MAX_ENTRIES - 1]):
             break
         shown, invalid = views(tracker, [head.id], edition, catalog, known)
         skipped += invalid
