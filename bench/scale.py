@@ -392,8 +392,9 @@ def goals(rows: list[Measured], sizes: list[int]) -> list[str]:
 
 def section(report: object, sizes: list[int], runs: int) -> None:
     """Section f of bench/run.py's results page: every measurement at each of ``sizes`` incidents, then the goals."""
-    from run import write
+    from run import _kept_sections, write
 
+    earlier = _earlier_blocks(_kept_sections(report.out).get("f", []), sizes)  # type: ignore[attr-defined]
     rows: list[Measured] = []
     lines: list[str] = []
     for incidents in sizes:
@@ -401,8 +402,29 @@ def section(report: object, sizes: list[int], runs: int) -> None:
         rows += found
         lines += [f"### {incidents:,} incidents", "", *render(found), ""]
         report.sections["f"] = []  # type: ignore[attr-defined]
-        report.facts["f"] = [*INTRO, "", *lines, "### Goals", "", *goals(rows, sizes)]  # type: ignore[attr-defined]
+        heading = f"### Goals ({', '.join(f'{n:,}' for n in sizes)} incidents, this run)"
+        report.facts["f"] = [*INTRO, "", *earlier, *lines, heading, "", *goals(rows, sizes)]  # type: ignore[attr-defined]
         write(report)  # type: ignore[arg-type]
+
+
+def _earlier_blocks(kept: list[str], sizes: list[int]) -> list[str]:
+    """What an earlier run wrote for sizes this run does not measure (its tables and goals), so 10,000 and 100,000 can run apart."""
+    blocks: list[list[str]] = []
+    for line in kept:
+        if line.startswith("### "):
+            blocks.append([])
+        if blocks and not line.startswith("*Measured "):
+            blocks[-1].append(line)
+    out: list[str] = []
+    for block in blocks:
+        title = block[0][4:]
+        measured = {int(n.replace(",", "")) for n in re.findall(r"[0-9][0-9,]*", title.partition("(")[2] or title)}
+        if measured and measured <= set(sizes):
+            continue  # measured again now
+        if title.startswith("Goals ("):
+            block = [f"### Goals of an earlier run ({title.partition('(')[2].replace(', this run', '')}", *block[1:]]
+        out += block
+    return out
 
 
 def main() -> None:
