@@ -502,7 +502,7 @@ def _sections(report: Report) -> dict[str, list[str]]:
             *table(report.sections["e"], "plain mkdocs median"),
         ]
     if "f" in report.sections:  # bench/scale.py
-        out["f"] = report.facts.get("f", [])
+        out["f"] = list(report.facts.get("f", []))  # a copy: the stamp is added below
     for letter, lines in out.items():
         lines += ["", stamp.replace("{letter}", letter if letter != "f" else f"f --scale-sizes {report.scale_sizes}")]
     return out
