@@ -19,7 +19,7 @@ from gitutil import REPO_ROOT, git, ok
 
 
 def _synth() -> Any:
-    """bench/synth.py, loaded by path: putting bench/ first on sys.path would let its secrets.py shadow the standard library's."""
+    """bench/synth.py, loaded by path (bench/ holds scripts, not a package)."""
     found = sys.modules.get("synth")
     if found is None:
         spec = importlib.util.spec_from_file_location("synth", REPO_ROOT / "bench" / "synth.py")
