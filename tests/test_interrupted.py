@@ -368,6 +368,24 @@ def test_a_hook_that_changes_what_is_committed_gets_the_commit_undone(repo: Path
     assert_unchanged(before, after)
 
 
+def test_the_repository_s_diff_settings_never_blind_the_check_of_what_was_committed(repo: Path) -> None:
+    # The check reads what the commit changed with git diff: colour, relative paths, an external diff
+    # or hidden submodules set in the repository's configuration must not change what it sees.
+    for key, value in (("color.ui", "always"), ("color.diff", "always"), ("diff.relative", "true"), ("diff.external", "false"),
+                       ("diff.ignoreSubmodules", "all"), ("diff.renames", "copies"), ("core.abbrev", "7")):  # fmt: skip
+        git("config", key, value, cwd=repo)
+    data = ok_json(["note", INC, "settings do not matter", "--at", t(10)], repo)
+    assert data["commit"] == head(repo)
+    # A hook that slips a submodule entry into the commit: hidden from git diff by diff.ignoreSubmodules, never from the check.
+    path = repo / ".git" / "hooks" / "pre-commit"
+    path.write_text(f"#!/bin/sh\ngit update-index --add --cacheinfo 160000,{head(repo)},vendored\nexit 0\n")
+    path.chmod(0o755)
+    before = snapshot(repo)
+    result = run(["note", INC, "and a hook is still caught", "--at", t(11)], repo)
+    assert result.exit_code == 1 and "a commit hook changed what was committed" in result.stderr and "vendored" in result.stderr, result
+    assert_unchanged(before, snapshot(repo))
+
+
 def snapshot_without(repo: Path, name: str) -> Any:
     (repo / name).unlink()
     return snapshot(repo)

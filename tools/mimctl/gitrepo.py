@@ -226,8 +226,26 @@ class GitRepo:
 
     def changed_by(self, parent: str | None, commit: str) -> dict[str, str | None]:
         """Every path ``commit`` changed against ``parent`` (None: the first commit), with the blob it now holds (None: deleted)."""
-        args = [parent, commit] if parent else ["--root", commit]
-        out = self._run("diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", *args)
+        if parent:
+            # git diff, not diff-tree: in a sparse checkout git 2.39's diff-tree expands the whole sparse index first
+            # (0.6 s at 10,000 incidents), though it compares two trees; the output is the same raw format.
+            out = self._run(
+                "diff",
+                "--raw",
+                "--no-abbrev",
+                "--no-color",
+                "-r",
+                "-z",
+                "--no-renames",
+                "--no-ext-diff",
+                "--ignore-submodules=none",
+                "--no-relative",
+                parent,
+                commit,
+                "--",
+            )
+        else:
+            out = self._run("diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", "--root", commit)
         tokens = [t for t in out.split("\0") if t]
         changed: dict[str, str | None] = {}
         for info, path in zip(tokens[::2], tokens[1::2], strict=False):
