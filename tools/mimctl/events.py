@@ -21,7 +21,9 @@ from typing import Any, Literal
 Headline = Callable[[Mapping[str, Any], Mapping[str, Any]], str]
 # Who may see an event: nobody outside, everybody, or whoever its ``audience`` names.
 Publicity = Literal["never", "always", "audience"]
-COMMON_FIELDS = ("at", "kind", "by", "sets")  # sets: the incident.yaml fields the event set (Incident.as_of)
+# seq: its place in recording order (model.event_order); times: how well ``at`` is known (timing);
+# sets: the incident.yaml fields the event set (Incident.as_of)
+COMMON_FIELDS = ("at", "kind", "by", "seq", "times", "sets")
 
 
 def _headline(verb: str) -> Headline:
@@ -37,6 +39,7 @@ class EventKind:
     written_by: str  # the commands that record it (docs)
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
+    one_of: tuple[str, ...] = ()  # optional fields of which an event carries exactly one
     public: Publicity = "never"
     notified: bool = False
     before_detection: bool = False  # may be dated before the incident was detected
@@ -100,8 +103,16 @@ KINDS: dict[str, EventKind] = {
             ),
         ),
         EventKind("ack", "Acknowledged", "`ack`"),
+        EventKind("vendor-escalation", "Escalated to a third party", "`vendor`", required=("vendor",), optional=("case", "url", "text")),
         EventKind("bridge", "Bridge opened", "`bridge`", required=("url",)),
-        EventKind("containment", "Containment action", "`containment add`", required=("id", "action", "rollback")),
+        EventKind(
+            "containment",
+            "Containment action",
+            "`containment add`",
+            required=("id", "action"),
+            optional=("rollback", "irreversible"),
+            one_of=("rollback", "irreversible"),
+        ),
         EventKind("containment-update", "Containment update", "`containment set`", required=("action_id", "state"), optional=("text",)),
         EventKind("hypothesis", "Hypothesis", "`hypothesis add`", required=("id", "text"), optional=("evidence",)),
         EventKind(
@@ -120,6 +131,7 @@ KINDS: dict[str, EventKind] = {
         EventKind("resolution", "Resolution", "`resolution`", optional=("text",)),
         EventKind("recovery", "Recovery", "`recovery`", optional=("text",)),
         EventKind("closure", "Closure", "`close`", optional=("text",)),
+        EventKind("review", "Review", "`pir new`, `pir set`, `pir complete`, `pir action add`, `pir action set`", required=("text",)),
         EventKind("field", "Field set", "`set`", required=("field",), optional=("value",)),
         EventKind(
             "stage",

@@ -15,7 +15,7 @@ from typing import Any
 
 from . import kedb
 from .alert_payloads import Alert, AlertGroup, clean_line, clean_text
-from .model import Event, Incident, parse_time
+from .model import Event, Incident, parse_time, sort_events
 from .sources import SourceError
 from .store import INCIDENT_FILE, INCIDENTS_DIR, PROCESS_FILE, TIMELINE_DIR, Tracker, TrackerError
 from .transaction import Change
@@ -215,7 +215,7 @@ def _update(tracker: Tracker, incident: Incident, group: AlertGroup, at: datetim
         trailers={"Incident": incident.id, "Stage": incident.stage, "Event": "alert"},
     )
     for alert in news:
-        add_event(change, incident.id, _event_at(alert, at), "alert", by, _alert_fields(group, alert))
+        add_event(change, incident.id, _event_at(alert, at), "alert", by, _alert_fields(group, alert), incident)
     result = Plan("updated", incident.id, change, len(news))
     if group.status == "firing":
         _suggest(tracker, result, at, by, alert_config(tracker), incident)
@@ -252,4 +252,4 @@ def _model(incident_id: str, change: Change, base: Incident | None) -> Incident 
             data = loaded
         elif f"/{TIMELINE_DIR}/" in path:
             events.append(Event(path.rsplit("/", 1)[-1], parse_time(loaded["at"]), loaded["kind"], loaded))
-    return Incident(incident_id, data, tuple(sorted(events, key=lambda e: (e.at, e.name)))) if data else None
+    return Incident(incident_id, data, sort_events(events)) if data else None

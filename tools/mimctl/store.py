@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from . import schema_check
 from .findings import Finding
 from .layout import INCIDENT_ID, INCIDENTS, KEDB, KNOWN_ERROR_ID, LAYOUT, RecordFolder, not_a_folder, sort_out
-from .model import Catalog, Event, Incident, KnownError, Process, parse_time
+from .model import Catalog, Event, Incident, KnownError, Process, parse_time, sort_events
 from .sources import FILE, FOLDER, Entry, Source, SourceError, WorkTree, open_spec
 from .yamlio import Document, LoadError, load_bytes
 
@@ -360,9 +360,8 @@ def build_incident(incident: Record, timeline: list[Record], pir: Record | None)
         assert record.document is not None
         data = record.document.data
         events.append(Event(Path(record.path).name, parse_time(data["at"]), data["kind"], data))
-    events.sort(key=lambda e: (e.at, e.name))
     pir_data = pir.document.data if pir and pir.document is not None else None
-    return Incident(incident.document.data["id"], incident.document.data, tuple(events), pir_data)
+    return Incident(incident.document.data["id"], incident.document.data, sort_events(events), pir_data)
 
 
 # --- schemas -------------------------------------------------------------------------

@@ -36,6 +36,7 @@ SECTIONS: dict[str, dict[str, tuple[str, str, str]]] = {
         "notified": ("record", "notified", "Record a notification that was sent."),
         "escalated": ("record", "escalated", "Record an escalation that was made."),
         "ack": ("record", "ack", "Record that a responder acknowledged the incident."),
+        "vendor": ("record", "vendor", "Record an escalation to a vendor or other third party."),
         "bridge": ("record", "bridge", "Record the bridge / war room link."),
         "update": ("record", "update", "Post a stakeholder update (internal or public)."),
         "note": ("record", "note", "Add a note to the timeline."),
@@ -57,7 +58,7 @@ SECTIONS: dict[str, dict[str, tuple[str, str, str]]] = {
         "pir": ("pir", "pir", "Schedule, write, complete and invite to the post-incident review."),
         "kedb": ("ingest", "kedb", "Match incidents against known errors; add known errors from incidents."),
         "actions": ("insight", "actions", "List PIR action items across all incidents; overdue ones stand out."),
-        "stats": ("insight", "stats", "Report counts, MTTA, time to contain, MTTR and time in each stage."),
+        "stats": ("insight", "stats", "Report milestones and durations (MTTA, time to mitigate, resolve, recover) by group or incident."),
     },
     "Automation": {
         "ingest": ("ingest", "ingest", "Open or update incidents from alert notifications (Alertmanager, generic)."),

@@ -9,7 +9,7 @@ import click
 from .. import views
 from ..output import terminal_safe
 from ..usecases.advance import advance as judge_and_advance
-from ..usecases.records import load_incident, valid_incidents
+from ..usecases.records import load_incident, place, valid_incidents
 from .common import EXIT_FAILED, INCIDENT, Recording, apply_change, emit, format_option, recording, repo_option, tracker
 
 
@@ -33,7 +33,7 @@ def advance(incident_id: str, target: str | None, reason: str | None, rec: Recor
     """
     tr = tracker(rec.repo)
     incident = load_incident(tr, incident_id)
-    move = judge_and_advance(tr, incident, rec.at, rec.person, target, reason)
+    move = judge_and_advance(tr, incident, place(rec.when, incident), rec.person, target, reason)
     transition = move.transition
     if move.change is None:
         data = {

@@ -4,13 +4,21 @@ One derivation from the records, used by the status home, the incident pages,
 the Statuspage API and the feeds, so that none of them can contradict another.
 It follows Statuspage's model:
 
-- An incident is **impairing** while it is in an active stage (``active: true``
-  in process.yaml): its components take its severity's ``component_status``;
-  its status is its latest update's (``investigating`` before any; a
-  ``resolved`` update reads as ``monitoring`` while the incident is still active).
-- Once it leaves the active stages, service is restored and its components
-  are operational again. It is **monitoring** until a ``resolved`` update is
-  posted or it reaches the close stage; then it is **resolved**.
+- An incident is **impairing** from when its impact started (else when it was
+  detected) until service was restored for users: the ``resolved`` milestone
+  (``milestones``, one definition for stats, show, these pages and the API).
+  Its components take its severity's ``component_status``; its status is its
+  latest update's (``investigating`` before any; a ``resolved`` update reads
+  as ``monitoring`` while it still impairs). An incident waiting in ``resolve``
+  for a permanent fix after service came back no longer impairs.
+- Reopened (moved from a stage that is not active back into an active one)
+  after service was restored, it impairs again until a later fact says
+  service was restored.
+- Once service is restored, its components are operational again. It is
+  **monitoring** until a ``resolved`` update is posted, it is closed (the
+  ``closed`` milestone) or it reaches the closing stage (``closes: true`` in
+  process.yaml); then it is **resolved**. Reaching the closing stage or being
+  closed also ends an impairment no fact ended.
 - **Impact** (none, minor, major, critical) is the severity's ``indicator``
   while impairing and once resolved (the worst it had); ``none`` while
   monitoring, as service is restored.
@@ -35,9 +43,10 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import PurePosixPath
 
-from .. import cadence
+from .. import cadence, milestones
 from ..maintenance import UNDERWAY, Maintenance
-from ..model import Incident, parse_time
+from ..milestones import Timeline
+from ..model import Incident
 from .data import PUBLIC, SiteData
 
 # Least to most severe, as Statuspage ranks them.
@@ -58,7 +67,6 @@ DESCRIPTIONS = {
     "critical": "Major Service Outage",
 }
 UNRESOLVED = ("investigating", "identified", "monitoring")
-CLOSE_STAGE = "close"  # reaching this stage ends an incident for readers
 DOWNTIME_WEIGHT = {"major_outage": 1.0, "partial_outage": 0.3}  # Statuspage's uptime: partial outages count 30%
 HISTORY_DAYS = 90
 
@@ -90,7 +98,7 @@ class IncidentState:
     components: tuple[str, ...]  # shown service ids
     updates: tuple[Update, ...]  # oldest first, never empty
     started: datetime
-    restored: datetime | None  # service restored (left the active stages)
+    restored: datetime | None  # service restored for users (the resolved milestone), None while impairing
     resolved_at: datetime | None
     windows: tuple[tuple[datetime, datetime | None], ...]  # when it impaired service
     component_status: str  # its severity's, while impairing
@@ -130,9 +138,13 @@ class MaintenanceState:
         return self.status in UNDERWAY
 
 
-def _first_window_start(incident: Incident) -> datetime:
-    times = [t for t in (incident.started_at, incident.detected_at) if t is not None]
-    return min(times)
+def _first_window_start(timeline: Timeline, incident: Incident) -> datetime:
+    """When the impact began for readers: impact started, else detected, else declared (the first whose time is known)."""
+    for milestone in ("impact_started", "detected", "declared"):
+        moment = timeline.at(milestone)
+        if moment is not None:
+            return moment
+    return incident.detected_at
 
 
 class PageState:
@@ -211,9 +223,10 @@ class PageState:
         impaired = severity.component_status if severity else "partial_outage"
         impact = severity.indicator if severity else "major"
         components = tuple(s for s in incident.services if s in site.catalog.services)
-        windows, reached_close = self._windows(incident)
-        active = site.is_active(incident)
-        restored = None if active or not windows else windows[-1][1]
+        timeline = site.timeline(incident)
+        windows, reached_close = self._windows(incident, timeline)
+        active = windows[-1][1] is None
+        restored = None if active else windows[-1][1]
         recorded = incident.updates(PUBLIC if site.public else None)
 
         def effect_at(moment: datetime) -> str:
@@ -224,12 +237,12 @@ class PageState:
         for u in recorded:
             said = str(u.data.get("status", "investigating"))
             if said == "resolved" and active:
-                said, effect = "monitoring", effect_at(u.at)  # not over while the stages say it impairs service
+                said, effect = "monitoring", effect_at(u.at)  # not over while service is still impaired
             else:
                 effect = "operational" if said == "resolved" else effect_at(u.at)
             updates.append(Update(f"{incident.id}-{PurePosixPath(u.name).stem}", u.at, said, u.text, effect))
         if not updates:
-            declared = parse_time(incident.data["declared_at"]) if incident.data.get("declared_at") else incident.detected_at
+            declared = timeline.at("declared") or incident.detected_at
             names = ", ".join(site.service_name(s) for s in components)
             text = f"We are investigating an issue affecting {names}." if names else "We are investigating an issue."
             updates.append(Update(f"{incident.id}-declared", declared, "investigating", text, effect_at(declared), recorded=False))
@@ -263,28 +276,41 @@ class PageState:
             component_status=impaired,
         )
 
-    def _windows(self, incident: Incident) -> tuple[list[tuple[datetime, datetime | None]], datetime | None]:
-        """When the incident impaired service (its visits to active stages), and when it first reached the close stage."""
+    def _windows(self, incident: Incident, timeline: Timeline) -> tuple[list[tuple[datetime, datetime | None]], datetime | None]:
+        """When the incident impaired service, and when it was over for readers (closed, or the closing stage reached).
+
+        A window runs from the impact's start (or a reopen) to the first fact
+        that marks the ``resolved`` milestone after it; being closed or reaching
+        the closing stage ends a window no such fact ended.
+        """
         process = self.site.process
-        ids = process.stage_ids
-        close = ids.index(CLOSE_STAGE) if CLOSE_STAGE in ids else len(ids)
+        defined = timeline.definitions.milestone("resolved")
+        reopened = milestones.reopens(incident, process)
+        bounds = [_first_window_start(timeline, incident), *reopened]
         windows: list[tuple[datetime, datetime | None]] = []
-        reached_close: datetime | None = None
-        for visit in incident.stage_history(ids[0]):
-            stage = process.stage(visit.stage)
-            if stage is not None and stage.active:
-                start = visit.entered if windows else min(_first_window_start(incident), visit.entered)
-                if windows and windows[-1][1] == visit.entered:
-                    start = windows.pop()[0]  # one window across consecutive active stages
-                windows.append((start, visit.left))
-                reached_close = None  # reopened: only a later close counts
-            elif reached_close is None and visit.stage in ids and ids.index(visit.stage) >= close:
-                reached_close = visit.entered
-        if not windows:  # recorded after the fact without stage events: the declaration as a moment
-            start = _first_window_start(incident)
-            windows.append((start, start))
-        if reached_close is None and incident.stage in ids and ids.index(incident.stage) >= close:
-            reached_close = windows[-1][1] or windows[-1][0]
+        opened: datetime | None = bounds[0]
+        for index, lower in enumerate(bounds):
+            if opened is None:
+                opened = lower  # reopened after service was restored: impaired again
+            upper = bounds[index + 1] if index + 1 < len(bounds) else None
+            found = milestones.reached(incident, defined, (None if index == 0 else lower, upper), timeline.reached.get) if defined else None
+            if found is not None:
+                windows.append((opened, max(opened, found.known.at)))
+                opened = None
+        last = reopened[-1] if reopened else None
+        reached_close = next(
+            (e.at for e in incident.events_of("stage") if process.reached_closing(str(e.data["to"])) and (last is None or e.at >= last)),
+            None,
+        )
+        if reached_close is None and process.reached_closing(incident.stage) and not any(
+            process.reached_closing(str(e.data["to"])) for e in incident.events_of("stage")
+        ):
+            reached_close = (windows[-1][1] if windows else None) or opened or bounds[0]  # recorded that way, without stage events
+        closed = timeline.at("closed")
+        if closed is not None and (last is None or closed >= last):
+            reached_close = min(reached_close, closed) if reached_close else closed
+        if opened is not None:
+            windows.append((opened, max(opened, reached_close) if reached_close else None))
         return windows, reached_close
 
     # --- history bars ---------------------------------------------------------------

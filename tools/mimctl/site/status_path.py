@@ -34,7 +34,7 @@ from ..model import parse_time
 from ..store import INCIDENT_FILE, TIMELINE_DIR, Tracker
 from .data import SiteData, collect, views
 from .feeds import MAX_ENTRIES
-from .state import CLOSE_STAGE, HISTORY_DAYS
+from .state import HISTORY_DAYS
 from .statusapi import MAX_RECORDS
 
 _HEAD = re.compile(r"^(stage|detected_at|declared_at):[ \t]*['\"]?([^'\"#\s]+)['\"]?[ \t]*(?:#.*)?$", re.MULTILINE)
@@ -103,9 +103,9 @@ def scan(tracker: Tracker, incident_id: str) -> Head:
 
 def candidates(tracker: Tracker, now: datetime) -> tuple[list[Head], set[str]]:
     """Every incident's head, and the ids that must be loaded in full for the status pages (before the feeds)."""
-    ids = tracker.process.stage_ids
-    close = ids.index(CLOSE_STAGE) if CLOSE_STAGE in ids else len(ids)
-    open_stages = set(ids[:close])
+    process = tracker.process
+    ids = process.stage_ids
+    open_stages = {s for s in ids if not process.reached_closing(s)}
     window = _stamp(now - timedelta(days=HISTORY_DAYS + 1))
     heads = [scan(tracker, incident_id) for incident_id in tracker.incident_ids()]
     chosen = {

@@ -6,15 +6,15 @@ import copy
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from .. import events
 from ..formatting import file_stamp
 from ..model import ABSENT, Incident, format_time, get_path
 from ..store import INCIDENT_FILE, INCIDENTS_DIR, PIR_FILE, TIMELINE_DIR, Tracker
+from ..timing import Known, Unknown, When, known
 from ..transaction import Change, Refused
-from ..yamlio import dump_new, edit_text
+from ..yamlio import dump_new, edit_text, loads
 
 SCHEMA_FROM_INCIDENT = "../../schemas/incident.schema.json"
 SCHEMA_FROM_EVENT = "../../../schemas/event.schema.json"
@@ -34,9 +34,9 @@ def pir_path(incident_id: str) -> str:
     return f"{INCIDENTS_DIR}/{incident_id}/{PIR_FILE}"
 
 
-def event_path(incident_id: str, at: datetime, kind: str) -> str:
+def event_path(incident_id: str, at: When, kind: str) -> str:
     """A new timeline file: ``incidents/INC-…/timeline/<time>-<kind>-<6 hex>.yaml`` (the one place names are made)."""
-    return f"{INCIDENTS_DIR}/{incident_id}/{TIMELINE_DIR}/{file_stamp(at)}-{kind}-{secrets.token_hex(3)}.yaml"
+    return f"{INCIDENTS_DIR}/{incident_id}/{TIMELINE_DIR}/{file_stamp(known(at).at)}-{kind}-{secrets.token_hex(3)}.yaml"
 
 
 def new_short_id(prefix: str) -> str:
@@ -85,11 +85,55 @@ def clean(data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v not in (None, "", [], (), {})}
 
 
-def event_text(at: datetime, kind: str, by: str | None, fields: Mapping[str, Any]) -> str:
-    """A new timeline event file's text; the fields must belong to the kind (``events``)."""
+def place(when: When | Unknown, incident: Incident) -> Known:
+    """A time for an event of ``incident``: as given, or, when unknown, placed after the events recorded so far.
+
+    An unknown time is held at the latest time on the timeline (the declaration
+    or detection when there is none), so the event lists after them; its
+    precision stays ``unknown`` and no figure is measured from it.
+    """
+    if not isinstance(when, Unknown):
+        return known(when)
+    times = [e.at for e in incident.events] + [t.at for t in (incident.time("declared_at"), incident.time("detected_at")) if t is not None]
+    return Known(max(times), "unknown")
+
+
+def next_seq(incident: Incident | None) -> int:
+    """The recording order of the next event on ``incident``'s timeline: one more than any so far (1 for a new incident)."""
+    if incident is None:
+        return 1
+    return max(max((e.seq for e in incident.events), default=0), len(incident.events)) + 1
+
+
+def event_text(at: When, kind: str, by: str | None, fields: Mapping[str, Any], seq: int | None = None) -> str:
+    """A new timeline event file's text; the fields must belong to the kind (``events``).
+
+    ``seq`` is its place in recording order (``model.event_order``): it orders
+    events recorded for the same instant. A time not known to the second says
+    how it is known under ``times.at`` (``timing``).
+    """
     events.check_fields(kind, fields)
-    data = clean({"at": format_time(at), "kind": kind, "by": by, **fields})
+    when = known(at)
+    note = when.note()
+    data = clean({"at": format_time(when.at), "kind": kind, "by": by, "seq": seq, "times": {"at": note} if note else None, **fields})
     return dump_new(data, SCHEMA_FROM_EVENT)
+
+
+def time_edits(data: Mapping[str, Any], edits: Mapping[str, Any]) -> dict[str, Any]:
+    """``edits`` with every ``Known`` value written as a record time, and its note under ``times.<path>``.
+
+    A time known to the second has no note; a stale note from an earlier, rougher value is removed.
+    """
+    out: dict[str, Any] = {}
+    for path, value in edits.items():
+        if not isinstance(value, Known):
+            out[path] = value
+            continue
+        out[path] = format_time(value.at)
+        note = value.note()
+        if note is not None or get_path(data.get("times") or {}, path) is not ABSENT:
+            out[f"times.{path}"] = note
+    return out
 
 
 def set_path(data: Any, dotted: str, value: Any) -> None:
@@ -109,7 +153,7 @@ def record(
     tracker: Tracker,
     incident: Incident,
     kind: str,
-    at: datetime,
+    at: When,
     by: str | None,
     subject: str,
     fields: Mapping[str, Any] | None = None,
@@ -117,8 +161,12 @@ def record(
     trailers: Mapping[str, str] | None = None,
     summary: Mapping[str, object] | None = None,
 ) -> Change:
-    """An event on the timeline plus edits to incident.yaml (dotted path -> value; None removes), as one change."""
+    """An event on the timeline plus edits to incident.yaml (dotted path -> value; None removes), as one change.
+
+    A ``Known`` value in ``edits`` is a time: it is written with how it is known (``time_edits``).
+    """
     writes: dict[str, str] = {}
+    edits = time_edits(incident.data, edits or {})
     if edits:
         path = incident_path(incident.id)
         text = (tracker.root / path).read_text(encoding="utf-8")
@@ -133,7 +181,7 @@ def record(
     sets = copy.deepcopy(
         {p: v for p, v in (edits or {}).items() if p != "stage" and (v is not None or get_path(incident.data, p) is not ABSENT)}
     )
-    writes[event_path(incident.id, at, kind)] = event_text(at, kind, by, {**(fields or {}), "sets": sets})
+    writes[event_path(incident.id, at, kind)] = event_text(at, kind, by, {**(fields or {}), "sets": sets}, next_seq(incident))
     return Change(
         incident.id,
         writes,
@@ -143,8 +191,15 @@ def record(
     )
 
 
-def add_event(change: Change, incident_id: str, at: datetime, kind: str, by: str | None, fields: Mapping[str, Any]) -> str:
-    """Add one more timeline event to ``change`` (several events in one commit); its path."""
+def add_event(
+    change: Change, incident_id: str, at: When, kind: str, by: str | None, fields: Mapping[str, Any], incident: Incident | None = None
+) -> str:
+    """Add one more timeline event to ``change`` (several events in one commit); its path.
+
+    It is recorded after the events already in the change and, when given, after ``incident``'s own.
+    """
     path = event_path(incident_id, at, kind)
-    change.writes[path] = event_text(at, kind, by, fields)
+    written = [loads(text).data.get("seq") for p, text in change.writes.items() if f"/{TIMELINE_DIR}/" in p]
+    seq = max([next_seq(incident) - 1, *(n for n in written if isinstance(n, int))]) + 1
+    change.writes[path] = event_text(at, kind, by, fields, seq)
     return path
