@@ -172,8 +172,15 @@ def test_stats_by_incident_lists_every_milestone_and_duration(repo: Path) -> Non
         "source": "resolution.service_restored_at",
     }
     assert first["milestones"]["closed"] is None
-    assert first["durations"]["time_to_resolve"] == {"seconds": 30 * 60, "approximate": False}
-    assert first["durations"]["time_to_recover"] == {"seconds": None, "approximate": False, "missing": "not reached: recovered"}
+    assert first["durations"]["time_to_resolve"] == {
+        "title": "Time to resolve",
+        "from": "detected",
+        "to": "resolved",
+        "seconds": 30 * 60,
+        "approximate": False,
+    }
+    assert first["durations"]["time_to_recover"]["seconds"] is None
+    assert first["durations"]["time_to_recover"]["missing"] == "not reached: recovered"
     text = ok(["stats", "--by", "incident"], repo).stdout
     assert text.splitlines()[1].split()[:6] == ["INC-0001", "SEV1", "7m", "4m", "10m", "30m"]  # impact started 7 minutes before detection
     rows = list(csv.DictReader(io.StringIO(ok(["stats", "--by", "incident", "--format", "csv"], repo).stdout)))

@@ -273,7 +273,9 @@ class Timeline:
         """For JSON output: every defined milestone (null when not reached) and every duration."""
         return {
             "milestones": {m.id: self.reached[m.id].as_dict() if m.id in self.reached else None for m in self.definitions.milestones},
-            "durations": {d.id: self.durations[d.id].as_dict() for d in self.definitions.durations},
+            "durations": {
+                d.id: {"title": d.title, "from": d.start, "to": d.end, **self.durations[d.id].as_dict()} for d in self.definitions.durations
+            },
         }
 
 

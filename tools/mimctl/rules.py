@@ -236,7 +236,9 @@ def check_process(record: Record, process: Process) -> list[Finding]:
         out.append(_at(record, ("stages",), "stage ids must be unique", "id"))
     closing = [index for index, stage in enumerate(process.stages) if stage.closes]
     for index in closing[1:]:
-        out.append(_at(record, ("stages", index, "closes"), "only one stage may close the incident for readers (closes: true)", "reference"))
+        out.append(
+            _at(record, ("stages", index, "closes"), "only one stage may close the incident for readers (closes: true)", "reference")
+        )
     out += [_at(record, where, message, "reference") for where, message in milestones.problems(process, tuple(events.KINDS))]
     for source, targets in process.reopen.items():
         for target in (source, *targets):

@@ -47,6 +47,7 @@ from .. import cadence, milestones
 from ..maintenance import UNDERWAY, Maintenance
 from ..milestones import Timeline
 from ..model import Incident
+from ..timing import Known
 from .data import PUBLIC, SiteData
 
 # Least to most severe, as Statuspage ranks them.
@@ -87,6 +88,7 @@ class Update:
     text: str
     effect: str  # the status the incident gave its components from this update on
     recorded: bool = True
+    known: Known | None = None  # how well its time is known (recorded updates)
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ class IncidentState:
     resolved_at: datetime | None
     windows: tuple[tuple[datetime, datetime | None], ...]  # when it impaired service
     component_status: str  # its severity's, while impairing
+    started_known: Known | None = None  # ``started`` as the records know it
+    restored_known: Known | None = None  # ``restored`` as the records know it
 
     @property
     def unresolved(self) -> bool:
@@ -138,13 +142,13 @@ class MaintenanceState:
         return self.status in UNDERWAY
 
 
-def _first_window_start(timeline: Timeline, incident: Incident) -> datetime:
+def _first_window_start(timeline: Timeline, incident: Incident) -> Known:
     """When the impact began for readers: impact started, else detected, else declared (the first whose time is known)."""
     for milestone in ("impact_started", "detected", "declared"):
-        moment = timeline.at(milestone)
-        if moment is not None:
-            return moment
-    return incident.detected_at
+        found = timeline.reached.get(milestone)
+        if found is not None and found.at is not None:
+            return found.known
+    return Known(incident.detected_at, "unknown")
 
 
 class PageState:
@@ -224,7 +228,8 @@ class PageState:
         impact = severity.indicator if severity else "major"
         components = tuple(s for s in incident.services if s in site.catalog.services)
         timeline = site.timeline(incident)
-        windows, reached_close = self._windows(incident, timeline)
+        start = _first_window_start(timeline, incident)
+        windows, reached_close, restored_known = self._windows(incident, timeline)
         active = windows[-1][1] is None
         restored = None if active else windows[-1][1]
         recorded = incident.updates(PUBLIC if site.public else None)
@@ -240,7 +245,7 @@ class PageState:
                 said, effect = "monitoring", effect_at(u.at)  # not over while service is still impaired
             else:
                 effect = "operational" if said == "resolved" else effect_at(u.at)
-            updates.append(Update(f"{incident.id}-{PurePosixPath(u.name).stem}", u.at, said, u.text, effect))
+            updates.append(Update(f"{incident.id}-{PurePosixPath(u.name).stem}", u.at, said, u.text, effect, known=u.known))
         if not updates:
             declared = timeline.at("declared") or incident.detected_at
             names = ", ".join(site.service_name(s) for s in components)
@@ -274,9 +279,13 @@ class PageState:
             resolved_at=resolved_at,
             windows=tuple(windows),
             component_status=impaired,
+            started_known=start if start.at == windows[0][0] else Known(windows[0][0]),
+            restored_known=None if restored is None else restored_known or Known(restored),
         )
 
-    def _windows(self, incident: Incident, timeline: Timeline) -> tuple[list[tuple[datetime, datetime | None]], datetime | None]:
+    def _windows(
+        self, incident: Incident, timeline: Timeline
+    ) -> tuple[list[tuple[datetime, datetime | None]], datetime | None, Known | None]:
         """When the incident impaired service, and when it was over for readers (closed, or the closing stage reached).
 
         A window runs from the impact's start (or a reopen) to the first fact
@@ -286,8 +295,9 @@ class PageState:
         process = self.site.process
         defined = timeline.definitions.milestone("resolved")
         reopened = milestones.reopens(incident, process)
-        bounds = [_first_window_start(timeline, incident), *reopened]
+        bounds = [_first_window_start(timeline, incident).at, *reopened]
         windows: list[tuple[datetime, datetime | None]] = []
+        ended: Known | None = None
         opened: datetime | None = bounds[0]
         for index, lower in enumerate(bounds):
             if opened is None:
@@ -296,14 +306,16 @@ class PageState:
             found = milestones.reached(incident, defined, (None if index == 0 else lower, upper), timeline.reached.get) if defined else None
             if found is not None:
                 windows.append((opened, max(opened, found.known.at)))
-                opened = None
+                ended, opened = found.known, None
         last = reopened[-1] if reopened else None
         reached_close = next(
             (e.at for e in incident.events_of("stage") if process.reached_closing(str(e.data["to"])) and (last is None or e.at >= last)),
             None,
         )
-        if reached_close is None and process.reached_closing(incident.stage) and not any(
-            process.reached_closing(str(e.data["to"])) for e in incident.events_of("stage")
+        if (
+            reached_close is None
+            and process.reached_closing(incident.stage)
+            and not any(process.reached_closing(str(e.data["to"])) for e in incident.events_of("stage"))
         ):
             reached_close = (windows[-1][1] if windows else None) or opened or bounds[0]  # recorded that way, without stage events
         closed = timeline.at("closed")
@@ -311,7 +323,8 @@ class PageState:
             reached_close = min(reached_close, closed) if reached_close else closed
         if opened is not None:
             windows.append((opened, max(opened, reached_close) if reached_close else None))
-        return windows, reached_close
+            ended = None
+        return windows, reached_close, ended
 
     # --- history bars ---------------------------------------------------------------
 
