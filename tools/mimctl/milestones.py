@@ -252,13 +252,22 @@ class Measured:
 
 
 @dataclass(frozen=True)
+class Period:
+    """A time service was impaired for users, as the facts say: from the impact's start (or a reopen) to service restored."""
+
+    start: Known
+    end: Known | None  # None: not restored (yet)
+
+
+@dataclass(frozen=True)
 class Timeline:
-    """The milestones one incident reached and the durations between them."""
+    """The milestones one incident reached, the durations between them, and when service was impaired."""
 
     incident_id: str
     reached: Mapping[str, Reached]  # by milestone id, only those the records mark
     durations: Mapping[str, Measured]  # by duration id, every defined one
     definitions: Definitions
+    impaired: tuple[Period, ...] = ()  # in time order; the last is open while service is not restored
 
     def at(self, milestone_id: str) -> datetime | None:
         """When ``milestone_id`` was reached (None: not reached, or its time is unknown)."""
@@ -394,7 +403,34 @@ def timeline(incident: Incident, process: Process, defined: Definitions | None =
 
     marked = {m.id: r for m in defined.milestones if (r := resolve(m.id)) is not None}
     durations = {d.id: measure(d, marked) for d in defined.durations}
-    return Timeline(incident.id, marked, durations, defined)
+    return Timeline(incident.id, marked, durations, defined, _impaired(incident, process, defined, marked))
+
+
+IMPACT_STARTS = ("impact_started", "detected", "declared")  # the first of these with a known time starts the impact for readers
+
+
+def _impaired(incident: Incident, process: Process, defined: Definitions, marked: Mapping[str, Reached]) -> tuple[Period, ...]:
+    """Service impaired from the impact's start to the first fact that marks ``resolved`` after it; again from each
+    reopen after a restoration (a reopen before any restoration changes nothing)."""
+    start = next((marked[m].known for m in IMPACT_STARTS if m in marked and marked[m].at is not None), None)
+    if start is None:
+        start = Known(incident.detected_at, "unknown")
+    definition = defined.milestone("resolved")
+    reopened = reopens(incident, process)
+    bounds = [start.at, *reopened]
+    periods: list[Period] = []
+    opened: Known | None = start
+    for index, lower in enumerate(bounds):
+        if opened is None:
+            opened = Known(lower)  # reopened after service was restored: impaired again
+        upper = bounds[index + 1] if index + 1 < len(bounds) else None
+        found = reached(incident, definition, (None if index == 0 else lower, upper), marked.get) if definition else None
+        if found is not None:
+            periods.append(Period(opened, found.known if found.known.at >= opened.at else opened))
+            opened = None
+    if opened is not None:
+        periods.append(Period(opened, None))
+    return tuple(periods)
 
 
 # --- process.yaml: what its schema cannot say ------------------------------------------------

@@ -142,15 +142,6 @@ class MaintenanceState:
         return self.status in UNDERWAY
 
 
-def _first_window_start(timeline: Timeline, incident: Incident) -> Known:
-    """When the impact began for readers: impact started, else detected, else declared (the first whose time is known)."""
-    for milestone in ("impact_started", "detected", "declared"):
-        found = timeline.reached.get(milestone)
-        if found is not None and found.at is not None:
-            return found.known
-    return Known(incident.detected_at, "unknown")
-
-
 class PageState:
     """Everything the status pages and the API say, derived once per build."""
 
@@ -228,8 +219,8 @@ class PageState:
         impact = severity.indicator if severity else "major"
         components = tuple(s for s in incident.services if s in site.catalog.services)
         timeline = site.timeline(incident)
-        start = _first_window_start(timeline, incident)
         windows, reached_close, restored_known = self._windows(incident, timeline)
+        start = timeline.impaired[0].start if timeline.impaired else Known(windows[0][0])
         active = windows[-1][1] is None
         restored = None if active else windows[-1][1]
         recorded = incident.updates(PUBLIC if site.public else None)
@@ -286,27 +277,12 @@ class PageState:
     def _windows(
         self, incident: Incident, timeline: Timeline
     ) -> tuple[list[tuple[datetime, datetime | None]], datetime | None, Known | None]:
-        """When the incident impaired service, and when it was over for readers (closed, or the closing stage reached).
-
-        A window runs from the impact's start (or a reopen) to the first fact
-        that marks the ``resolved`` milestone after it; being closed or reaching
-        the closing stage ends a window no such fact ended.
-        """
+        """When the incident impaired service (``Timeline.impaired``), when it was over for readers (closed, or the
+        closing stage reached: that also ends an impairment no fact ended), and how well the end of the last is known."""
         process = self.site.process
-        defined = timeline.definitions.milestone("resolved")
+        periods = timeline.impaired or (milestones.Period(Known(incident.detected_at), None),)
+        windows: list[tuple[datetime, datetime | None]] = [(p.start.at, p.end.at if p.end else None) for p in periods]
         reopened = milestones.reopens(incident, process)
-        bounds = [_first_window_start(timeline, incident).at, *reopened]
-        windows: list[tuple[datetime, datetime | None]] = []
-        ended: Known | None = None
-        opened: datetime | None = bounds[0]
-        for index, lower in enumerate(bounds):
-            if opened is None:
-                opened = lower  # reopened after service was restored: impaired again
-            upper = bounds[index + 1] if index + 1 < len(bounds) else None
-            found = milestones.reached(incident, defined, (None if index == 0 else lower, upper), timeline.reached.get) if defined else None
-            if found is not None:
-                windows.append((opened, max(opened, found.known.at)))
-                ended, opened = found.known, None
         last = reopened[-1] if reopened else None
         reached_close = next(
             (e.at for e in incident.events_of("stage") if process.reached_closing(str(e.data["to"])) and (last is None or e.at >= last)),
@@ -317,13 +293,14 @@ class PageState:
             and process.reached_closing(incident.stage)
             and not any(process.reached_closing(str(e.data["to"])) for e in incident.events_of("stage"))
         ):
-            reached_close = (windows[-1][1] if windows else None) or opened or bounds[0]  # recorded that way, without stage events
+            reached_close = windows[-1][1] or windows[-1][0]  # recorded that way, without stage events
         closed = timeline.at("closed")
         if closed is not None and (last is None or closed >= last):
             reached_close = min(reached_close, closed) if reached_close else closed
-        if opened is not None:
-            windows.append((opened, max(opened, reached_close) if reached_close else None))
-            ended = None
+        ended = periods[-1].end
+        start, end = windows[-1]
+        if end is None and reached_close is not None:
+            windows[-1] = (start, max(start, reached_close))
         return windows, reached_close, ended
 
     # --- history bars ---------------------------------------------------------------

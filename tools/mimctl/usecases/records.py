@@ -149,6 +149,22 @@ def set_path(data: Any, dotted: str, value: Any) -> None:
         data[parts[-1]] = value
 
 
+def prune(data: Any, dotted: str) -> None:
+    """Remove the mapping at ``a.b`` and each one above it that is left empty."""
+    parts = dotted.split(".")
+    while parts:
+        trail = [data]
+        for part in parts[:-1]:
+            inner = trail[-1].get(part) if isinstance(trail[-1], dict) else None
+            if not isinstance(inner, dict):
+                return
+            trail.append(inner)
+        if trail[-1].get(parts[-1]) != {}:
+            return
+        trail[-1].pop(parts[-1])
+        parts = parts[:-1]
+
+
 def record(
     tracker: Tracker,
     incident: Incident,
@@ -174,6 +190,8 @@ def record(
         def change(data: Any) -> None:
             for dotted, value in edits.items():
                 set_path(data, dotted, value)
+                if value is None and dotted.startswith("times."):
+                    prune(data, dotted.rsplit(".", 1)[0])
 
         writes[path] = edit_text(text, change)
     # The event carries the values it set, so the incident as of any moment is a replay (Incident.as_of).
