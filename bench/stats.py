@@ -56,9 +56,15 @@ def timed(tools: Path, repo: Path, by: str) -> float:
     return elapsed
 
 
-def baseline_tools(revision: str, folder: Path) -> Path:
-    """A worktree of ``revision`` in ``folder``; its package folder."""
+def baseline_tools(revision: str, folder: Path, repo: Path) -> Path:
+    """A worktree of ``revision`` in ``folder``; its package folder.
+
+    The tracker gets the baseline's process.yaml: both versions accept it (the
+    milestones and durations sections are optional, with standard defaults),
+    and the records are the sample incidents, which both accept too.
+    """
     subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "--quiet", str(folder), revision], check=True)
+    (repo / "process.yaml").write_bytes((folder / "process.yaml").read_bytes())
     return folder / "tools"
 
 
@@ -76,7 +82,7 @@ def main() -> None:
     repo = tracker(args.incidents)
     with tempfile.TemporaryDirectory(prefix="mimctl-stats-baseline-") as scratch:
         folder = Path(scratch) / "baseline"
-        base = baseline_tools(args.baseline, folder)
+        base = baseline_tools(args.baseline, folder, repo)
         try:
             ours, theirs = [], []
             timed(ROOT / "tools", repo, args.by)  # warm the file cache for both

@@ -117,12 +117,20 @@ def test_the_order_is_time_then_recording_order_then_name() -> None:
 def test_as_of_an_event_leaves_out_what_was_recorded_after_it_at_the_same_instant() -> None:
     judged = _event("111111", T, seq=2)
     later = Event(
-        "20250310T080000Z-field-222222.yaml", parse_time(T), "field", {"at": T, "kind": "field", "field": "summary", "seq": 3, "sets": {"summary": "x"}}
+        "20250310T080000Z-field-222222.yaml",
+        parse_time(T),
+        "field",
+        {"at": T, "kind": "field", "field": "summary", "seq": 3, "sets": {"summary": "x"}},
     )
     earlier = Event(
-        "20250310T080000Z-field-333333.yaml", parse_time(T), "field", {"at": T, "kind": "field", "field": "regions", "seq": 1, "sets": {"regions": ["eu"]}}
+        "20250310T080000Z-field-333333.yaml",
+        parse_time(T),
+        "field",
+        {"at": T, "kind": "field", "field": "regions", "seq": 1, "sets": {"regions": ["eu"]}},
     )
-    incident = Incident(INCIDENT, {"id": INCIDENT, "stage": "identify", "summary": "x", "regions": ["eu"]}, sort_events([later, judged, earlier]))
+    incident = Incident(
+        INCIDENT, {"id": INCIDENT, "stage": "identify", "summary": "x", "regions": ["eu"]}, sort_events([later, judged, earlier])
+    )
     then = incident.as_of(parse_time(T), before=judged)
     assert [e.name for e in then.events] == [earlier.name]
     assert "summary" not in then.data and then.data["regions"] == ["eu"]

@@ -40,7 +40,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "escalation": {"to": ["@mim-lead"], "level": 1, "text": "No ack"},
     "update-reminder": {"audience": "public", "due_at": "2025-03-10T09:00:00Z", "level": 0, "to": ["casey"], "text": "Update due"},
     "ack": {},
-    "vendor-escalation": {"vendor": "Cloud provider support", "case": "CASE-1234", "url": "https://support.example.com/c/1234", "text": "Opened"},
+    "vendor-escalation": {
+        "vendor": "Cloud provider support",
+        "case": "CASE-1234",
+        "url": "https://support.example.com/c/1234",
+        "text": "Opened",
+    },
     "bridge": {"url": "https://meet.example.com/inc-0001"},
     "containment": {"id": "C-1a2b", "action": "Routed traffic away", "rollback": "Route it back"},
     "containment-update": {"action_id": "C-1a2b", "state": "effective", "text": "Errors stopped"},

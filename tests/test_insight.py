@@ -184,4 +184,7 @@ def test_stats_by_incident_lists_every_milestone_and_duration(repo: Path) -> Non
     text = ok(["stats", "--by", "incident"], repo).stdout
     assert text.splitlines()[1].split()[:6] == ["INC-0001", "SEV1", "7m", "4m", "10m", "30m"]  # impact started 7 minutes before detection
     rows = list(csv.DictReader(io.StringIO(ok(["stats", "--by", "incident", "--format", "csv"], repo).stdout)))
-    assert [(r["incident"], r["time_to_resolve_s"], r["resolved_at"]) for r in rows] == [("INC-0001", "1800.0", t(30)), ("INC-0002", "", "")]
+    assert [(r["incident"], r["time_to_resolve_s"], r["resolved_at"]) for r in rows] == [
+        ("INC-0001", "1800.0", t(30)),
+        ("INC-0002", "", ""),
+    ]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -68,7 +68,9 @@ def test_time_to_acknowledge_is_detection_to_first_ack_event() -> None:
 def test_escalation_acknowledged_at_counts_when_earlier_than_the_ack_event() -> None:
     incident = inc(1, ev("10:07", "ack"), escalation={"acknowledged_at": "2026-03-01T10:03:00Z"})
     assert incident_metrics(incident, PROCESS).duration("time_to_acknowledge") == 3 * MIN
-    assert incident_metrics(inc(2, escalation={"acknowledged_at": "2026-03-01T10:04:00Z"}), PROCESS).duration("time_to_acknowledge") == 4 * MIN
+    assert (
+        incident_metrics(inc(2, escalation={"acknowledged_at": "2026-03-01T10:04:00Z"}), PROCESS).duration("time_to_acknowledge") == 4 * MIN
+    )
 
 
 def test_roles_and_notifications_are_not_an_acknowledgement() -> None:
@@ -104,9 +106,10 @@ def test_without_effective_containment_mitigated_is_service_restored_never_leavi
         1, stage("10:10", "notify", "contain"), stage("10:30", "contain", "investigate"), containment_not_possible="Upstream outage"
     )
     assert incident_metrics(nothing_to_contain, PROCESS).duration("time_to_mitigate") is None
-    assert incident_metrics(replace(nothing_to_contain, data={**nothing_to_contain.data, **restored}), PROCESS).duration(
-        "time_to_mitigate"
-    ) == 70 * MIN
+    assert (
+        incident_metrics(replace(nothing_to_contain, data={**nothing_to_contain.data, **restored}), PROCESS).duration("time_to_mitigate")
+        == 70 * MIN
+    )
     # Service restored before any containment took effect: mitigated then.
     early = inc(2, containment("10:20"), effective("11:30"), **restored)
     assert incident_metrics(early, PROCESS).duration("time_to_mitigate") == 70 * MIN

@@ -105,7 +105,11 @@ def test_the_page_shows_counts_and_response_times_by_severity(files: dict[str, s
     page = files["reports/index.md"]
     assert page.startswith("# Incident reports\n")
     # Severity | Incidents | then each duration of process.yaml and its median: MTTD, MTTA, MTTM, MTTR, recover, impact
-    assert _row(page, "Severity") == ["Severity", "Incidents", *(x for label in ("MTTD", "MTTA", "MTTM", "MTTR", "recover", "impact") for x in (label, "median"))]
+    assert _row(page, "Severity") == [
+        "Severity",
+        "Incidents",
+        *(x for label in ("MTTD", "MTTA", "MTTM", "MTTR", "recover", "impact") for x in (label, "median")),
+    ]
     none = ["—", "—"]
     assert _row(page, "SEV1") == ["SEV1", "2", *none, "10m", "10m", "25m (n=1)", "25m", "50m (n=1)", "50m", *none, *none]
     assert _row(page, "SEV2") == ["SEV2", "1", *none * 6]

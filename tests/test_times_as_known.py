@@ -110,7 +110,10 @@ def test_the_records_keep_what_is_known_and_nothing_for_exact_times(tmp_path: Pa
     _declare(root, "--at", "2025-03-10T08:20:00Z", "--started", "~2025-03-10T08:02Z", "--detected", "2025-03-10T08:10Z±5m")
     data = _incident(root)
     assert data["started_at"] == "2025-03-10T08:02:00Z" and data["detected_at"] == "2025-03-10T08:10:00Z"
-    assert data["times"] == {"started_at": {"precision": "minute", "approximate": True}, "detected_at": {"precision": "minute", "margin_minutes": 5}}
+    assert data["times"] == {
+        "started_at": {"precision": "minute", "approximate": True},
+        "detected_at": {"precision": "minute", "margin_minutes": 5},
+    }
     assert "times" not in _event(root, "declared")  # declared to the second: no note
     ok(["resolution", INC, "--service-restored", "--at", "2025-03-11", "--no-commit", "--repo", str(root)], root)
     assert _incident(root)["times"]["resolution"] == {"service_restored_at": "day"}  # type: ignore[index]

@@ -26,6 +26,7 @@ SECTIONS: dict[str, dict[str, tuple[str, str, str]]] = {
     "Lifecycle": {
         "new": ("record", "new", "Declare a major incident (stage: identify)."),
         "advance": ("lifecycle", "advance", "Move an incident to its next stage once the gate is met."),
+        "exempt": ("lifecycle", "exempt", "Exempt an incident recorded after the fact from live-only gate items."),
         "show": ("lifecycle", "show", "Show an incident: stage, times, next gate."),
         "list": ("lifecycle", "list_incidents", "List open incidents by stage and severity (alias: status)."),
     },

@@ -179,3 +179,26 @@ def classify(
         edits["data_loss"] = {"occurred": False}
     text = f"impact {new_impact}, urgency {new_urgency} -> priority {found}; severity {severity or incident.severity}"
     return record(tracker, incident, "classified", at, by, f"classify: {text}", {"text": text}, edits)
+
+
+def exempt(tracker: Tracker, incident: Incident, items: Sequence[str], reason: str, at: When, by: str) -> Change:
+    """Record why this incident, recorded after the fact, need not meet gate items only a live response produces.
+
+    Each item goes to ``retrospective.exemptions``; validation refuses one that
+    names no gate item or needs no live response (``lifecycle``), so nothing
+    that a retrospective record can state is waived.
+    """
+    if not incident.data.get("retrospective"):
+        raise Invalid(
+            f"{incident.id} is not recorded after the fact: only a retrospective incident (mimctl new --retrospective REASON) may be exempt",
+            param="items",
+        )
+    if not reason.strip():
+        raise Invalid("say why the records cannot hold it", param="reason")
+    named = {name for stage in tracker.process.stages for name in stage.gate}
+    unknown = [item for item in items if item not in named]
+    if unknown:
+        raise Invalid(f"no stage's gate has {', '.join(map(repr, unknown))}; gate items: {', '.join(sorted(named))}", param="items")
+    edits = {f"retrospective.exemptions.{item}": reason for item in items}
+    text = f"Exempt from {', '.join(items)} (recorded after the fact): {reason}"
+    return record(tracker, incident, "note", at, by, f"exempt from {', '.join(items)}", {"text": text}, edits)
