@@ -14,7 +14,7 @@ from ..model import ABSENT, Incident, format_time, get_path
 from ..store import INCIDENT_FILE, INCIDENTS_DIR, PIR_FILE, TIMELINE_DIR, Tracker
 from ..timing import Known, Unknown, When, known
 from ..transaction import Change, Refused
-from ..yamlio import dump_new, edit_text, loads
+from ..yamlio import dump_new, edit_text
 
 SCHEMA_FROM_INCIDENT = "../../schemas/incident.schema.json"
 SCHEMA_FROM_EVENT = "../../../schemas/event.schema.json"
@@ -217,7 +217,6 @@ def add_event(
     It is recorded after the events already in the change and, when given, after ``incident``'s own.
     """
     path = event_path(incident_id, at, kind)
-    written = [loads(text).data.get("seq") for p, text in change.writes.items() if f"/{TIMELINE_DIR}/" in p]
-    seq = max([next_seq(incident) - 1, *(n for n in written if isinstance(n, int))]) + 1
-    change.writes[path] = event_text(at, kind, by, fields, seq)
+    written = sum(1 for p in change.writes if f"/{TIMELINE_DIR}/" in p)  # each has the next seq after the incident's own
+    change.writes[path] = event_text(at, kind, by, fields, next_seq(incident) + written)
     return path

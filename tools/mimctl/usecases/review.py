@@ -12,7 +12,7 @@ from ..store import Tracker
 from ..timing import When, known
 from ..transaction import Change, Refused
 from ..vocabulary import action_settled
-from ..yamlio import dump_new, edit_text, loads
+from ..yamlio import dump_new, edit_text
 from . import Invalid
 from .records import SCHEMA_FROM_PIR, clean, pir_path, record, set_path
 
@@ -120,8 +120,7 @@ def add_action(
     """An improvement action item (status open), with the next free id ``A<n>``, in ``summary['action_id']``."""
     if link and not link.startswith(("http://", "https://")):
         raise Invalid("must start with http:// or https://", param="link")
-    path = tracker.root / pir_path(incident.id)
-    existing = loads(path.read_text(encoding="utf-8")).data.get("actions") if path.exists() else None
+    existing = (incident.pir or {}).get("actions")
     action_id = next_action_id(existing if isinstance(existing, list) else [])
 
     def change(data: Any) -> None:
