@@ -405,3 +405,25 @@ def test_metrics_of_an_incident_recorded_with_the_cli(tmp_path: Path, monkeypatc
     assert durations == [5 * MIN, 25 * MIN, 80 * MIN]
     assert dict(found.time_in_stage) == {"identify": 4 * MIN}
     assert (found.severity, found.services, found.month) == ("SEV1", ("checkout-api",), "2026-03")
+
+
+def test_an_unknown_fact_keeps_its_milestone_unknown_rather_than_falling_back() -> None:
+    # Mitigation took effect at a time the source does not give: mitigated is unknown, not "when service came back".
+    incident = inc(
+        1, containment("10:20"), effective("10:20", state="effective"), resolution={"service_restored_at": "2026-03-01T11:00:00Z"}
+    )
+    unknown_effect = replace(
+        incident,
+        events=tuple(
+            replace(e, data={**e.data, "times": {"at": "unknown"}}) if e.kind == "containment-update" else e for e in incident.events
+        ),
+    )
+    found = incident_metrics(unknown_effect, PROCESS)
+    assert found.timeline.reached["mitigated"].at is None
+    assert found.measured("time_to_mitigate").unknown
+    assert found.duration("time_to_resolve") == 60 * MIN
+
+
+def test_retrospective_incidents_have_no_time_in_stage() -> None:
+    incident = inc(1, ev("10:01", "declared"), stage("10:06", "identify", "notify"), retrospective={"reason": "From a postmortem"})
+    assert incident_metrics(incident, PROCESS).time_in_stage == ()

@@ -16,6 +16,7 @@ resolved). docs/metrics.md says how each milestone is marked.
 - **Time in stage** is the summed length of every finished visit to a stage
   (revisits after a reopen add up); the visit still in progress and final
   stages are not counted, so figures never depend on when they are computed.
+  Incidents recorded after the fact (``retrospective``) have none.
 
 Durations below zero (records entered out of order; detection before the
 impact for time to detect) count as zero.
@@ -142,7 +143,13 @@ class ActionItem:
 
 
 def time_in_stages(incident: Incident, process: Process) -> tuple[tuple[str, float], ...]:
-    """Seconds spent in each stage the incident has left, in process order."""
+    """Seconds spent in each stage the incident has left, in process order.
+
+    None for an incident recorded after the fact: its stage changes are when
+    it was written up, not a response's pace.
+    """
+    if incident.data.get("retrospective"):
+        return ()
     spent: dict[str, float] = {}
     for visit in incident.stage_history(process.stage_ids[0]):
         if visit.left is not None:

@@ -5,8 +5,9 @@ each: a time field of incident.yaml, the first event of a kind (with given
 field values), the first entry into a stage, or another milestone. ``pick``
 says which fact wins when several are on record: ``first`` (the first source
 in the list that has one: an explicit fact before a fallback), ``earliest``
-or ``latest``. A fact whose time is unknown marks the milestone only when no
-fact with a known time does; then nothing is measured from it. A milestone
+or ``latest``. A fact whose time is unknown still marks the milestone, with
+its time unknown (for ``earliest`` and ``latest``, any such fact does: it may
+be the one); nothing is measured from an unknown time. A milestone
 with ``after_reopen`` (resolved, recovered) counts only facts from the last
 reopen on: when an incident moves from a stage that is not active back into
 an active one, the fix did not hold, and service was not restored until a
@@ -323,15 +324,18 @@ def _candidate(incident: Incident, source: Source, window: Window, resolve: Any)
 
 
 def _pick(definition: Definition, found: Sequence[Reached]) -> Reached | None:
+    """The fact that marks the milestone; its time stays unknown when the fact chosen, or any fact of an
+    earliest/latest pick, has an unknown time (an unknown time could be the earliest)."""
     if not found:
         return None
-    known = [f for f in found if not f.known.unknown] or list(found)  # unknown times only when nothing else marks it
-    if definition.pick == "earliest":
-        chosen = min(known, key=lambda f: f.known.at)
-    elif definition.pick == "latest":
-        chosen = max(known, key=lambda f: f.known.at)
+    if definition.pick == "first":
+        chosen = found[0]
     else:
-        chosen = known[0]
+        unknown = next((f for f in found if f.known.unknown), None)
+        if unknown is not None:
+            return Reached(definition.id, definition.title, unknown.known, unknown.source)
+        pick = min if definition.pick == "earliest" else max
+        chosen = pick(found, key=lambda f: f.known.at)
     return Reached(definition.id, definition.title, chosen.known, chosen.source)
 
 
