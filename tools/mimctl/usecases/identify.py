@@ -113,9 +113,13 @@ def declare(tracker: Tracker, declared: Declaration, at: When, by: str | None) -
             "times": times or None,
         }
     )
+    sets = {k: v for k, v in data.items() if k not in ("id", "stage")}
     writes = {
         incident_path(incident_id): dump_new(data, SCHEMA_FROM_INCIDENT),
-        event_path(incident_id, when, "declared"): event_text(when, "declared", by, {"text": f"Declared: {data['title']}"}, seq=1),
+        # The declaration records what it set, as every event does, so the facts known then count from then (Incident.as_of).
+        event_path(incident_id, when, "declared"): event_text(
+            when, "declared", by, {"text": f"Declared: {data['title']}", "sets": sets}, seq=1
+        ),
     }
     catalog = tracker.catalog
     at_risk = sorted({d for s in data["services"] for d in catalog.dependents(s)} - set(data["services"]))
