@@ -303,6 +303,17 @@ def ready_to_leave_identify(repo: Path, incident_id: str) -> None:
     )
 
 
+def small_tracker_ready_to_advance(root: Path) -> Path:
+    """A tracker with INC-0001 ready to leave identify, committed and packed (cheap to copy many times)."""
+    make_tracker(root)
+    declare(root)
+    ready_to_leave_identify(root, "INC-0001")
+    for sample in (root / ".git" / "hooks").glob("*.sample"):
+        sample.unlink()
+    git("gc", "--quiet", cwd=root)
+    return root
+
+
 def incident_path(incident_id: str, *rest: str) -> str:
     return "/".join(["incidents", incident_id, *rest])
 

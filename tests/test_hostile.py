@@ -16,30 +16,21 @@ The timeout is a bound against hangs, not a speed requirement.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import re
-import resource
 import shutil
-import signal
-import sys
-import tempfile
-import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from gitutil import GIT_ENV, commit_all, copy_repo, make_tracker
-from mimctl import cli
-from mimctl.cli import checks, lifecycle, record, site  # noqa: F401 - imported once, before the forks
+import forkrun
+from forkrun import Outcome
+from gitutil import commit_all, copy_repo, make_tracker
 
 HOSTILE = Path(__file__).parent / "hostile"
 TIMEOUT = 30.0
-MEMORY = 1 << 30
 INC = "INC-0001"
 INCIDENT_YAML = "incidents/INC-0001/incident.yaml"
 VALID_INCIDENT = """\
@@ -138,60 +129,9 @@ CASES: list[Case] = [_file_case(path) for path in sorted(HOSTILE.glob("*.yaml"))
 ]
 
 
-@dataclass
-class Outcome:
-    """How one command ended: its exit code (None: killed at the timeout) and everything it printed."""
-
-    args: list[str]
-    code: int | None
-    output: str
-
-    def __repr__(self) -> str:
-        return f"mimctl {' '.join(self.args)!r} -> {self.code}\n--- output ---\n{self.output[-3000:]}"
-
-
-def mimctl(args: list[str], repo: Path) -> Outcome:
+def mimctl(args: list[str], repo: Path) -> forkrun.Outcome:
     """Run a command in a forked child with bounded memory and time; stdout and stderr together."""
-    with tempfile.TemporaryFile() as sink:
-        pid = os.fork()
-        if pid == 0:  # the child: never returns into pytest
-            code = 3
-            try:
-                os.dup2(sink.fileno(), 1)
-                os.dup2(sink.fileno(), 2)
-                sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", closefd=False), write_through=True)
-                sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb", closefd=False), write_through=True)
-                resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
-                os.chdir(repo)
-                os.environ.update(GIT_ENV)
-                try:
-                    cli.main.main(args, prog_name="mimctl", standalone_mode=True)
-                    code = 0
-                except SystemExit as exc:
-                    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-                except BaseException:  # the real entry point turns these into exit 3 too
-                    traceback.print_exc()
-                    code = 3
-                with contextlib.suppress(Exception):
-                    sys.stdout.flush()
-                    sys.stderr.flush()
-            finally:
-                os._exit(code)
-        deadline = time.monotonic() + TIMEOUT
-        status = None
-        while time.monotonic() < deadline:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-            time.sleep(0.01)
-        else:
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            status = None
-        sink.seek(0)
-        output = sink.read().decode(errors="replace")
-    code = os.waitstatus_to_exitcode(status) if status is not None else None
-    return Outcome(list(args), code, output)
+    return forkrun.run(args, repo, timeout=TIMEOUT)
 
 
 def _commands(case: Case) -> list[list[str]]:

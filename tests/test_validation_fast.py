@@ -81,6 +81,13 @@ ODD = st.one_of(
             "2026-11-27T10:00:00+25:00",
             "2026-11-27T10:00Z",
             "2026-11-27 10:00:00Z",
+            "2026-11-27T23:59:60Z",
+            "0000-01-01T00:00:00Z",
+            "0001-01-01T00:30:00+01:00",
+            "9999-12-31T23:30:00-01:00",
+            "2026-11-27t10:00:00z",
+            "2026-11-27T10:00:00.1234567Z",
+            "2026-11-27T10:00:00.5Z",
             "SEV1",
             "high",
             "\u0085",
@@ -137,3 +144,50 @@ def test_both_validators_agree_on_mutated_incidents(mutations: list[tuple[tuple[
                 target[last] = value
     same, messages = _agree(data, "incident")
     assert same, f"disagreement on {mutations!r}: jsonschema says {messages or 'valid'}"
+
+
+# What jsonschema-rs's own date-time check accepts and Python's datetime cannot hold (or RFC 3339
+# does not allow): both validators refuse them through the one rule in schema_check.py.
+REFUSED_TIMES = [
+    "2026-11-27T23:59:60Z",  # a leap second
+    "0000-01-01T00:00:00Z",  # year 0
+    "0001-01-01T00:30:00+01:00",  # before year 1 in UTC
+    "9999-12-31T23:30:00-01:00",  # after year 9999 in UTC
+    "2026-11-27T10:00:00+24:00",
+    "2026-11-27T10:00:00+01:60",
+    "2026-02-29T10:00:00Z",
+    "2026-11-27t10:00:00Z",
+    "2026-11-27T10:00:00z",
+    "2026-11-27T10:00:00.1234567Z",
+    "2026-11-27T10:00Z",
+    "2026-11-27T10:00:00+0100",
+    "\uff12026-11-27T10:00:00Z",
+]
+ACCEPTED_TIMES = [
+    "2026-11-27T10:00:00Z",
+    "2026-11-27T10:00:00.5Z",
+    "2026-11-27T10:00:00.12Z",
+    "2026-11-27T10:00:00.1234Z",
+    "2026-11-27T10:00:00.12345+05:30",
+    "2028-02-29T10:00:00-23:59",
+    "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59.999999Z",
+]
+
+
+@pytest.mark.parametrize("value", REFUSED_TIMES + ACCEPTED_TIMES)
+def test_both_validators_apply_one_date_time_rule(value: str) -> None:
+    data = {**copy.deepcopy(BASE), "detected_at": value}
+    fast = schema_check._fast_validator(SCHEMAS, "incident")
+    slow = schema_check.slow_check(Document(data), "incident", "x", SCHEMAS)
+    accepted = value in ACCEPTED_TIMES
+    assert fast.is_valid(data) is accepted
+    assert (not slow) is accepted, [f.message for f in slow]
+    assert (schema_check.parse_datetime(value) is not None) is accepted
+
+
+def test_an_accepted_date_time_is_the_moment_it_names() -> None:
+    from datetime import datetime, timezone
+
+    assert schema_check.parse_datetime("2026-11-27T10:00:00.5+05:30") == datetime(2026, 11, 27, 4, 30, 0, 500000, tzinfo=timezone.utc)
+    assert schema_check.parse_datetime("9999-12-31T23:59:59.999999Z") == datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)

@@ -1,4 +1,4 @@
-"""Findings: one problem found in one place, and how they are ordered."""
+"""Findings: one problem found in one place, how they are ordered, and the refusal that carries them."""
 
 from __future__ import annotations
 
@@ -44,3 +44,11 @@ def dotted(path: tuple[Any, ...] | list[Any]) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+class Refused(Exception):
+    """A command did not change anything; ``findings`` say where, when records are at fault."""
+
+    def __init__(self, message: str, findings: list[Finding] | None = None) -> None:
+        super().__init__(message)
+        self.findings = findings or []

@@ -7,6 +7,7 @@ the user's other staged work stays staged and out of it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from collections.abc import Sequence
@@ -32,8 +33,14 @@ def _git() -> Any:
     return git
 
 
+TRANSACTION_ENV = "MIMCTL_TRANSACTION"  # carried by every git process of a command with an open journal
+
+
 class GitRepo:
     """A working tree with its index and history."""
+
+    transaction: str | None = None  # the open journal's id, passed to git (so repair can tell its processes)
+    _object_format: str | None = None
 
     def __init__(self, root: Path) -> None:
         git = _git()
@@ -45,6 +52,7 @@ class GitRepo:
             raise GitError("a bare repository has no working tree")
         self.root = Path(self.repo.working_tree_dir)
         self.git_dir = Path(self.repo.git_dir)
+        self.common_dir = Path(self.repo.common_dir)
 
     def _run(self, *args: str, stdin: str | None = None) -> str:
         """Run the git CLI in the work tree (arguments as a list: never a shell)."""
@@ -54,12 +62,20 @@ class GitRepo:
             input=stdin.encode() if stdin is not None else None,
             capture_output=True,
             check=False,
+            env=self._env(),
         )
         if done.returncode != 0:
             detail = " ".join(done.stderr.decode(errors="replace").split())
             command = next((a for a in args if not a.startswith("-")), "")
             raise GitError(f"git {command} failed: {detail or f'exit {done.returncode}'}")
         return done.stdout.decode(errors="surrogateescape")
+
+    def _env(self) -> dict[str, str]:
+        # No optional locks: a `git status` killed with its command must not leave index.lock behind.
+        env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+        if self.transaction:
+            env[TRANSACTION_ENV] = self.transaction
+        return env
 
     # --- state ----------------------------------------------------------------
 
@@ -120,28 +136,103 @@ class GitRepo:
 
         On failure (a hook, a full disk) the index entries of ``paths`` are put
         back as they were and GitError is raised; the caller restores files.
+        Commands that change records use a journal instead (transaction.py),
+        which also survives a crash.
         """
         before = self.index_entries(paths)
         try:
-            self._run("add", "--all", "--", *paths)
-            if self.has_head():
-                changed = self._run("diff", "--cached", "--name-only", "-z", "HEAD", "--", *paths)
-                if not changed.strip("\0"):
-                    self.restore_index(before)
-                    return None
-            staged = {
-                p for p in self._run("diff", "--cached", "--name-only", "-z", *(["HEAD"] if self.has_head() else [])).split("\0") if p
-            }
-            if staged <= self._expand(paths):
-                # Only our paths are staged: a plain commit, much faster than
-                # --only, which builds a temporary index of the whole tree.
-                self._run("commit", "--quiet", "-F", "-", stdin=message)
-            else:
-                self._run("commit", "--quiet", "--only", "-F", "-", "--", *paths, stdin=message)
+            sha = self.stage_and_commit(paths, message)
         except GitError:
             self.restore_index(before)
             raise
+        if sha is None:
+            self.restore_index(before)
+        return sha
+
+    def stage_and_commit(self, paths: list[str], message: str) -> str | None:
+        """Stage exactly ``paths`` and commit them: the new HEAD, or None when they hold no change.
+
+        Nothing is put back on failure: the caller does that.
+        """
+        self._run("add", "--all", "--", *paths)
+        against = ["HEAD"] if self.has_head() else []
+        staged = {p for p in self._run("diff", "--cached", "--name-only", "-z", "--no-renames", *against).split("\0") if p}
+        ours = self._expand(paths) if any((self.root / p).is_dir() for p in paths) else set(paths)
+        if not staged & ours:
+            return None
+        if staged <= ours:
+            # Only our paths are staged: a plain commit, much faster than
+            # --only, which builds a temporary index of the whole tree.
+            self._run("commit", "--quiet", "-F", "-", stdin=message)
+        else:
+            self._run("commit", "--quiet", "--only", "-F", "-", "--", *paths, stdin=message)
         return self.head_sha()
+
+    def blob_id(self, data: bytes) -> str:
+        """The id git gives a blob of ``data`` (when no filter changes it), without running git."""
+        if self._object_format is None:
+            try:
+                self._object_format = str(self.repo.config_reader("repository").get_value("extensions", "objectformat", "sha1"))
+            except Exception:  # noqa: BLE001 - no such section, an odd config: git's default
+                self._object_format = "sha1"
+        return hashlib.new(self._object_format, b"blob %d\0" % len(data) + data).hexdigest()
+
+    def filtered_blob_ids(self, paths: list[str]) -> dict[str, str]:
+        """The ids git would give the files at ``paths`` as they are now, after its filters (line endings...)."""
+        if not paths:
+            return {}
+        out = self._run("hash-object", "--stdin-paths", stdin="\n".join(paths) + "\n")
+        return dict(zip(paths, out.split(), strict=True))
+
+    def blobs_at(self, rev: str, paths: list[str]) -> dict[str, str]:
+        """The blob ``rev`` holds for each of ``paths`` (absent paths are left out)."""
+        out = self._run("ls-tree", "-z", rev, "--", *paths)
+        found = {}
+        for entry in out.split("\0"):
+            if "\t" in entry:
+                info, path = entry.split("\t", 1)
+                found[path] = info.split()[2]
+        return found
+
+    def changed_by(self, parent: str | None, commit: str) -> dict[str, str | None]:
+        """Every path ``commit`` changed against ``parent`` (None: the first commit), with the blob it now holds (None: deleted)."""
+        args = [parent, commit] if parent else ["--root", commit]
+        out = self._run("diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", *args)
+        tokens = [t for t in out.split("\0") if t]
+        changed: dict[str, str | None] = {}
+        for info, path in zip(tokens[::2], tokens[1::2], strict=False):
+            fields = info.split()
+            changed[path] = None if fields[-1] == "D" else fields[3]
+        return changed
+
+    def branch(self) -> str | None:
+        """The branch HEAD is on (``refs/heads/NAME``, perhaps without commits yet), or None when detached."""
+        try:
+            return str(self.repo.head.reference.path)
+        except TypeError:  # detached
+            return None
+
+    def parent_and_subject(self, commit: str) -> tuple[str | None, str]:
+        """The first parent (None for a first commit) and the subject of ``commit``."""
+        out = self._run("log", "-1", "--format=%P%x00%s", commit, "--")
+        parents, _, subject = out.rstrip("\n").partition("\0")
+        return (parents.split()[0] if parents.strip() else None), subject
+
+    def matches_head(self, paths: list[str]) -> bool:
+        """Whether the work tree holds exactly what HEAD holds for ``paths``."""
+        done = subprocess.run(
+            ["git", "diff", "--quiet", "HEAD", "--", *paths], cwd=self.root, capture_output=True, check=False, env=self._env()
+        )
+        if done.returncode not in (0, 1):
+            raise GitError(f"git diff failed: {' '.join(done.stderr.decode(errors='replace').split())}")
+        return done.returncode == 0
+
+    def move_branch(self, branch: str, to: str | None, current: str) -> None:
+        """Point ``branch`` back at ``to`` (None: delete it), only if it still points at ``current``."""
+        if to is None:
+            self._run("update-ref", "-d", branch, current)
+        else:
+            self._run("update-ref", "-m", "mimctl: undo a commit that did not hold what was validated", branch, to, current)
 
     def _expand(self, paths: list[str]) -> set[str]:
         """Files under ``paths`` as git names them (a path may be a folder)."""

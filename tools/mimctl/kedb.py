@@ -17,7 +17,7 @@ from typing import Any
 from .model import Incident, KnownError, format_time
 from .store import INCIDENT_FILE, INCIDENTS_DIR, KEDB_DIR, KNOWN_ERROR_ID, PIR_FILE, Tracker
 from .transaction import Change, Refused
-from .yamlio import dump_new, edit_text
+from .yamlio import dump_new, edit_file
 
 SCHEMA_FROM_KNOWN_ERROR = "../schemas/known-error.schema.json"
 MAX_PATTERN = 500
@@ -275,7 +275,7 @@ def new_from(tracker: Tracker, incident: Incident, at: datetime) -> Change:
     for name in (INCIDENT_FILE, PIR_FILE):
         current = tracker.root / folder / name
         if current.exists():
-            writes[f"{folder}/{name}"] = edit_text(current.read_text(encoding="utf-8"), _append("known_errors", ke_id))
+            writes[f"{folder}/{name}"] = edit_file(current, _append("known_errors", ke_id), f"{folder}/{name}")
     return Change(
         incident.id,
         writes,

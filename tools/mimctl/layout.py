@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 
 from .findings import Finding
 from .sources import FILE, FOLDER, LINK, SUBMODULE, Entry
+from .yamlio import TEMP_FILE
 
 INCIDENT_ID = re.compile(r"INC-[0-9]{4,8}\Z")
 KNOWN_ERROR_ID = re.compile(r"KE-[0-9]{4,8}\Z")
@@ -144,6 +145,8 @@ def _hint(name: str, place: Place) -> str:
     """Why a near miss is one: the usual slips (.yml, the wrong case) named."""
     if any(pattern.match(name) for pattern, _ in place.files):
         return ""
+    if TEMP_FILE.match(name):
+        return " (a temporary file of an interrupted write: mimctl repair removes it)"
     if any(re.match(pattern.pattern, name, re.IGNORECASE) for pattern, _ in place.files):
         return " (check the case of the name and of .yaml)"
     respelled = re.sub(r"\.ya?ml\Z", ".yaml", name, flags=re.IGNORECASE)

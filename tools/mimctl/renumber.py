@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import rules
+from . import gitrepo, rules
 from .findings import Finding
 from .gitrepo import GitError, GitRepo
 from .store import INCIDENT_FILE, INCIDENT_ID, INCIDENTS_DIR, PIR_FILE, Tracker, TrackerError
-from .transaction import Refused, locked
+from .transaction import Refused, locked, refuse_leftovers, write_and_commit
 from .validate import bundle_findings
 from .yamlio import LoadError, atomic_write, edit_text, loads
 
@@ -125,26 +125,36 @@ def renumber(tracker: Tracker, old_given: str, new_given: str | None = None, bas
         # What each written file held before, keyed by where it is written.
         before = {path: _text(old_dir / path.relative_to(new_dir) if path.is_relative_to(new_dir) else path) for path in writes}
         result = Renumbered(old, new, references=sorted(tracker.rel(p) for p in writes if not p.is_relative_to(new_dir)))
-        renamed = False
-        try:
-            os.rename(old_dir, new_dir)
-            renamed = True
-            for path, text in writes.items():
-                atomic_write(path, text)
-            changed = sorted({*new_rel, *(tracker.rel(p) for p in writes)})
-            result.paths = changed
-            if repo is not None and commit:
-                tracked = set(repo.index_entries([repo.relative(tracker.root / p) for p in old_rel]))
-                old_tracked = [e.path for e in tracked if e.line is not None]
-                to_commit = sorted({*old_tracked, *(repo.relative(tracker.root / p) for p in changed)})
-                result.commit = repo.commit_paths(to_commit, _message(old, new, result.references))
-        except (GitError, OSError) as exc:
-            _restore(old_dir, new_dir, renamed, before)
-            raise Refused(f"nothing was changed: {exc}") from None
-        except BaseException:
-            _restore(old_dir, new_dir, renamed, before)
-            raise
+        result.paths = sorted({*new_rel, *(tracker.rel(p) for p in writes)})
+        repo = repo or gitrepo.find(tracker.root)
+        if repo is None:  # no git (and --no-commit): move and write, putting back on a failure
+            _move_without_git(old_dir, new_dir, writes, before)
+            return result
+        refuse_leftovers(repo)
+        to_commit: list[str] = []
+        if commit:
+            tracked = repo.index_entries([repo.relative(tracker.root / p) for p in old_rel])
+            to_commit = sorted({*(e.path for e in tracked if e.line is not None), *(repo.relative(tracker.root / p) for p in result.paths)})
+        data = {repo.relative(path): text.encode("utf-8") for path, text in writes.items()}
+        moves = [(repo.relative(old_dir), repo.relative(new_dir))]
+        message = _message(old, new, result.references)
+        result.commit = write_and_commit(repo, message.split("\n", 1)[0], data, to_commit, message, moves)
         return result
+
+
+def _move_without_git(old_dir: Path, new_dir: Path, writes: dict[Path, str], before: dict[Path, str]) -> None:
+    renamed = False
+    try:
+        os.rename(old_dir, new_dir)
+        renamed = True
+        for path, text in writes.items():
+            atomic_write(path, text)
+    except OSError as exc:
+        _restore(old_dir, new_dir, renamed, before)
+        raise Refused(f"nothing was changed: {exc}") from None
+    except BaseException:
+        _restore(old_dir, new_dir, renamed, before)
+        raise
 
 
 def _plan(tracker: Tracker, old: str, new: str) -> dict[Path, str]:

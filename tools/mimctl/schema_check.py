@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -21,24 +21,61 @@ def schema_dir(root: Path | None) -> Path:
     return PACKAGED_SCHEMAS
 
 
-def _is_datetime(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
+# The one date-time rule, for jsonschema and jsonschema-rs alike: RFC 3339 with
+# seconds and a zone, as the schemas' pattern writes it, and only moments that
+# Python's datetime can hold in UTC (no leap second, no year 0, nothing that
+# an offset pushes past 0001-01-01 or 9999-12-31). Python's own parsers differ
+# between versions and accept forms RFC 3339 does not; this does not.
+_DATE_TIME = re.compile(
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})T(?P<h>[0-9]{2}):(?P<m>[0-9]{2}):(?P<s>[0-9]{2})"
+    r"(?:\.(?P<frac>[0-9]{1,6}))?(?:Z|(?P<sign>[+-])(?P<oh>[0-9]{2}):(?P<om>[0-9]{2}))\Z"
+)
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+DATE_TIME_HINT = "RFC 3339 with seconds and a zone, e.g. 2026-11-27T08:35:00Z, between the years 0001 and 9999 in UTC"
+
+
+def parse_datetime(value: str) -> datetime | None:
+    """``value`` as an aware UTC datetime if it is a date-time records may hold, else None."""
+    match = _DATE_TIME.match(value)
+    if match is None:
+        return None
+    day = parse_date(match["date"])
+    hour, minute, second = int(match["h"]), int(match["m"]), int(match["s"])
+    if day is None or hour > 23 or minute > 59 or second > 59:
+        return None
+    offset = timedelta(0)
+    if match["sign"]:
+        hours, minutes = int(match["oh"]), int(match["om"])
+        if hours > 23 or minutes > 59:
+            return None
+        offset = (1 if match["sign"] == "+" else -1) * timedelta(hours=hours, minutes=minutes)
+    micro = int((match["frac"] or "0").ljust(6, "0"))
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        local = datetime(day.year, day.month, day.day, hour, minute, second, micro, tzinfo=timezone(offset))
+        return local.astimezone(timezone.utc)
+    except (OverflowError, ValueError):  # an offset pushed it out of years 1..9999
+        return None
+
+
+def parse_date(value: str) -> date | None:
+    """``value`` (YYYY-MM-DD, a real day of the years 0001 to 9999) as a date, else None."""
+    if not _DATE.match(value):
+        return None
+    try:
+        return date(int(value[:4]), int(value[5:7]), int(value[8:]))
     except ValueError:
-        return False
-    return moment.tzinfo is not None
+        return None
+
+
+def _is_datetime(value: object) -> bool:
+    return not isinstance(value, str) or parse_datetime(value) is not None
 
 
 def _is_date(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
+    return not isinstance(value, str) or parse_date(value) is not None
+
+
+FORMATS = {"date-time": _is_datetime, "date": _is_date}
 
 
 @lru_cache(maxsize=16)
@@ -48,8 +85,8 @@ def _validator(directory: str, kind: str) -> Any:
     # Our own format checks: jsonschema skips date-time silently unless optional
     # packages are installed, and one of those takes two seconds to import.
     checker = jsonschema.FormatChecker(formats=())
-    checker.checks("date-time")(_is_datetime)
-    checker.checks("date")(_is_date)
+    for name, check_format in FORMATS.items():
+        checker.checks(name)(check_format)
     schema = json.loads((Path(directory) / f"{kind}.schema.json").read_text(encoding="utf-8"))
     base = jsonschema.validators.validator_for(schema)
     cls = jsonschema.validators.extend(base, {"pattern": _pattern})  # type: ignore[no-untyped-call]
@@ -77,15 +114,17 @@ def _fast_validator(directory: str, kind: str) -> Any:
     """jsonschema-rs for the same schema (100x faster), or None where it is not installed.
 
     It only answers "valid or not": a record it accepts is valid; for one it
-    refuses, jsonschema gives the findings. tests/test_validation_fast.py
-    shows on the corpus and on generated records that both agree.
+    refuses, jsonschema gives the findings. Formats are checked by the same
+    functions in both (jsonschema-rs alone accepts leap seconds and year 0000).
+    tests/test_validation_fast.py shows on the corpus and on generated records
+    that both agree.
     """
     try:
         import jsonschema_rs
     except ImportError:  # pragma: no cover - an optional speed-up
         return None
     schema = json.loads((Path(directory) / f"{kind}.schema.json").read_text(encoding="utf-8"))
-    return jsonschema_rs.Draft7Validator(schema, validate_formats=True)
+    return jsonschema_rs.Draft7Validator(schema, validate_formats=True, formats=FORMATS)
 
 
 def check(document: Document, kind: str, path: str, root: Path | None = None) -> list[Finding]:
@@ -153,7 +192,8 @@ def _message(error: Any) -> str:
     if validator == "type":
         return f"{_short(error.instance)} should be of type {error.validator_value}"
     if validator == "format":
-        return f"{_short(error.instance)} is not a valid {error.validator_value}"
+        hint = DATE_TIME_HINT if error.validator_value == "date-time" else "YYYY-MM-DD, a real day"
+        return f"{_short(error.instance)} is not a valid {error.validator_value} ({hint})"
     if validator == "maxLength":
         return f"text is longer than {error.validator_value} characters"
     message = str(error.message)

@@ -1,6 +1,8 @@
-"""YAML I/O: the strict loader (with positions) and the round-trip, atomic writer.
+"""YAML I/O: the strict loader (with positions) and the atomic writer.
 
-This is the only module that imports ``yaml`` or ``ruamel.yaml``.
+This is the only module that imports ``yaml``; editing (ruamel.yaml's round
+trip) lives in ``yamledit``, and ``dump_new``, ``edit_text`` and ``edit_file``
+here hand over to it.
 
 Reading uses libyaml's event stream (``CParser``) and builds plain Python
 values itself, so that it can refuse what a record never needs and what makes
@@ -14,7 +16,6 @@ and floats are resolved; everything else, timestamps and YAML 1.1 words like
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import re
 import stat
@@ -68,6 +69,13 @@ class Document:
         return (1, 1)
 
 
+INT_RANGE = (-(2**63), 2**63 - 1)  # 64 bits: what the JSON and YAML tools reading records can hold
+
+
+class _OutOfRange(ValueError):
+    """A number no record needs and not every tool can hold (a 5,000-digit integer, 1e400)."""
+
+
 def _resolve_plain(value: str) -> Any:
     if value in _NULL:
         return None
@@ -76,14 +84,43 @@ def _resolve_plain(value: str) -> Any:
     if value in _FALSE:
         return False
     if _INT.match(value):
-        return int(value)
+        # int() refuses more than 4,300 digits; a 64-bit range is far below that
+        number = int(value) if len(value) <= 21 else INT_RANGE[1] + 1
+        if not INT_RANGE[0] <= number <= INT_RANGE[1]:
+            raise _OutOfRange(f"integer {_clip(value)} does not fit in 64 bits")
+        return number
     if _FLOAT.match(value):
-        return float(value)
+        result = float(value)
+        if result in (float("inf"), float("-inf")):
+            raise _OutOfRange(f"number {_clip(value)} is too large")
+        return result
     return value
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:10]}...{text[-6:]} ({len(text)} characters)"
 
 
 def _mark(event: Any) -> tuple[int, int]:
     return (event.start_mark.line + 1, event.start_mark.column + 1)
+
+
+class _Positioned(Exception):
+    """A refusal of one scalar, with where it is (the cause says what)."""
+
+    def __init__(self, line: int, column: int) -> None:
+        super().__init__(line, column)
+        self.line, self.column = line, column
+
+
+def _scalar(event: Any) -> Any:
+    """The value of a scalar event: resolved when plain, else the text as written."""
+    if not event.implicit[0]:
+        return event.value
+    try:
+        return _resolve_plain(event.value)
+    except _OutOfRange as exc:
+        raise _Positioned(*_mark(event)) from exc
 
 
 def loads(text: str | bytes) -> Document:
@@ -93,6 +130,8 @@ def loads(text: str | bytes) -> Document:
     parser = _Parser(text)
     try:
         return _build(parser)
+    except _Positioned as exc:
+        raise LoadError(str(exc.__cause__), exc.line, exc.column) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -164,7 +203,7 @@ def _build(parser: Any) -> Document:
         if in_mapping and frame[2] is _NO_KEY:  # type: ignore[index]
             if cls is not _SCALAR:
                 raise LoadError("mapping keys must be plain strings", *_mark(event))
-            key = _resolve_plain(event.value) if event.implicit[0] else event.value
+            key = _scalar(event)
             if key.__class__ is not str:
                 raise LoadError(f"mapping key {event.value!r} must be a string", *_mark(event))
             if key in frame[0]:  # type: ignore[index]
@@ -181,7 +220,7 @@ def _build(parser: Any) -> Document:
         if not in_mapping:
             positions[path] = _mark(event)
         if cls is _SCALAR:
-            value = _resolve_plain(event.value) if event.implicit[0] else event.value
+            value = _scalar(event)
             if frame is None:
                 root = value
             else:
@@ -237,94 +276,143 @@ def load_bytes(raw: bytes) -> Document:
     return loads(raw)
 
 
-# --- writing -------------------------------------------------------------
+def read_text(path: Path) -> str:
+    """A record's text exactly as stored: line endings and a leading BOM kept (no newline translation)."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise LoadError("file is not valid UTF-8", line, col) from None
 
 
-_KEY_LINE = re.compile(r"^( *)[^\s#-][^:]*:\s*(#.*)?$")
-_DASH_LINE = re.compile(r"^( *)- ")
-_ANY_LINE = re.compile(r"^( *)\S")
+# --- where each value is written (for editing) ------------------------------------
 
 
-def detect_indent(text: str) -> tuple[int, int, int]:
-    """(mapping, sequence, offset) indentation as the file already uses it.
+@dataclass
+class Node:
+    """Where one value of a document is written, as offsets into its text.
 
-    ruamel writes one indentation style; using the file's own keeps a tool
-    edit from re-indenting every list of a hand-written record.
+    ``entry`` is where its entry begins (a mapping value: its key; otherwise the
+    value itself); ``last`` is just after the last character of its content, for
+    a collection that of its last descendant (a block collection's own end mark
+    lies past trailing comments).
     """
-    mapping, offset = 2, 2
-    lines = text.splitlines()
-    found_map = found_seq = False
-    for previous, line in zip(lines, lines[1:], strict=False):
-        key = _KEY_LINE.match(previous)
-        if not key:
-            continue
-        parent = len(key.group(1))
-        dash = _DASH_LINE.match(line)
-        child = _ANY_LINE.match(line)
-        if dash and not found_seq:
-            offset, found_seq = len(dash.group(1)) - parent, True
-        elif child and not dash and not found_map and len(child.group(1)) > parent:
-            mapping, found_map = len(child.group(1)) - parent, True
-        if found_map and found_seq:
-            break
-    offset = max(0, offset)
-    return mapping, offset + 2, offset
+
+    kind: str  # "scalar", "mapping" or "sequence"
+    start: int
+    end: int
+    entry: int
+    flow: bool = False  # a flow collection: [a, b] or {a: b}
+    style: str = ""  # a scalar's: "" plain, "'", '"', "|" or ">"
+    value: Any = None  # a scalar's value, as loads reads it
+    last: int = 0
+    key: tuple[int, int, str, str] | None = None  # a mapping entry's key: start, end, style, text
 
 
-def _round_trip(text: str = "") -> Any:
-    from ruamel.yaml import YAML  # only commands that write pay for the import
-
-    rt = YAML(typ="rt")
-    rt.preserve_quotes = True
-    rt.width = 4096
-    mapping, sequence, offset = detect_indent(text) if text else (2, 4, 2)
-    rt.indent(mapping=mapping, sequence=sequence, offset=offset)
-    return rt
+def nodes(text: str) -> dict[Path_, Node]:
+    """Every value of a (strictly loadable) document with where it is written."""
+    found: dict[Path_, Node] = {}
+    stack: list[list[Any]] = []  # [path, node, pending key (or _NO_KEY), its (start, end, style), next index]
+    parser = _Parser(text)
+    try:
+        while True:
+            event = parser.get_event()
+            if event is None:
+                break
+            cls = event.__class__
+            if cls in _SKIP or cls is yaml.events.DocumentStartEvent:
+                continue
+            if cls in _ENDS:
+                node = stack.pop()[1]
+                node.end = max(event.end_mark.index, node.start)
+                if node.flow:
+                    node.last = node.end
+                if stack:
+                    stack[-1][1].last = max(stack[-1][1].last, node.last)
+                continue
+            start = event.start_mark.index
+            frame = stack[-1] if stack else None
+            if frame is not None and frame[1].kind == "mapping" and frame[2] is _NO_KEY:
+                frame[2] = _scalar(event)
+                frame[3] = (start, event.end_mark.index, event.style or "", frame[2])
+                continue
+            if frame is None:
+                path: Path_ = ()
+                entry, key = start, None
+            elif frame[1].kind == "mapping":
+                path, entry, key = frame[0] + (frame[2],), frame[3][0], frame[3]
+                frame[2] = _NO_KEY
+            else:
+                path, entry, key = frame[0] + (frame[4],), start, None
+                frame[4] += 1
+            if cls is _SCALAR:
+                end = event.end_mark.index
+                node = Node("scalar", start, end, entry, False, event.style or "", _scalar(event), end, key)
+                found[path] = node
+                if frame is not None:
+                    frame[1].last = max(frame[1].last, end)
+                continue
+            kind = "mapping" if cls is _MAP_START else "sequence"
+            node = Node(kind, start, start, entry, bool(event.flow_style), last=start, key=key)
+            found[path] = node
+            stack.append([path, node, _NO_KEY, None, 0])
+    finally:
+        parser.dispose()
+    return found
 
 
 def dump_new(data: dict[str, Any], schema_ref: str | None = None) -> str:
-    """Serialise a new record, led by its editor schema line."""
-    out = io.StringIO()
-    if schema_ref:
-        out.write(f"{SCHEMA_LINE_PREFIX}{schema_ref}\n")
-    _round_trip().dump(data, out)
-    return out.getvalue()
+    """A new record's text (see yamledit.dump_new)."""
+    from .yamledit import dump_new as dump
+
+    return dump(data, schema_ref)
 
 
-def edit_text(text: str, change: Callable[[Any], None]) -> str:
-    """Apply ``change`` to a round-trip loaded document and return the new text.
+def edit_text(text: str, change: Callable[[Any], None], name: str = "") -> str:
+    """``text`` with ``change`` applied, untouched bytes kept (see yamledit.edit_text)."""
+    from .yamledit import edit_text as edit
 
-    Comments, key order and quoting of untouched parts are kept, so the diff
-    shows only what changed.
+    return edit(text, change, name)
+
+
+def edit_file(path: Path, change: Callable[[Any], None], name: str | None = None) -> str:
+    """``path``'s text with ``change`` applied, read without newline translation (see yamledit.edit_file)."""
+    from .yamledit import edit_file as edit
+
+    return edit(path, change, name)
+
+
+# The temporary files atomic_write makes: ".NAME." + mkstemp's 8 characters, or a journal's 12 hex digits, + ".tmp".
+TEMP_FILE = re.compile(r"\.(?P<name>[^/]+)\.(?P<tag>[a-z0-9_]{8}|[0-9a-f]{12})\.tmp\Z")
+
+
+def atomic_write(path: Path, text: str | bytes, temp: Path | None = None) -> None:
+    """Write ``text`` to ``path`` so that a crash leaves the old or the new file.
+
+    The new text goes to a temporary file in the same folder (``temp``, or a
+    random ``.NAME.*.tmp``), is flushed to disk and renamed over ``path``.
     """
-    crlf = "\r\n" in text
-    source = text.replace("\r\n", "\n") if crlf else text
-    rt = _round_trip(source)
-    data = rt.load(source)
-    change(data)
-    out = io.StringIO()
-    rt.dump(data, out)
-    result = out.getvalue()
-    if not source.endswith("\n") and result.endswith("\n") and result[:-1] == source:
-        result = source
-    return result.replace("\n", "\r\n") if crlf else result
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a crash leaves the old or the new file."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if temp is None:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        temp = Path(name)
+    else:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        try:
+            mode = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            mode = 0o644
+        os.chmod(temp, mode)
+        os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+            os.unlink(temp)
         raise

@@ -70,6 +70,7 @@ SECTIONS: dict[str, dict[str, tuple[str, str, str]]] = {
         "validate": ("checks", "validate", "Validate records against schemas and rules."),
         "check": ("checks", "check", "The pull-request check against a base revision."),
         "renumber": ("renumber", "renumber", "Give an incident a fresh id (after an id collision)."),
+        "repair": ("repair", "repair", "Undo what an interrupted command left (after a crash, a kill or a full disk)."),
         "site": ("site", "site", "Build the status page and knowledge-base site."),
         "maintenance": ("maintenance", "maintenance", "Schedule maintenance and post its updates (status page and API)."),
         "init": ("init", "init", "Start a tracker repository (process, catalog, schemas, site)."),

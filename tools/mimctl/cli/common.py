@@ -45,6 +45,8 @@ class TimeParam(click.ParamType):  # type: ignore[type-arg,unused-ignore]
             return value
         try:
             return parse_moment(str(value))
+        except OverflowError:  # an offset pushed it past year 1 or 9999
+            self.fail(f"{value!r} is outside the years 0001 to 9999 in UTC", param, ctx)
         except ValueError:
             self.fail(f"{value!r} is not a time like 2026-11-27T08:35:00Z", param, ctx)
 
@@ -191,9 +193,14 @@ def json_value(value: str, as_json: bool) -> Any:
 
 def tracker(repo: Path | None) -> Tracker:
     """The tracker at --repo, else the nearest one at or above the current folder."""
+    from ..journal import interrupted
     from ..store import Tracker, find_root
 
-    return Tracker(find_root(repo or Path.cwd()))
+    root = find_root(repo or Path.cwd())
+    left = interrupted(root)
+    if left:  # what is read now may be half of that change; writing commands refuse
+        click.echo(f"mimctl: warning: an interrupted command ({left}) left changes here; run: mimctl repair", err=True)
+    return Tracker(root)
 
 
 def emit(output_format: str, data: Any, text: str) -> None:

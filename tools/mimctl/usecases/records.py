@@ -14,7 +14,7 @@ from ..model import ABSENT, Incident, format_time, get_path
 from ..store import INCIDENT_FILE, INCIDENTS_DIR, PIR_FILE, TIMELINE_DIR, Tracker
 from ..timing import Known, Unknown, When, known
 from ..transaction import Change, Refused
-from ..yamlio import dump_new, edit_text
+from ..yamlio import dump_new, edit_file
 
 SCHEMA_FROM_INCIDENT = "../../schemas/incident.schema.json"
 SCHEMA_FROM_EVENT = "../../../schemas/event.schema.json"
@@ -185,7 +185,6 @@ def record(
     edits = time_edits(incident.data, edits or {})
     if edits:
         path = incident_path(incident.id)
-        text = (tracker.root / path).read_text(encoding="utf-8")
 
         def change(data: Any) -> None:
             for dotted, value in edits.items():
@@ -193,7 +192,7 @@ def record(
                 if value is None and dotted.startswith("times."):
                     prune(data, dotted.rsplit(".", 1)[0])
 
-        writes[path] = edit_text(text, change)
+        writes[path] = edit_file(tracker.root / path, change, path)  # as stored: CRLF, a BOM stay
     # The event carries the values it set, so the incident as of any moment is a replay (Incident.as_of).
     # A copy: a value shared with the event's own fields would be written as a YAML alias.
     sets = copy.deepcopy(

@@ -12,7 +12,7 @@ from ..store import Tracker
 from ..timing import When, known
 from ..transaction import Change, Refused
 from ..vocabulary import action_settled
-from ..yamlio import dump_new, edit_text
+from ..yamlio import dump_new, edit_file, edit_text
 from . import Invalid
 from .records import SCHEMA_FROM_PIR, clean, pir_path, record, set_path
 
@@ -55,7 +55,7 @@ def edit_review(tracker: Tracker, incident: Incident, subject: str, change: Edit
     current = tracker.root / path
     exists = current.exists()
     before = current.read_text(encoding="utf-8") if exists else pir_text(incident)
-    after = edit_text(before, change)
+    after = edit_file(current, change, path) if exists else edit_text(before, change, path)
     trailers = {"Record": "pir"}
     if exists and after == before:
         return Change(incident.id, {}, f"{incident.id}: {subject}", trailers={"Incident": incident.id, "Stage": incident.stage, **trailers})
