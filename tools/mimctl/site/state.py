@@ -278,22 +278,26 @@ class PageState:
         self, incident: Incident, timeline: Timeline
     ) -> tuple[list[tuple[datetime, datetime | None]], datetime | None, Known | None]:
         """When the incident impaired service (``Timeline.impaired``), when it was over for readers (closed, or the
-        closing stage reached: that also ends an impairment no fact ended), and how well the end of the last is known."""
+        closing stage reached: that also ends an impairment no fact ended), and how well the end of the last is known.
+
+        The stage changes of an incident recorded after the fact (``retrospective``) happen when it is written
+        up, years later perhaps: they say nothing of when it was over, so only its facts (restored, closed) do."""
         process = self.site.process
         periods = timeline.impaired or (milestones.Period(Known(incident.detected_at), None),)
         windows: list[tuple[datetime, datetime | None]] = [(p.start.at, p.end.at if p.end else None) for p in periods]
         reopened = milestones.reopens(incident, process)
         last = reopened[-1] if reopened else None
+        stages = [] if incident.data.get("retrospective") else incident.events_of("stage")
         reached_close = next(
-            (e.at for e in incident.events_of("stage") if process.reached_closing(str(e.data["to"])) and (last is None or e.at >= last)),
+            (e.at for e in stages if process.reached_closing(str(e.data["to"])) and (last is None or e.at >= last)),
             None,
         )
         if (
             reached_close is None
             and process.reached_closing(incident.stage)
-            and not any(process.reached_closing(str(e.data["to"])) for e in incident.events_of("stage"))
+            and not any(process.reached_closing(str(e.data["to"])) for e in stages)
         ):
-            reached_close = windows[-1][1] or windows[-1][0]  # recorded that way, without stage events
+            reached_close = windows[-1][1] or windows[-1][0]  # recorded that way, without stage events (or after the fact)
         closed = timeline.at("closed")
         if closed is not None and (last is None or closed >= last):
             reached_close = min(reached_close, closed) if reached_close else closed
