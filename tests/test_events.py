@@ -21,6 +21,7 @@ from mimctl import comms, events, notifications, schema_check, secret_scan, voca
 from mimctl.events import KINDS
 from mimctl.model import Catalog, Event, Incident, format_time
 from mimctl.publication import PUBLIC, incident_view
+from mimctl.site import guides
 from mimctl.store import Tracker
 from mimctl.usecases.records import SCHEMA_FROM_EVENT, SCHEMA_FROM_INCIDENT, event_text
 from mimctl.validate import validate
@@ -143,8 +144,10 @@ def test_every_kind_has_a_label_and_a_headline() -> None:
 
 
 def _docs_rows() -> dict[str, tuple[list[str], list[str], str]]:
+    """The kinds table the records guide shows (made at build time: test_site_build checks the built page has it)."""
     text = (ROOT / "docs" / "records.md").read_text(encoding="utf-8")
-    table = text.split("| Kind | Fields (required in bold) | Written by |", 1)[1].split("\n\n", 1)[0]
+    assert "<!-- mimctl: event-kinds -->" in text
+    table = guides.event_kinds().split("| Kind | Fields (required in bold) | Written by |", 1)[1]
     rows = {}
     for line in table.strip().splitlines()[1:]:
         kind_cell, fields_cell, written = (cell.strip() for cell in line.strip("|").split("|"))

@@ -351,3 +351,55 @@ def test_two_ingests_of_one_group_at_once_open_one_incident(repo: Path) -> None:
     declarations = [line for line in git("log", "--format=%s", cwd=repo).splitlines() if "declare" in line]
     assert len(declarations) == 1, declarations
     assert_valid(repo)
+
+
+# --- finding the incident of a group: through the store, reading only what mentions it ----------------
+
+
+def _generic(group_key: str, fingerprint: str, at: str = t(-5)) -> dict[str, Any]:
+    return {
+        "group_key": group_key,
+        "source": "grafana",
+        "alerts": [{"name": "CheckoutErrorRate", "fingerprint": fingerprint, "labels": {"service": "checkout"}, "starts_at": at}],
+    }
+
+
+@pytest.mark.parametrize(
+    "group_key",
+    [
+        'it\'s "quoted" and: colons # hash',  # quoted by YAML, both kinds of quote
+        "ünïcödé/ключ/キー:" + "x" * 5,  # escaped or kept as written
+        " ".join(["long-label=value"] * 20),  # longer than a line: YAML folds it
+        "- leading dash, {flow}: [brackets], & *star !tag %pct @at `tick`",
+    ],
+    ids=["quotes", "unicode", "folded", "indicators"],
+)
+def test_a_repeat_finds_its_incident_whatever_yaml_does_to_the_group_key(repo: Path, tmp_path: Path, group_key: str) -> None:
+    ingest(repo, write(tmp_path, _generic(group_key, "fp-1")), "generic", at=t(0))
+    out = ingest(repo, write(tmp_path, _generic(group_key, "fp-2"), "again.json"), "generic", at=t(10))
+    assert out["action"] == "updated" and out["incident"] == "INC-0001", out
+    assert sorted(p.name for p in (repo / "incidents").iterdir()) == ["INC-0001"]
+
+
+def test_only_the_records_that_mention_the_group_are_loaded(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mimctl.store import Tracker
+
+    for number in range(6):
+        ingest(repo, write(tmp_path, _generic(f"other/{number}", f"fp-other-{number}")), "generic", at=t(number))
+    ingest(repo, write(tmp_path, _generic("ours/checkout", "fp-ours")), "generic", at=t(7))
+    loaded: list[str] = []
+    real = Tracker.read
+
+    def read(self: Tracker, path: Path, kind: str, source: Any = None) -> Any:
+        loaded.append(self.rel(path))
+        return real(self, path, kind, source)
+
+    monkeypatch.setattr(Tracker, "read", read)
+    from mimctl import ingest as planner
+    from mimctl.alert_payloads import parse_generic
+
+    tracker = Tracker(repo)
+    tracker.process  # noqa: B018 - process.yaml is read once, before
+    found = planner.find_incident(tracker, parse_generic(_generic("ours/checkout", "fp-new")))
+    assert found == "INC-0007"
+    assert loaded[0] == "process.yaml" and loaded[1:] and all(path.startswith("incidents/INC-0007/") for path in loaded[1:]), loaded

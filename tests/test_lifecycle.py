@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from mimctl.lifecycle import GUARDS, gate, judge
+from mimctl.gates import GATES
+from mimctl.lifecycle import gate, judge
 from mimctl.model import Event, Incident, Process
 from mimctl.yamlio import load_file
 
@@ -128,17 +129,17 @@ CASES: dict[str, Pair] = {
 
 
 def test_every_guard_has_a_case() -> None:
-    assert set(CASES) == set(GUARDS)
+    assert set(CASES) == set(GATES)
 
 
-@pytest.mark.parametrize("name", sorted(GUARDS))
+@pytest.mark.parametrize("name", sorted(GATES))
 def test_guard_met(name: str, process: Process) -> None:
-    assert GUARDS[name][1](CASES[name][0](), process) is True
+    assert GATES[name].check(CASES[name][0](), process) is True
 
 
-@pytest.mark.parametrize("name", sorted(GUARDS))
+@pytest.mark.parametrize("name", sorted(GATES))
 def test_guard_unmet(name: str, process: Process) -> None:
-    assert GUARDS[name][1](CASES[name][1](), process) is False
+    assert GATES[name].check(CASES[name][1](), process) is False
 
 
 @pytest.mark.parametrize(
@@ -166,7 +167,7 @@ def test_guard_unmet(name: str, process: Process) -> None:
     ],
 )
 def test_guard_met_another_way(name: str, make: Callable[[], Incident], process: Process) -> None:
-    assert GUARDS[name][1](make(), process) is True
+    assert GATES[name].check(make(), process) is True
 
 
 @pytest.mark.parametrize(
@@ -182,7 +183,7 @@ def test_guard_met_another_way(name: str, make: Callable[[], Incident], process:
     ],
 )
 def test_guard_unmet_another_way(name: str, make: Callable[[], Incident], process: Process) -> None:
-    assert GUARDS[name][1](make(), process) is False
+    assert GATES[name].check(make(), process) is False
 
 
 # --- gate(): the whole checklist ---------------------------------------------

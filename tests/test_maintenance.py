@@ -123,3 +123,80 @@ def test_links_and_stray_files_in_the_folder_are_findings_never_read(repo: Path)
     assert any(f.startswith("maintenance/notes.txt:") for f in findings), findings
     shown = [m.id for m in collect(Tracker(repo), PUBLIC, now=NOW).maintenances]
     assert shown == ["MNT-0001"], "the link is never followed"
+
+
+# --- the pull-request check judges changed maintenance records -------------------------------
+
+
+@pytest.fixture
+def with_maintenance(repo: Path) -> Path:
+    """main with MNT-0001 scheduled (one update); the work goes on the branch 'pr'."""
+    schedule(repo, "Database upgrade", "checkout-api", t(600), t(660), "--public", "Checkout may be slow.", "--at", t(0))
+    git("switch", "-q", "-c", "pr", cwd=repo)
+    return repo
+
+
+def _check(root: Path) -> tuple[int, list[dict[str, object]]]:
+    result = run(["check", "--base", "main", "--format", "json"], root)
+    assert result.exit_code in (0, 1) and not result.crashed, result
+    return result.exit_code, result.json()["findings"]
+
+
+def _edit(root: Path, old: str, new: str) -> None:
+    path = root / "maintenance" / "MNT-0001.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    git("commit", "-q", "-am", "edit by hand", cwd=root)
+
+
+def test_the_check_passes_an_update_added_to_a_maintenance(with_maintenance: Path) -> None:
+    ok(
+        ["maintenance", "update", "1", "--status", "in_progress", "Started.", "--at", t(600), "--repo", str(with_maintenance)],
+        with_maintenance,
+    )
+    assert _check(with_maintenance) == (0, [])
+
+
+def test_the_check_refuses_an_update_readers_were_given_being_rewritten(with_maintenance: Path) -> None:
+    _edit(with_maintenance, "text: Checkout may be slow.", "text: Nothing will change for you.")
+    code, findings = _check(with_maintenance)
+    assert code == 1
+    [finding] = findings
+    assert finding["path"] == "maintenance/MNT-0001.yaml" and finding["rule"] == "append-only" and finding["field"] == "updates[0]"
+    assert finding["line"] == next(
+        n for n, line in enumerate((with_maintenance / "maintenance" / "MNT-0001.yaml").read_text().splitlines(), 1) if "- at:" in line
+    )
+
+
+def test_the_check_refuses_an_update_removed(with_maintenance: Path) -> None:
+    ok(
+        ["maintenance", "update", "1", "--status", "in_progress", "Started.", "--at", t(600), "--repo", str(with_maintenance)],
+        with_maintenance,
+    )
+    git("switch", "-q", "main", cwd=with_maintenance)
+    git("merge", "-q", "--ff-only", "pr", cwd=with_maintenance)
+    git("switch", "-q", "-c", "pr2", cwd=with_maintenance)
+    path = with_maintenance / "maintenance" / "MNT-0001.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: text.rindex("  - at:")], encoding="utf-8")
+    git("commit", "-q", "-am", "forget that it started", cwd=with_maintenance)
+    code, findings = _check(with_maintenance)
+    assert code == 1 and [f["message"] for f in findings if f["rule"] == "append-only"] == [
+        "update 2 of the maintenance was removed: updates are append-only (readers were told it; add a new update instead)"
+    ]
+
+
+def test_the_check_judges_a_changed_maintenance_by_the_bases_rules(with_maintenance: Path) -> None:
+    _edit(with_maintenance, "scheduled_until: '2025-03-10T19:00:00Z'", "scheduled_until: '2025-03-10T09:00:00Z'")
+    code, findings = _check(with_maintenance)
+    assert code == 1 and [(f["field"], f["rule"]) for f in findings] == [("scheduled_until", "maintenance")]
+
+
+def test_a_maintenance_id_taken_on_the_base_meanwhile_is_a_collision(with_maintenance: Path) -> None:
+    schedule(with_maintenance, "Cache flush", "search", t(700), t(710), "Search may be slow.", "--at", t(1))
+    git("switch", "-q", "main", cwd=with_maintenance)
+    schedule(with_maintenance, "Network work", "checkout-api", t(800), t(810), "Brief blips.", "--at", t(2))
+    git("switch", "-q", "pr", cwd=with_maintenance)
+    code, findings = _check(with_maintenance)
+    assert code == 1 and [(f["path"], f["rule"]) for f in findings] == [("maintenance/MNT-0002.yaml", "id-collision")]

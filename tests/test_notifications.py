@@ -18,6 +18,7 @@ from gitutil import (
     commit_all,
     commit_files,
     declare,
+    git,
     head,
     make_tracker,
     ok,
@@ -29,6 +30,7 @@ from gitutil import (
 )
 from mimctl.channels import ChannelConfig, slack, smtp, teams
 from mimctl.notifications import LEDGER_FILE, Notice, Route
+from mimctl.site import guides
 from test_channels import Inbox, Recorder, verify_signature
 
 # The servers of test_channels.py, as fixtures here too.
@@ -379,7 +381,8 @@ def test_every_registered_channel_is_documented_and_the_schema_takes_any_type() 
     schema = json.loads((REPO_ROOT / "schemas" / "process.schema.json").read_text(encoding="utf-8"))
     item = schema["properties"]["notifications"]["properties"]["channels"]["items"]
     assert "enum" not in item["properties"]["type"]  # the registry is the one list of types
-    docs = (REPO_ROOT / "docs" / "notifications.md").read_text(encoding="utf-8")
+    assert "<!-- mimctl: channels -->" in (REPO_ROOT / "docs" / "notifications.md").read_text(encoding="utf-8")
+    docs = guides.channel_types()  # the table the guide shows, made at build time (test_site_build reads the built page)
     for type_ in channels.TYPES:
         implementation = channels.channel(type_)
         assert implementation.type == type_ and f"| `{type_}` |" in docs
@@ -453,3 +456,52 @@ def test_a_cut_message_links_to_the_incident_page_from_mkdocs_site_url(repo: Pat
     text = recorder.to("/slack")[1].json()["blocks"][2]["text"]["text"]
     assert len(text) <= 3000 and text.endswith(f"\u2026 <{link}|full text on the incident page>")
     assert recorder.to("/hook")[0].json()["incident"]["url"] == link
+
+
+# --- the ledger is committed like every change (journaled, verified, refused with leftovers) ---------------
+
+
+def _hook(repo: Path, body: str) -> None:
+    path = repo / ".git" / "hooks" / "pre-commit"
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(0o755)
+
+
+def test_a_failed_ledger_commit_keeps_what_was_sent_and_the_next_delivery_commits_it(repo: Path, recorder: Recorder) -> None:
+    base = head(repo)
+    incident_with_update(repo)
+    _hook(repo, "exit 1\n")
+    failed = run(["notify", "--now", NOW, "--since", base], repo)
+    assert failed.exit_code == 1 and not failed.crashed and "delivered, but the ledger was not committed" in failed.stderr, failed
+    assert len(ledger(repo)) == 6 and len(recorder.requests) == 6, "what was sent stays recorded"
+    assert LEDGER_FILE in git("status", "--porcelain", "--untracked-files=all", cwd=repo), "written, not committed"
+    (repo / ".git" / "hooks" / "pre-commit").unlink()
+    again = ok_json(["notify", "--now", NOW, "--since", base], repo)
+    assert {o["status"] for o in again["outcomes"]} == {"already-sent"} and len(recorder.requests) == 6
+    assert again["ledger_commit"] is None  # nothing new was delivered: the ledger waits for the next delivery
+    ok(["update", "INC-0001", "--status", "identified", "Found it.", "--at", t(6)], repo)
+    ok_json(["notify", "--now", NOW, "--since", base], repo)
+    assert commit_files(repo) == [LEDGER_FILE] and len(ledger(repo)) == 9
+
+
+def test_a_hook_that_sweeps_another_file_into_the_ledger_commit_gets_it_undone(repo: Path, recorder: Recorder) -> None:
+    base = head(repo)
+    incident_with_update(repo)
+    before = head(repo)
+    _hook(repo, "echo swept > swept.txt\ngit add swept.txt\n")
+    failed = run(["notify", "--now", NOW, "--since", base], repo)
+    assert failed.exit_code == 1 and "a commit hook changed what was committed" in failed.stderr, failed
+    assert head(repo) == before and len(ledger(repo)) == 6
+
+
+def test_a_leftover_journal_refuses_the_ledger_commit_too(repo: Path, recorder: Recorder) -> None:
+    from mimctl.gitrepo import GitRepo
+    from mimctl.journal import Journal
+
+    base = head(repo)
+    incident_with_update(repo)
+    repo_ = GitRepo(repo)
+    Journal.begin(repo_, "an interrupted command", {}, [], None, command="mimctl note")  # as a killed command leaves it
+    refused = run(["notify", "--now", NOW, "--since", base], repo)
+    assert refused.exit_code == 1 and "mimctl repair" in refused.stderr, refused
+    assert len(ledger(repo)) == 6, "sent, and recorded as sent"

@@ -11,7 +11,7 @@ import pytest
 from conftest import make_tracker
 from gitutil import declare, run, t
 from gitutil import make_tracker as make_git_tracker
-from mimctl import secret_scan
+from mimctl import publication, secret_scan
 from mimctl.secret_rules import RULES
 from mimctl.store import Tracker
 from mimctl.yamlio import loads
@@ -158,7 +158,7 @@ def test_public_text_is_not_personal_data(text: str) -> None:
 
 def test_personal_data_only_in_published_fields() -> None:
     data = {"title": "Contact ops@example.com", "roles": {"incident_manager": "pat@example.com"}}
-    found = secret_scan.personal_data("x.yaml", "x.yaml", data, None, secret_scan.PUBLIC_INCIDENT_FIELDS)
+    found = secret_scan.personal_data("x.yaml", "x.yaml", data, None, publication.PUBLISHED_INCIDENT_FIELDS)
     assert [(f.check, f.field) for f in found] == [("personal-data", "title")]
 
 
@@ -368,20 +368,108 @@ def test_personal_data_exceptions_by_field_or_fingerprint(tmp_path: Path) -> Non
     assert _findings(root) == []
 
 
-def test_known_error_is_published_everywhere(tmp_path: Path) -> None:
+def test_a_public_known_error_publishes_its_workaround(tmp_path: Path) -> None:
     root = make_tracker(tmp_path / "t")
-    _write(root, "kedb/KE-0001.yaml", KNOWN_ERROR.format(token=GITHUB, extra=""))
+    _write(root, "kedb/KE-0001.yaml", KNOWN_ERROR.format(token=GITHUB, extra="visibility: public\n"))
     found = _findings(root)
     assert [(f.path, f.line, f.field, f.rule) for f in found] == [
         ("kedb/KE-0001.yaml", 8, "workaround[0]", "personal-data"),
         ("kedb/KE-0001.yaml", 9, "workaround[1]", "secret"),
     ]
-    extra = "exceptions:\n  - rule: personal-data\n    path: workaround[0]\n    reason: the public hotline\n    approved_by: pm\n"
+    extra = "visibility: public\nexceptions:\n  - rule: personal-data\n    path: workaround[0]\n    reason: the public hotline\n    approved_by: pm\n"
     extra += f"  - rule: secret\n    fingerprint: {_fingerprint(found[1].message)}\n    reason: a revoked example\n"
     assert _fingerprint(found[1].message).startswith("KE-0001.yaml:github-pat:")
     _write(root, "kedb/KE-0001.yaml", KNOWN_ERROR.format(token=GITHUB, extra=extra))
     assert _findings(root) == []
     assert Tracker(root).load_known_errors()[0][0].findings == []
+
+
+# --- what is published is the publication policy's to say ------------------------------
+
+PIR = """\
+incident: INC-0001
+status: draft
+public_summary: Card payments failed for 40 minutes. Questions to help@example.com.
+summary: Pat (pat@example.com) found the expired certificate.
+"""
+
+MAINTENANCE = """\
+id: MNT-0001
+title: Database upgrade {title}
+visibility: {visibility}
+services: [checkout-api]
+scheduled_for: '2026-12-01T22:00:00Z'
+scheduled_until: '2026-12-01T23:00:00Z'
+updates:
+  - at: '2026-11-20T10:00:00Z'
+    status: scheduled
+    text: Checkout may be slow. Call +49 30 1234 5678 with questions.
+{extra}"""
+
+
+def test_an_internal_known_error_may_name_a_contact_but_never_a_secret(tmp_path: Path) -> None:
+    root = make_tracker(tmp_path / "t")
+    _write(root, "kedb/KE-0001.yaml", KNOWN_ERROR.format(token=GITHUB, extra=""))  # no visibility: internal only
+    assert [(f.line, f.field, f.rule) for f in _findings(root)] == [(9, "workaround[1]", "secret")]
+
+
+def test_a_public_known_error_publishes_only_the_policys_fields(tmp_path: Path) -> None:
+    root = make_tracker(tmp_path / "t")
+    extra = "visibility: public\nroot_cause: Found by pat@example.com\n"
+    _write(root, "kedb/KE-0001.yaml", KNOWN_ERROR.format(token="none", extra=extra).replace("  - 'Retry with token none'\n", ""))
+    assert "root_cause" not in publication.PUBLISHED_KNOWN_ERROR_FIELDS
+    assert [(f.field, f.rule) for f in _findings(root)] == [("workaround[0]", "personal-data")]
+
+
+def test_a_public_incidents_review_publishes_its_public_summary_only(tmp_path: Path) -> None:
+    root = make_tracker(tmp_path / "t")
+    _write(root, "incidents/INC-0001/incident.yaml", INCIDENT.format(title="ok", visibility="public", extra=""))
+    _write(root, "incidents/INC-0001/pir.yaml", PIR)
+    assert [(f.path, f.line, f.field, f.rule) for f in _findings(root)] == [
+        ("incidents/INC-0001/pir.yaml", 3, "public_summary", "personal-data")
+    ]
+    extra = "exceptions:\n  - rule: personal-data\n    path: pir.yaml:public_summary\n    reason: the public help address\n"
+    _write(root, "incidents/INC-0001/incident.yaml", INCIDENT.format(title="ok", visibility="public", extra=extra))
+    assert _findings(root) == []
+    _write(root, "incidents/INC-0001/incident.yaml", INCIDENT.format(title="ok", visibility="internal", extra=""))
+    assert _findings(root) == []
+
+
+def test_a_stage_reason_is_no_longer_published(tmp_path: Path) -> None:
+    root = make_tracker(tmp_path / "t")
+    _write(root, "incidents/INC-0001/incident.yaml", INCIDENT.format(title="ok", visibility="public", extra=""))
+    stage = "at: '2026-11-15T08:52:00Z'\nkind: stage\nfrom: identify\nto: notify\nreason: Pat (+49 30 1234 5678) said so\n"
+    _write(root, "incidents/INC-0001/timeline/20261115T085200Z-stage-cccccc.yaml", stage)
+    assert "reason" not in publication.event_fields("stage")
+    assert _findings(root) == []
+
+
+def _maintenance_findings(root: Path) -> list[secret_scan.Finding]:
+    from mimctl import maintenance
+
+    return [f for f in maintenance.findings(Tracker(root))[1] if f.rule in (secret_scan.SECRET, secret_scan.PERSONAL_DATA)]
+
+
+def test_scheduled_maintenance_is_scanned_for_secrets_and_public_personal_data(tmp_path: Path) -> None:
+    root = make_tracker(tmp_path / "t")
+    path = "maintenance/MNT-0001.yaml"
+    _write(root, path, MAINTENANCE.format(title=f"(token {GITHUB})", visibility="internal", extra=""))
+    assert [(f.path, f.line, f.field, f.rule) for f in _maintenance_findings(root)] == [(path, 2, "title", "secret")]
+    _write(root, path, MAINTENANCE.format(title="tonight", visibility="public", extra=""))
+    assert [(f.line, f.field, f.rule) for f in _maintenance_findings(root)] == [(10, "updates[0].text", "personal-data")]
+    extra = "exceptions:\n  - rule: personal-data\n    path: updates[0].text\n    reason: the public service desk\n"
+    _write(root, path, MAINTENANCE.format(title="tonight", visibility="public", extra=extra))
+    assert _maintenance_findings(root) == []
+    result = run(["validate", path], root)
+    assert result.exit_code == 0, result
+
+
+def test_validate_reports_a_secret_in_scheduled_maintenance(tmp_path: Path) -> None:
+    root = make_git_tracker(tmp_path / "t")
+    _write(root, "maintenance/MNT-0001.yaml", MAINTENANCE.format(title="tonight", visibility="internal", extra=f"# {SLACK_HOOK}\n"))
+    result = run(["validate"], root)
+    assert result.exit_code == 1 and "maintenance/MNT-0001.yaml:11:" in result.stderr and "slack-webhook-url" in result.stderr, result
+    assert SLACK_HOOK not in result.output
 
 
 # --- through the CLI, in a real repository ---------------------------------------------

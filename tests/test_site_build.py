@@ -6,6 +6,7 @@ Each fixture builds one site per module (``mkdocs build --strict`` through
 
 from __future__ import annotations
 
+import html as html_module
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -15,6 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from gitutil import run, t
+from mimctl.events import KINDS
+from mimctl.gates import GATES, gates_of
 from mimctl.site.build import SiteBuildError
 from mimctl.site.cli_reference import all_commands
 from mimctl.store import Tracker
@@ -283,6 +286,42 @@ def test_cli_reference_documents_every_command(internal: Path) -> None:
     for path, command in all_commands():
         summary = (command.get_short_help_str(limit=200) or "").rstrip(".")
         assert summary[:40] in html.replace("&#39;", "'").replace("&quot;", '"'), f"{' '.join(path)}: its help text is not on the page"
+
+
+def _table_rows(html: str, header: str) -> list[list[str]]:
+    """The body rows of the table whose header row holds ``header``, each as its cells' text (tags removed)."""
+    table = next(t for t in re.findall(r"<table>.*?</table>", html, re.S) if header in t)
+    rows = re.findall(r"<tr>(.*?)</tr>", table.split("</thead>", 1)[1], re.S)
+    return [[re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)] for row in rows]
+
+
+def test_the_records_guide_shows_every_event_kind_with_its_fields(internal: Path) -> None:
+    rows = _table_rows((internal / "records.html").read_text(encoding="utf-8"), "Fields (required in bold)")
+    assert [row[0] for row in rows] == list(KINDS)
+    for (_, fields, written), kind in zip(rows, KINDS.values(), strict=True):
+        shown = re.findall(r"(?:^|, )([a-z_]+)", re.sub(r" \([^)]*\)", "", fields))
+        assert shown == list(kind.fields), kind.name
+        assert written == kind.written_by.replace("`", ""), kind.name
+
+
+def test_the_process_guide_shows_every_gate_item_of_the_trackers_process(sample: Sample, internal: Path) -> None:
+    process = Tracker(sample.root).process
+    gates = gates_of(process)
+    rows = _table_rows((internal / "process.html").read_text(encoding="utf-8"), "What a reviewer reads")
+    assert [row[0] for row in rows] == list(gates) and set(GATES) <= set(gates)
+    for row, gate in zip(rows, gates.values(), strict=True):
+        assert row[1] == html_module.escape(gate.description, quote=False), gate.name
+        assert row[2], f"{gate.name}: no rule shown"
+        assert (row[3] == "yes") is gate.live_only, gate.name
+        assert row[4] == ", ".join(s.id for s in process.stages if gate.name in s.gate), gate.name
+
+
+def test_the_notifications_guide_shows_every_channel_type(internal: Path) -> None:
+    from mimctl import channels
+
+    rows = _table_rows((internal / "notifications.html").read_text(encoding="utf-8"), "what is sent")
+    assert [row[0] for row in rows] == list(channels.TYPES)
+    assert all(row[1] and row[2] for row in rows)
 
 
 # --- no network ------------------------------------------------------------------------

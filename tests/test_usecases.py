@@ -8,7 +8,6 @@ place.
 
 from __future__ import annotations
 
-import ast
 import sys
 from pathlib import Path
 
@@ -36,6 +35,8 @@ from mimctl.transaction import Change, Refused, apply
 from mimctl.usecases import Invalid, close, contain, identify, investigate, notify, resolve, review, timeline
 from mimctl.usecases.advance import advance
 from mimctl.usecases.records import load_incident, valid_incidents
+from test_import_graph import imports
+from test_import_graph import module as graph_module
 
 PACKAGE = Path(cli.__file__).resolve().parents[1]
 INC = "INC-0001"
@@ -219,26 +220,7 @@ def test_a_command_exit_code_is_the_group_exit_code(repo: Path) -> None:
 
 
 def _imports(path: Path) -> list[tuple[str, list[str]]]:
-    """(module, names) of every import in ``path``, relative imports resolved to ``mimctl.…``."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
-    package = parts[:-1] if parts[-1] != "__init__" else parts[:-1]
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found += [(alias.name, []) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            base = package[: len(package) - node.level + 1] if node.level else []
-            module = ".".join([*base, *(node.module.split(".") if node.module else [])])
-            found.append((module, [alias.name for alias in node.names]))
-    return found
-
-
-def test_click_is_imported_by_the_command_line_only() -> None:
-    for path in sorted(PACKAGE.rglob("*.py")):
-        if "cli" in path.relative_to(PACKAGE).parts or path.name == "cli_reference.py":  # that page documents the commands
-            continue
-        assert not any(module == "click" or module.startswith("click.") for module, _ in _imports(path)), path
+    return imports(graph_module(path))
 
 
 def test_no_command_module_uses_another_ones_private_helpers() -> None:

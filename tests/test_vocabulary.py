@@ -14,7 +14,7 @@ import pytest
 
 from mimctl import vocabulary
 from mimctl.cli import COMMANDS, main
-from mimctl.lifecycle import GUARDS
+from mimctl.gates import GATES
 from mimctl.metrics import DIMENSIONS, ActionItem
 from mimctl.model import ContainmentAction, Event, Incident, Process
 from mimctl.site.knowledge_pages import _overdue
@@ -80,8 +80,8 @@ def test_choices_follow_a_new_schema_value(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_gates_in_the_process_schema_are_the_lifecycle_guards() -> None:
-    gate = vocabulary.schema("process")["properties"]["stages"]["items"]["properties"]["gate"]["items"]
-    assert sorted(gate["enum"]) == sorted(GUARDS)
+    gate = vocabulary.schema("process")["properties"]["stages"]["items"]["properties"]["gate"]["items"]["anyOf"][0]
+    assert sorted(gate["enum"]) == sorted(GATES)
 
 
 # --- one meaning of settled and overdue -------------------------------------------------------
@@ -99,7 +99,7 @@ def test_containment_settled_has_one_meaning(state: str) -> None:
             *([Event("2-update", at, "containment-update", {"action_id": "C-1a2b", "state": state})] if state != "open" else []),
         ),
     )
-    assert GUARDS["no_open_containment"][1](incident, ROOT_PROCESS) is vocabulary.containment_settled(state)
+    assert GATES["no_open_containment"].check(incident, ROOT_PROCESS) is vocabulary.containment_settled(state)
 
 
 @pytest.mark.parametrize("status", vocabulary.ACTION_STATUSES)
@@ -114,7 +114,7 @@ def test_overdue_has_one_meaning(status: str, due: str) -> None:
 @pytest.mark.parametrize("status", vocabulary.ACTION_STATUSES)
 def test_an_action_item_is_settled_the_same_way_everywhere(status: str) -> None:
     incident = Incident("INC-0001", {"id": "INC-0001"}, (), {"actions": [{"id": "A1", "status": status}]})
-    assert GUARDS["actions_settled"][1](incident, ROOT_PROCESS) is vocabulary.action_settled(status)
+    assert GATES["actions_settled"].check(incident, ROOT_PROCESS) is vocabulary.action_settled(status)
     assert ActionItem("INC-0001", "A1", "t", "o", None, status).settled is vocabulary.action_settled(status)
 
 

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from mimctl.operations import set_path
+from mimctl.usecases.records import set_path
 from mimctl.yamledit import EditError, edit_text
 from mimctl.yamlio import LoadError, loads
 

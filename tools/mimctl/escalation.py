@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import cadence
-from . import operations as ops
 from .cadence import Nudge, declared_at
 from .model import Incident, Process, format_time
 from .store import Tracker
 from .transaction import Change
+from .usecases.notify import escalated
+from .usecases.records import load_incident, record
 
 __all__ = [
     "Nudge",
@@ -108,27 +109,16 @@ def due_now(tracker: Tracker, now: datetime) -> tuple[list[Step | Nudge], list[s
 
 
 def change_for(tracker: Tracker, incident: Incident, step: Step, now: datetime, by: str) -> Change:
-    """The escalation event and the escalation.level/policy edits, as one change."""
-    change = ops.record(
-        tracker,
-        incident,
-        "escalation",
-        now,
-        by,
-        f"escalate to level {step.level} ({', '.join(step.to)})",
-        {"to": list(step.to), "level": step.level, "text": f"Escalated to level {step.level}: {step.reason}."},
-        {"escalation.level": step.level, "escalation.policy": step.policy},
-        trailers={"Escalation-Level": str(step.level), "Escalation-Policy": step.policy},
-    )
-    change.summary.update({"level": step.level, "to": list(step.to), "policy": step.policy})
-    return change
+    """The escalation event and the escalation.level/policy edits, as one change (the one escalation builder: usecases.notify)."""
+    text = f"Escalated to level {step.level}: {step.reason}."
+    return escalated(tracker, incident, step.to, now, by, level=step.level, policy=step.policy, text=text)
 
 
 def reminder_change(tracker: Tracker, incident: Incident, nudge: Nudge, now: datetime, by: str) -> Change:
     """The ``update-reminder`` event for one overdue update (level 0 reminds, level 1 escalates), as one change."""
     verb = "remind" if nudge.level == 0 else "escalate overdue update to"
     text = f"{nudge.reason}: {'reminding' if nudge.level == 0 else 'escalated to'} {', '.join(nudge.to)}."
-    change = ops.record(
+    change = record(
         tracker,
         incident,
         cadence.REMINDER,
@@ -174,7 +164,7 @@ def record_due(tracker: Tracker, now: datetime, by: str, dry_run: bool = False, 
     done = Recorded(problems=problems)
     for step in due:
         try:
-            incident = ops.load_incident(tracker, step.incident_id)
+            incident = load_incident(tracker, step.incident_id)
             change = (
                 change_for(tracker, incident, step, now, by)
                 if isinstance(step, Step)

@@ -5,17 +5,17 @@ Each kind says which fields it has (required and optional, beyond ``at``,
 feed gives it, whether the public may see it, whether it is sent to the
 notification channels, and whether it may be dated before detection.
 
-The event schema's ``kind`` enum and required fields, the docs' kinds table
-(docs/records.md), the notification routes' ``events`` enum and the modules
-that filter events by kind are tested against this table
-(tests/test_events.py), so adding a kind is one entry here, the schema's
-enum, and a row of the docs.
+The event schema's ``kind`` enum and required fields, the notification
+routes' ``events`` enum and the modules that filter events by kind are tested
+against this table (tests/test_events.py), and the kinds table of
+docs/records.md is made from it when the site is built (site/guides.py): so
+adding a kind is one entry here and its name in the schema.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Headline = Callable[[Mapping[str, Any], Mapping[str, Any]], str]
@@ -44,6 +44,7 @@ class EventKind:
     notified: bool = False
     before_detection: bool = False  # may be dated before the incident was detected
     headline: Headline | None = None
+    notes: Mapping[str, str] = field(default_factory=dict)  # field -> what it holds, for the docs' kinds table
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -77,7 +78,7 @@ KINDS: dict[str, EventKind] = {
             required=("text",),
             before_detection=True,
         ),
-        EventKind("validated", "Confirmed as real", "`confirm`", optional=("text",)),
+        EventKind("validated", "Confirmed as real", "`confirm`", optional=("text",), notes={"text": "the scope"}),
         EventKind("classified", "Classified", "`classify`", optional=("text",)),
         EventKind("role", "Role assigned", "`assign`", required=("role", "person"), optional=("previous",)),
         EventKind("notification", "Notification", "`notified`", required=("to",), optional=("channel", "text")),
@@ -96,6 +97,7 @@ KINDS: dict[str, EventKind] = {
             "`escalate`",
             optional=("audience", "due_at", "level", "to", "text"),
             notified=True,
+            notes={"due_at": "when the overdue update was due", "level": "0 reminds, 1 escalates"},
             headline=lambda i, e: (
                 f"{i['id']} {e.get('audience', '')} update overdue: {i['title']}"
                 if e.get("level", "?") == 0
@@ -103,7 +105,14 @@ KINDS: dict[str, EventKind] = {
             ),
         ),
         EventKind("ack", "Acknowledged", "`ack`"),
-        EventKind("vendor-escalation", "Escalated to a third party", "`vendor`", required=("vendor",), optional=("case", "url", "text")),
+        EventKind(
+            "vendor-escalation",
+            "Escalated to a third party",
+            "`vendor`",
+            required=("vendor",),
+            optional=("case", "url", "text"),
+            notes={"vendor": "a vendor or other third party, not a level of the escalation path", "case": "their reference"},
+        ),
         EventKind("bridge", "Bridge opened", "`bridge`", required=("url",)),
         EventKind(
             "containment",
@@ -112,9 +121,12 @@ KINDS: dict[str, EventKind] = {
             required=("id", "action"),
             optional=("rollback", "irreversible"),
             one_of=("rollback", "irreversible"),
+            notes={"id": "`C-` + hex", "rollback": "how to undo it", "irreversible": "why it cannot be undone"},
         ),
         EventKind("containment-update", "Containment update", "`containment set`", required=("action_id", "state"), optional=("text",)),
-        EventKind("hypothesis", "Hypothesis", "`hypothesis add`", required=("id", "text"), optional=("evidence",)),
+        EventKind(
+            "hypothesis", "Hypothesis", "`hypothesis add`", required=("id", "text"), optional=("evidence",), notes={"id": "`H-` + hex"}
+        ),
         EventKind(
             "hypothesis-update", "Hypothesis update", "`hypothesis set`", required=("hypothesis_id", "state"), optional=("evidence", "text")
         ),
@@ -131,14 +143,20 @@ KINDS: dict[str, EventKind] = {
         EventKind("resolution", "Resolution", "`resolution`", optional=("text",)),
         EventKind("recovery", "Recovery", "`recovery`", optional=("text",)),
         EventKind("closure", "Closure", "`close`", optional=("text",)),
-        EventKind("review", "Review", "`pir new`, `pir set`, `pir complete`, `pir action add`, `pir action set`", required=("text",)),
-        EventKind("field", "Field set", "`set`", required=("field",), optional=("value",)),
+        EventKind(
+            "review",
+            "Review",
+            "`pir new`, `pir set`, `pir complete`, `pir action add`, `pir action set`",
+            required=("text",),
+            notes={"text": "what changed in the review"},
+        ),
+        EventKind("field", "Field set", "`set`", required=("field",), optional=("value",), notes={"field": "a dotted path"}),
         EventKind(
             "stage",
             "Stage change",
             "`advance`",
             required=("to",),
-            optional=("from", "reason", "skipped"),
+            optional=("from", "reason", "skipped", "exempt"),
             public="always",
             notified=True,
             headline=lambda i, e: f"{i['id']} moved {e.get('from', '?')} \u2192 {e.get('to')}: {i['title']}",

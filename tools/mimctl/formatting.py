@@ -49,7 +49,7 @@ def parse_day(text: str | None) -> date:
 
 
 def file_stamp(moment: datetime) -> str:
-    """``20261127T083500Z``: the UTC time at the start of a timeline file's name (names sort by time)."""
+    """``20261127T083500Z``: UTC in ISO 8601's basic form, as timeline file names begin (they sort by time) and iCalendar writes times."""
     return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 

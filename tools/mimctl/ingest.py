@@ -15,13 +15,11 @@ from typing import Any
 
 from . import kedb
 from .alert_payloads import Alert, AlertGroup, clean_line, clean_text
-from .model import Event, Incident, parse_time, sort_events
-from .sources import SourceError
-from .store import INCIDENT_FILE, INCIDENTS_DIR, PROCESS_FILE, TIMELINE_DIR, Tracker, TrackerError
+from .model import Incident, Process
+from .store import INCIDENT_FILE, INCIDENTS_DIR, TIMELINE_DIR, Tracker, TrackerError
 from .transaction import Change
 from .usecases.identify import Declaration, declare
-from .usecases.records import add_event, load_incident
-from .yamlio import LoadError, load_bytes, loads
+from .usecases.records import add_event, load_incident, preview, read_mentioning, words_of
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 SUGGESTION_PREFIX = kedb.SUGGESTION_PREFIX
@@ -34,12 +32,9 @@ def _compact(data: dict[str, Any]) -> dict[str, Any]:
 # --- mapping labels to the incident ---------------------------------------------------
 
 
-def alert_config(tracker: Tracker) -> dict[str, Any]:
-    """The ``alerts`` section of process.yaml (empty if there is none)."""
-    record = tracker.read(tracker.root / PROCESS_FILE, "process")
-    if not record.ok or record.document is None:
-        raise TrackerError(f"{PROCESS_FILE} is invalid", record.findings)
-    return dict(record.document.data.get("alerts") or {})
+def alert_config(process: Process) -> dict[str, Any]:
+    """The ``alerts`` section of process.yaml (empty if there is none), as the validated process holds it."""
+    return process.alerts
 
 
 def classify(tracker: Tracker, group: AlertGroup, config: dict[str, Any]) -> dict[str, Any]:
@@ -86,35 +81,49 @@ def classify(tracker: Tracker, group: AlertGroup, config: dict[str, Any]) -> dic
 
 
 def find_incident(tracker: Tracker, group: AlertGroup) -> str | None:
-    """The incident this group (or one of its alerts) already went to; an unfinished one first."""
+    """The incident this group (or one of its alerts) already went to; an unfinished one first.
+
+    Only the records whose text mentions the group key (or a fingerprint)
+    are loaded, through the store: the others cannot hold it.
+    """
     fingerprints = {a.fingerprint for a in group.alerts}
     final = {s.id for s in tracker.process.stages if s.final}
+    key_words = words_of(group.group_key)
     found: list[tuple[bool, str]] = []
     for incident_id in reversed(tracker.incident_folders()):  # real folders only: never through a link
         folder = f"{INCIDENTS_DIR}/{incident_id}"
-        data = _load(tracker, f"{folder}/{INCIDENT_FILE}")
-        detection_alert = ((data.get("detection") or {}).get("alert") or {}) if data else {}
-        hit = detection_alert.get("group_key") == group.group_key
+        data = read_mentioning(tracker, f"{folder}/{INCIDENT_FILE}", "incident", key_words)
+        hit = _alert_of(data, "detection").get("group_key") == group.group_key
         if not hit:
             for entry in tracker.source.listing(f"{folder}/{TIMELINE_DIR}") or []:
                 if "-alert-" not in entry.name or not entry.name.endswith(".yaml"):
                     continue
-                alert = (_load(tracker, entry.path) or {}).get("alert") or {}
+                alert = _alert_of(_mentioning_group(tracker, entry.path, key_words, fingerprints))
                 if alert.get("group_key") == group.group_key or alert.get("fingerprint") in fingerprints:
                     hit = True
                     break
         if hit:
-            found.append((data is not None and data.get("stage") in final, incident_id))
+            stage = (data or read_mentioning(tracker, f"{folder}/{INCIDENT_FILE}", "incident", ()) or {}).get("stage")
+            found.append((stage in final, incident_id))
     open_first = sorted(found, key=lambda item: item[0])
     return open_first[0][1] if open_first else None
 
 
-def _load(tracker: Tracker, path: str) -> dict[str, Any] | None:
-    try:
-        data = load_bytes(tracker.source.read(path)).data
-    except (LoadError, SourceError):
-        return None
-    return data if isinstance(data, dict) else None
+def _alert_of(data: dict[str, Any] | None, *within: str) -> dict[str, Any]:
+    """The ``alert`` mapping of a record (of its ``detection`` for incident.yaml), or empty."""
+    for key in within:
+        data = data.get(key) if isinstance(data, dict) else None
+    alert = data.get("alert") if isinstance(data, dict) else None
+    return alert if isinstance(alert, dict) else {}
+
+
+def _mentioning_group(tracker: Tracker, path: str, key_words: tuple[str, ...], fingerprints: set[str]) -> dict[str, Any] | None:
+    """An alert event that mentions the group key or one of the fingerprints (read by the store), else None."""
+    for words in (key_words, *(words_of(f) for f in sorted(fingerprints))):
+        data = read_mentioning(tracker, path, "event", words)
+        if data is not None:
+            return data
+    return None
 
 
 # --- planning the change ----------------------------------------------------------------
@@ -168,7 +177,7 @@ def plan_alert(tracker: Tracker, group: AlertGroup, at: datetime, by: str) -> Pl
         return Plan("ignored", None, None, reason="a resolved notification for a group with no incident opens nothing")
     else:
         reason = ""
-    config = alert_config(tracker)
+    config = alert_config(tracker.process)
     fields = classify(tracker, group, config)
     firing = [a for a in group.alerts if a.status == "firing"] or list(group.alerts)
     first = firing[0]
@@ -218,14 +227,14 @@ def _update(tracker: Tracker, incident: Incident, group: AlertGroup, at: datetim
         add_event(change, incident.id, _event_at(alert, at), "alert", by, _alert_fields(group, alert), incident)
     result = Plan("updated", incident.id, change, len(news))
     if group.status == "firing":
-        _suggest(tracker, result, at, by, alert_config(tracker), incident)
+        _suggest(tracker, result, at, by, alert_config(tracker.process))
     return result
 
 
-def _suggest(tracker: Tracker, result: Plan, at: datetime, by: str, config: dict[str, Any], base: Incident | None = None) -> None:
+def _suggest(tracker: Tracker, result: Plan, at: datetime, by: str, config: dict[str, Any]) -> None:
     """Add a note naming the known errors that fit, unless they were suggested or linked before."""
     assert result.change is not None and result.incident_id is not None
-    model = _model(result.incident_id, result.change, base)
+    model = preview(tracker, result.change)
     if model is None:
         return
     _, known_errors = tracker.load_known_errors()
@@ -240,16 +249,3 @@ def _suggest(tracker: Tracker, result: Plan, at: datetime, by: str, config: dict
     text = clean_text(f"{SUGGESTION_PREFIX} " + ", ".join(parts) + f". See: mimctl kedb match {result.incident_id}")
     add_event(result.change, result.incident_id, at, "note", by, {"text": text})
     result.suggestions = [m.id for m in fresh]
-
-
-def _model(incident_id: str, change: Change, base: Incident | None) -> Incident | None:
-    """The incident as it will be once the change is written (for matching known errors)."""
-    data = base.data if base else None
-    events = list(base.events) if base else []
-    for path, text in change.writes.items():
-        loaded = loads(text).data
-        if path.endswith(INCIDENT_FILE):
-            data = loaded
-        elif f"/{TIMELINE_DIR}/" in path:
-            events.append(Event(path.rsplit("/", 1)[-1], parse_time(loaded["at"]), loaded["kind"], loaded))
-    return Incident(incident_id, data, sort_events(events)) if data else None

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
+from .formatting import file_stamp
 from .model import Catalog, Incident, format_time, parse_time
 
 DEFAULT_MINUTES = 60
@@ -131,10 +132,6 @@ def fold(line: str) -> str:
     return CRLF.join(parts)
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-
-
 # --- the invite ----------------------------------------------------------------------
 
 
@@ -219,9 +216,9 @@ def to_ics(invite: Invite) -> str:
         "BEGIN:VEVENT",
         f"UID:{escape_text(invite.uid)}",
         f"SEQUENCE:{invite.sequence}",
-        f"DTSTAMP:{_stamp(invite.created)}",
-        f"DTSTART:{_stamp(invite.start)}",
-        f"DTEND:{_stamp(invite.end)}",
+        f"DTSTAMP:{file_stamp(invite.created)}",
+        f"DTSTART:{file_stamp(invite.start)}",
+        f"DTEND:{file_stamp(invite.end)}",
         f"SUMMARY:{escape_text(invite.summary)}",
         f"DESCRIPTION:{escape_text(invite.description)}",
     ]

@@ -1,176 +1,131 @@
-"""The lifecycle engine: gates as named guard functions, transitions as a table.
+"""The lifecycle engine: a stage's gate as a checklist, transitions as a table.
 
-Which guards a stage's exit gate uses, the order of stages and the allowed
-backward moves all come from process.yaml; this module only knows what each
-named guard means. A stage change at a moment is judged on the incident as
-its records say it was then (``Incident.as_of``), so a backdated change
-cannot lean on facts recorded after it.
+Which items a stage's exit gate uses (``gates`` says what each means), the
+order of stages and the allowed backward moves come from process.yaml. A
+stage change at a moment is judged on the incident as its records say it was
+then (``Incident.as_of``), so a backdated change cannot lean on facts
+recorded after it; that holds for declared gate items too, as they read the
+same incident.
+
+An incident recorded after the fact (``retrospective``) may be exempt from an
+unmet live-only item when ``retrospective.exemptions.<item>`` gives the
+reason: a ``GateItem`` is met, not met, or exempt, and exempt never blocks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from .gates import Where, gates_of, unknown
 from .model import Event, Incident, Process, format_time
 
-Guard = Callable[[Incident, Process], bool]
+MET, NOT_MET, EXEMPT = "met", "not met", "exempt"
 
 
 @dataclass(frozen=True)
 class GateItem:
-    """One line of a gate checklist."""
+    """One line of a gate checklist: met, not met, or exempt (with the reason)."""
 
     name: str
     description: str
     met: bool
-    note: str = ""  # why it is not met although the records hold it now (recorded too late)
+    note: str = ""  # why it is not met although the records hold it now (recorded too late), or why it is not exempt
+    exempt: str = ""  # the retrospective's reason this unmet item need not be met
+    live_only: bool = False
+
+    @property
+    def holds(self) -> bool:
+        """Met or exempt: it does not block the move."""
+        return self.met or bool(self.exempt)
+
+    @property
+    def status(self) -> str:
+        return MET if self.met else EXEMPT if self.exempt else NOT_MET
+
+    def as_dict(self) -> dict[str, Any]:
+        """The item as plain data (``show --format json``): ``exempt`` only when it is."""
+        return {"item": self.name, "description": self.description, "met": self.met, **({"exempt": self.exempt} if self.exempt else {})}
 
 
-def _has(*fields: str) -> Guard:
-    def guard(incident: Incident, process: Process) -> bool:
-        for dotted_name in fields:
-            value: object = incident.data
-            for part in dotted_name.split("."):
-                value = value.get(part) if isinstance(value, dict) else None
-            if value in (None, "", [], {}):
-                return False
-        return True
-
-    return guard
+def checklist_line(item: Mapping[str, Any]) -> str:
+    """One checklist line of an item's data (``GateItem.as_dict``): ``[x]`` met, ``[-]`` exempt (with why), ``[ ]`` not met."""
+    if item.get("met"):
+        return f"[x] {item['description']}"
+    if item.get("exempt"):
+        return f"[-] {item['description']} (exempt: {item['exempt']})"
+    return f"[ ] {item['description']}"
 
 
-def _any(*guards: Guard) -> Guard:
-    return lambda incident, process: any(g(incident, process) for g in guards)
+# --- exemptions of an incident recorded after the fact ----------------------------------------
 
 
-def _events(*kinds: str) -> Guard:
-    return lambda incident, process: bool(incident.events_of(*kinds))
+def exemptions(incident: Incident) -> dict[str, str]:
+    """``retrospective.exemptions`` of an incident recorded after the fact: gate item -> the reason it need not be met."""
+    retrospective = incident.data.get("retrospective")
+    given = retrospective.get("exemptions") if isinstance(retrospective, dict) else None
+    if not isinstance(given, dict):
+        return {}
+    return {str(name): reason for name, reason in given.items() if isinstance(reason, str) and reason.strip()}
 
 
-def _manager(incident: Incident, process: Process) -> bool:
-    return bool(incident.data.get("roles", {}).get(process.manager_role))
+def exemption_problems(data: Mapping[str, Any], process: Process) -> list[tuple[Where, str]]:
+    """Exemptions in incident.yaml that can exempt nothing: an unknown gate item, or one that needs no live response."""
+    retrospective = data.get("retrospective")
+    given = retrospective.get("exemptions") if isinstance(retrospective, dict) else None
+    if not isinstance(given, dict):
+        return []
+    known = gates_of(process)
+    used = {name for stage in process.stages for name in stage.gate}
+    out: list[tuple[Where, str]] = []
+    for name in given:
+        where: Where = ("retrospective", "exemptions", name)
+        if name not in known or name not in used:
+            out.append((where, f"no stage's gate has an item {name!r}: this exempts nothing"))
+        elif not known[name].live_only:
+            out.append((where, f"{name!r} does not need a live response (live_only): a retrospective incident must meet it"))
+    return out
 
 
-def _classified(incident: Incident, process: Process) -> bool:
-    d = incident.data
-    return bool(d.get("major_reason")) and process.priority(d["impact"], d["urgency"]) == d["priority"]
-
-
-def _stakeholder_update(incident: Incident, process: Process) -> bool:
-    return bool(incident.updates())
-
-
-def _containment_logged(incident: Incident, process: Process) -> bool:
-    return bool(incident.containment()) or bool(incident.data.get("containment_not_possible"))
-
-
-def _cause(incident: Incident, process: Process) -> bool:
-    cause = incident.data.get("cause") or {}
-    if cause.get("status") == "confirmed":
-        return bool(cause.get("summary")) or any(h.state == "confirmed" for h in incident.hypotheses())
-    return cause.get("status") == "unknown" and bool(cause.get("unknown_reason"))
-
-
-def _no_open_containment(incident: Incident, process: Process) -> bool:
-    return all(action.settled for action in incident.containment())
-
-
-def _recovery_communicated(incident: Incident, process: Process) -> bool:
-    recovered = incident.events_of("recovery")
-    if not recovered:
-        return False
-    return any(u.at >= recovered[0].at for u in incident.updates())
-
-
-def _closure_communicated(incident: Incident, process: Process) -> bool:
-    return any(u.data.get("status") == "resolved" for u in incident.updates())
-
-
-def _pir_scheduled(incident: Incident, process: Process) -> bool:
-    severity = process.severity(incident.severity)
-    pir = incident.data.get("pir") or {}
-    if pir.get("scheduled_at") and pir.get("attendees"):
-        return True
-    return not (severity and severity.pir_required) or bool(pir.get("not_required_reason"))
-
-
-def _pir_complete(incident: Incident, process: Process) -> bool:
-    pir = incident.pir
-    if pir is None:
-        return bool((incident.data.get("pir") or {}).get("not_required_reason"))
-    return pir.get("status") == "complete" and bool(pir.get("meeting")) and bool(pir.get("root_causes")) and bool(pir.get("summary"))
-
-
-def _known_errors_updated(incident: Incident, process: Process) -> bool:
-    pir = incident.pir
-    if pir is None:
-        return bool((incident.data.get("pir") or {}).get("not_required_reason"))
-    return bool(pir.get("known_errors")) or bool(pir.get("no_known_error_reason"))
-
-
-def _actions_settled(incident: Incident, process: Process) -> bool:
-    actions = (incident.pir or {}).get("actions", [])
-    return all(a.get("status") in ("done", "dropped") for a in actions)
-
-
-# name -> (what a reviewer reads, guard)
-GUARDS: dict[str, tuple[str, Guard]] = {
-    "validated": ("incident validated as real (validation.confirmed_by/at)", _has("validation.confirmed_by", "validation.confirmed_at")),
-    "classified": ("classified: major_reason given and priority agrees with the matrix", _classified),
-    "affected_service": ("at least one affected service", _has("services")),
-    "initial_details": ("initial details: summary and impacted users", _has("summary", "impacted_users")),
-    "stakeholders_told_classification": ("stakeholders told of the classification (a notification)", _events("notification")),
-    "manager_assigned": ("a Major Incident Manager assigned (roles)", _manager),
-    "mirt_notified": ("MIRT notified (a notification or escalation on the timeline)", _events("notification", "escalation")),
-    "bridge_recorded": ("bridge / war room recorded (bridge.url)", _has("bridge.url")),
-    "stakeholder_update": ("a stakeholder update posted", _stakeholder_update),
-    "containment_logged": ("a containment action with its rollback, or containment_not_possible", _containment_logged),
-    "cause_recorded": ("cause confirmed (or cause.status unknown with a reason)", _cause),
-    "resolution_plan": ("a resolution plan", _has("resolution_plan")),
-    "fix_implemented": (
-        "fix implemented (resolution.implemented_at and change_ref)",
-        _has("resolution.implemented_at", "resolution.change_ref"),
-    ),
-    "stability_observed": ("stability observed (resolution.stable_since)", _has("resolution.stable_since")),
-    "resolution_confirmed": (
-        "resolution confirmed with users (resolution.confirmed_by/at)",
-        _has("resolution.confirmed_by", "resolution.confirmed_at"),
-    ),
-    "no_open_containment": ("no open containment action (each rolled back or made permanent)", _no_open_containment),
-    "dependents_validated": ("dependent services validated (recovery.dependents_validated_at)", _has("recovery.dependents_validated_at")),
-    "recovery_communicated": ("recovery recorded and communicated (a stakeholder update after it)", _recovery_communicated),
-    "closure_recorded": ("closure details (closure.summary and closure.closed_at)", _has("closure.summary", "closure.closed_at")),
-    "closure_communicated": ("closure communicated (a 'resolved' stakeholder update)", _closure_communicated),
-    "problem_reference": (
-        "a problem reference, or a reason none is needed",
-        _any(_has("closure.problem_ref"), _has("closure.no_problem_reason")),
-    ),
-    "pir_scheduled": ("PIR scheduled with attendees (when the severity requires one)", _pir_scheduled),
-    "pir_complete": ("a complete PIR (status complete, meeting, summary, root causes)", _pir_complete),
-    "known_errors_updated": ("PIR's known-error updates recorded (or a reason there are none)", _known_errors_updated),
-    "actions_settled": ("every PIR action item done or dropped", _actions_settled),
-}
+# --- the checklist ---------------------------------------------------------------------------
 
 
 def gate(incident: Incident, process: Process, stage_id: str | None = None, now: Incident | None = None) -> list[GateItem]:
     """The exit-gate checklist of ``stage_id`` (default: the current stage), every item.
 
     With ``now`` (the incident as it is today, when ``incident`` is it as of
-    an earlier moment), an item met only today says so.
+    an earlier moment), an item met only today says so. Exemptions are read
+    from the incident as it is today: they describe the record, not the response.
     """
     stage = process.stage(stage_id or incident.stage)
     if stage is None:
         return []
+    known = gates_of(process)
+    exempt = exemptions(now if now is not None else incident)
     items = []
     for name in stage.gate:
-        description, guard = GUARDS[name]
-        met = guard(incident, process)
-        late = not met and now is not None and guard(replace(now, data={**now.data, "stage": incident.stage}), process)
-        items.append(GateItem(name, description, met, "on record only later" if late else ""))
+        entry = known.get(name) or unknown(name)
+        met = entry.check(incident, process)
+        note, reason = "", ""
+        if not met and now is not None and entry.check(replace(now, data={**now.data, "stage": incident.stage}), process):
+            note = "on record only later"
+        if not met and name in exempt:
+            if entry.live_only:
+                reason = exempt[name]
+            else:
+                note = note or "not exempt: it does not need a live response"
+        items.append(GateItem(name, entry.description, met, note, reason, entry.live_only))
     return items
+
+
+def exempted(items: Sequence[GateItem]) -> dict[str, str]:
+    """The exempt items of a checklist and their reasons (what a stage event records)."""
+    return {item.name: item.exempt for item in items if not item.met and item.exempt}
+
+
+# --- transitions ------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -186,7 +141,12 @@ class Transition:
 
     @property
     def allowed(self) -> bool:
-        return not self.problems and all(item.met for item in self.gate)
+        return not self.problems and all(item.holds for item in self.gate)
+
+    @property
+    def exempt(self) -> dict[str, str]:
+        """The gate items this move is exempt from, and why."""
+        return exempted(self.gate)
 
 
 def judge(

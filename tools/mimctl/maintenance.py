@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from . import secret_scan
 from .findings import Finding, dotted
 from .layout import MAINTENANCE, MAINTENANCE_ID, sort_out
 from .model import Catalog, format_time, parse_time
@@ -166,6 +167,7 @@ def findings(tracker: Tracker) -> tuple[int, list[Finding]]:
     out = check_ids([r.path for r in records], "maintenance")  # names that differ only in case; the layout table has the rest
     for record in records:
         out += record.findings
+        out += secret_scan.scan_maintenance(record)
     return len(records), out
 
 

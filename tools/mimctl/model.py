@@ -72,6 +72,8 @@ class Process:
     comms: Comms = field(default_factory=Comms)  # notifications and the communication plan (comms.py)
     milestones: tuple[dict[str, Any], ...] = ()  # as process.yaml defines them (milestones.py; empty: the standard ones)
     durations: tuple[dict[str, Any], ...] = ()
+    gates: dict[str, dict[str, Any]] = field(default_factory=dict)  # gate items declared in process.yaml (lifecycle.py)
+    alerts: dict[str, Any] = field(default_factory=dict)  # how alerts become incidents (ingest.py)
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Process:
@@ -112,6 +114,8 @@ class Process:
             comms=Comms.from_data(data),
             milestones=tuple(data.get("milestones") or ()),
             durations=tuple(data.get("durations") or ()),
+            gates=dict(data.get("gates") or {}),
+            alerts=dict(data.get("alerts") or {}),
         )
 
     @property

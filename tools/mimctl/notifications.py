@@ -32,7 +32,7 @@ from .findings import Finding, dotted
 from .model import Event, Incident, Process, parse_time
 from .store import INCIDENT_ID, INCIDENTS_DIR, PROCESS_FILE, TIMELINE_DIR, Tracker, TrackerError
 from .transaction import locked
-from .yamlio import LoadError, atomic_write, load_file
+from .yamlio import atomic_write
 
 __all__ = ["LEDGER_FILE", "NOTIFIED_KINDS", "Notice", "Route", "notify", "send_events"]
 
@@ -62,10 +62,10 @@ def incident_url(tracker: Tracker, config: Notifications) -> str:
     """The address of an incident's page with ``{id}`` for its id: ``incident_url``, else from mkdocs.yml's site_url; '' if neither."""
     if config.incident_url:
         return config.incident_url
-    try:
-        site = load_file(tracker.root / MKDOCS_FILE).data
-    except (LoadError, OSError):
+    record = tracker.read(tracker.root / MKDOCS_FILE, None)
+    if record.document is None:
         return ""  # no site, or one the strict loader will not read (tags): messages then name the record instead
+    site = record.document.data
     base = site.get("site_url") if isinstance(site, dict) else None
     if not isinstance(base, str) or not _SITE_URL.match(base):
         return ""
@@ -358,19 +358,19 @@ def deliver(
 
 
 def commit_ledger(tracker: Tracker, delivered: int, refused: int) -> str | None:
-    """Commit the ledger alone (never the user's other work); the commit, or None if unchanged."""
-    from .gitrepo import GitError, GitRepo
-    from .transaction import Refused, locked
+    """Commit the ledger alone (never the user's other work), as every change is committed; the commit, or None if unchanged.
 
-    with locked(tracker.root):
-        try:
-            repo = GitRepo(tracker.root)
-            repo.ensure_safe()
-            summary = f"{delivered} delivered" + (f", {refused} refused by the receiver" if refused else "")
-            message = f"notifications: {summary}\n\nNotification-Ledger: {LEDGER_FILE}\n"
-            return repo.commit_paths([repo.relative(tracker.root / LEDGER_FILE)], message)
-        except GitError as exc:
-            raise Refused(f"delivered, but the ledger was not committed: {exc}") from None
+    The ledger is already written (after each delivery): the change writes
+    nothing, and a failure leaves it as it is, since those messages were sent.
+    """
+    from .transaction import Change, Refused, apply
+
+    summary = f"{delivered} delivered" + (f", {refused} refused by the receiver" if refused else "")
+    change = Change(None, {}, f"notifications: {summary}", trailers={"Notification-Ledger": LEDGER_FILE}, written=(LEDGER_FILE,))
+    try:
+        return apply(tracker, change).commit
+    except Refused as exc:
+        raise Refused(f"delivered, but the ledger was not committed: {exc}", exc.findings) from None
 
 
 @dataclass

@@ -22,13 +22,13 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from . import lifecycle
+from . import gates, lifecycle
 from .findings import Finding
 from .gitrepo import TreeReader
-from .layout import INCIDENT_ID
+from .layout import INCIDENT_ID, MAINTENANCE
 from .model import ABSENT, OWN_TIMES, PIR_RECORD, UNKNOWN, Event, Incident, Process, event_settings, get_path
 from .output import md
-from .sources import FOLDER, GitTree, Source, SourceError, WorkTree
+from .sources import FOLDER, GitTree, Source, WorkTree
 from .store import (
     CATALOG_FILE,
     INCIDENT_FILE,
@@ -42,9 +42,9 @@ from .store import (
     TrackerError,
 )
 from .validate import Scope, ValidationResult, validate
-from .yamlio import LoadError, load_bytes
 
 RULE_FILES = (PROCESS_FILE, CATALOG_FILE)
+MAINTENANCE_DIR, MAINTENANCE_KIND = MAINTENANCE.name, "maintenance"
 # What else decides a verdict or sends messages: reviewers should know when a pull request touches it.
 JUDGING_PREFIXES = (".github/", ".mimctl/", "tools/", "pyproject.toml", "setup.py", "setup.cfg", "requirements", "mkdocs.yml")
 
@@ -61,7 +61,7 @@ class StageChange:
 
     @property
     def ok(self) -> bool:
-        return not self.problems and all(item.met for item in self.gate)
+        return not self.problems and all(item.holds for item in self.gate)
 
 
 @dataclass
@@ -115,7 +115,9 @@ def _judge(judged: Tracker, base: str, changed: list[tuple[str, str]], base_tree
     referrers = _referrers(head, removed) if removed and isinstance(head, GitTree) else set()
     scope_incidents = touched | {PurePosixPath(p).parts[1] for p in referrers if p.startswith(f"{INCIDENTS_DIR}/")}
     ke_files = {p for _, p in kedb_changed} | {p for p in referrers if p.startswith(f"{KEDB_DIR}/")}
-    report = validate(judged, Scope(frozenset(scope_incidents), bool(ke_files), known_error_files=frozenset(ke_files)))
+    maintenance_changed = any(p.startswith(f"{MAINTENANCE_DIR}/") for _, p in changed)
+    scope = Scope(frozenset(scope_incidents), bool(ke_files), known_error_files=frozenset(ke_files), maintenance=maintenance_changed)
+    report = validate(judged, scope)
     findings = list(report.findings)
     if rules_changed:  # the result must also hold under the rules it brings
         after = validate(Tracker(judged.root, head))
@@ -123,6 +125,7 @@ def _judge(judged: Tracker, base: str, changed: list[tuple[str, str]], base_tree
         report.files = max(report.files, after.files)
 
     findings += _append_only(changed)
+    findings += _maintenance_updates_kept(judged, changed, fork_tree)
     findings += _id_collisions(base, changed, touched, base_tree, fork_tree, head)
 
     stage_changes: list[StageChange] = []
@@ -192,23 +195,47 @@ def _id_collisions(
                     "id-collision",
                 )
             )
-    base_kedb = {PurePosixPath(e.name).stem.casefold() for e in base_tree.listing(KEDB_DIR) or []}
-    fork_kedb = {PurePosixPath(e.name).stem.casefold() for e in fork_tree.listing(KEDB_DIR) or []}
-    for status, path in changed:
-        if status == "A" and path.startswith(f"{KEDB_DIR}/"):
-            stem = PurePosixPath(path).stem.casefold()
-            if stem in base_kedb and stem not in fork_kedb:
-                out.append(
-                    Finding(path, 1, 1, f"{PurePosixPath(path).stem} was also created on {base}: take a fresh id", "id", "id-collision")
-                )
+    for folder in (KEDB_DIR, MAINTENANCE_DIR):  # records that are one file each
+        base_ids = {PurePosixPath(e.name).stem.casefold() for e in base_tree.listing(folder) or []}
+        fork_ids = {PurePosixPath(e.name).stem.casefold() for e in fork_tree.listing(folder) or []}
+        for status, path in changed:
+            if status == "A" and path.startswith(f"{folder}/"):
+                stem = PurePosixPath(path).stem.casefold()
+                if stem in base_ids and stem not in fork_ids:
+                    message = f"{PurePosixPath(path).stem} was also created on {base}: take a fresh id"
+                    out.append(Finding(path, 1, 1, message, "id", "id-collision"))
     return out
 
 
-def _read_data(source: Source, path: str) -> Any:
-    try:
-        return load_bytes(source.read(path)).data
-    except (LoadError, SourceError):  # a missing or broken old version is simply no old version
-        return None
+def _maintenance_updates_kept(judged: Tracker, changed: list[tuple[str, str]], fork_tree: GitTree) -> list[Finding]:
+    """A maintenance record's updates are what readers were told: later ones are added, earlier ones never changed or removed."""
+    out = []
+    for status, path in changed:
+        if status != "M" or not path.startswith(f"{MAINTENANCE_DIR}/"):
+            continue
+        before = _read_data(judged, fork_tree, path, MAINTENANCE_KIND)
+        record = judged.read(judged.root / path, MAINTENANCE_KIND)
+        after = record.document.data if record.document is not None else None
+        if not isinstance(before, dict) or not isinstance(after, dict):
+            continue  # a broken version is a finding of the validation
+        old, new = list(before.get("updates") or ()), list(after.get("updates") or ())
+        for index, update in enumerate(old):
+            if index < len(new) and new[index] == update:
+                continue
+            assert record.document is not None
+            where: tuple[str | int, ...] = ("updates", index) if index < len(new) else ("updates",)
+            line, column = record.document.position(where)
+            verb = "changed" if index < len(new) else "removed"
+            message = f"update {index + 1} of the maintenance was {verb}: updates are append-only (readers were told it; add a new update instead)"
+            out.append(Finding(path, line, column, message, f"updates[{index}]", "append-only"))
+            break
+    return out
+
+
+def _read_data(tracker: Tracker, source: Source, path: str, kind: str) -> Any:
+    """The data of the record at ``path`` in ``source`` (an older tree); None when it is missing or broken: simply no old version."""
+    document = tracker.read(tracker.root / path, kind, source).document
+    return document.data if document is not None else None
 
 
 def _stage_changes(
@@ -224,11 +251,11 @@ def _stage_changes(
         if any(p.startswith(timeline) and "-stage-" in PurePosixPath(p).name for p in added):
             return [StageChange(incident_id, "?", "?", "", [], ["not judged: the incident's records are invalid (see the findings)"])]
         return []
-    old = _read_data(fork_tree, f"{INCIDENTS_DIR}/{incident_id}/{INCIDENT_FILE}")
+    old = _read_data(judged, fork_tree, f"{INCIDENTS_DIR}/{incident_id}/{INCIDENT_FILE}", "incident")
     old_stage = old.get("stage") if isinstance(old, dict) and isinstance(old.get("stage"), str) else None
     timeline = f"{INCIDENTS_DIR}/{incident_id}/{TIMELINE_DIR}/"
     new_events = [e for e in incident.events if timeline + e.name in added]
-    old_pir = _read_data(fork_tree, f"{INCIDENTS_DIR}/{incident_id}/{PIR_FILE}")
+    old_pir = _read_data(judged, fork_tree, f"{INCIDENTS_DIR}/{incident_id}/{PIR_FILE}", "pir")
     untimed = _untimed(incident, old if isinstance(old, dict) else {}, old_pir, new_events)
     results = []
     current = old_stage or process.stage_ids[0]
@@ -238,7 +265,12 @@ def _stage_changes(
         reason = event.data.get("reason")
         before = replace(incident, data={**incident.data, "stage": current})
         transition = lifecycle.judge(before, process, target, reason, at=event.at, untimed=untimed, event=event, entered_at=entered)
-        problems = list(transition.problems)
+        problems = list(transition.problems) + _exempt_as_recorded(event, transition)
+        if transition.exempt and isinstance(old, dict) and not old.get("retrospective"):
+            problems.append(
+                "this pull request makes the incident one recorded after the fact (retrospective) and moves it on its exemptions: "
+                "land the retrospective record on its own first (reviewed), then move the incident"
+            )
         if head_process is not None and head_process is not process:
             problems += _crosses_change(process, head_process, current, target)
         results.append(StageChange(incident_id, current, target, reason or "", list(transition.gate), problems, event.data["at"]))
@@ -285,11 +317,27 @@ def _records(setting_path: str, setting_value: Any, path: str, value: Any) -> bo
     return False
 
 
+def _exempt_as_recorded(event: Event, transition: lifecycle.Transition) -> list[str]:
+    """A stage event records exactly the gate items its move was exempt from (a hand-written one too)."""
+    recorded = event.data.get("exempt") or {}
+    granted = transition.exempt
+    if not transition.allowed or recorded == granted:
+        return []
+    if not granted:
+        return [f"the stage event records exemptions ({', '.join(recorded)}) that its gate does not grant: remove exempt:"]
+    return [f"the stage event must record the items it is exempt from: exempt: {granted}"]
+
+
 def _crosses_change(base: Process, head: Process, source: str, target: str) -> list[str]:
     """Why a move from ``source`` to ``target`` crosses a part of the process the same pull request changes."""
     changes = []
     old, new = base.stage(source), head.stage(source)
-    if old is None or new is None or old.gate != new.gate:
+    if (
+        old is None
+        or new is None
+        or old.gate != new.gate
+        or any(gates.definition(base, name) != gates.definition(head, name) for name in old.gate)
+    ):
         changes.append(f"the exit gate of {source!r}")
     ids_old, ids_new = base.stage_ids, head.stage_ids
     if target in ids_old and target in ids_new and source in ids_old and source in ids_new:
@@ -317,7 +365,7 @@ def stage_change_findings(result: CheckResult) -> list[Finding]:
             continue
         missing = [
             *change.problems,
-            *(f"gate not met: {i.description}" + (f" ({i.note})" if i.note else "") for i in change.gate if not i.met),
+            *(f"gate not met: {i.description}" + (f" ({i.note})" if i.note else "") for i in change.gate if not i.holds),
         ]
         path = f"{INCIDENTS_DIR}/{change.incident}/{INCIDENT_FILE}"
         out.append(
@@ -364,7 +412,9 @@ def summary_markdown(result: CheckResult) -> str:
             )
             lines += [f"  - {problem}" for problem in map(md, change.problems)]
             lines += [
-                f"  - [{'x' if item.met else ' '}] {md(item.description)}" + (f" — {md(item.note)}" if item.note else "")
+                f"  - [{'x' if item.holds else ' '}] {md(item.description)}"
+                + (f" — exempt: {md(item.exempt)}" if item.exempt else "")
+                + (f" — {md(item.note)}" if item.note else "")
                 for item in change.gate
             ]
     errors = result.report.findings
@@ -397,7 +447,10 @@ def as_data(result: CheckResult) -> dict[str, Any]:
                 "reason": c.reason,
                 "ok": c.ok,
                 "problems": c.problems,
-                "gate": [{"item": i.name, "description": i.description, "met": i.met, "note": i.note} for i in c.gate],
+                "gate": [
+                    {"item": i.name, "description": i.description, "met": i.met, "note": i.note, "status": i.status, "exempt": i.exempt}
+                    for i in c.gate
+                ],
             }
             for c in result.stage_changes
         ],

@@ -24,8 +24,9 @@ from .findings import Finding
 from .gitrepo import GitError, GitRepo
 from .store import INCIDENT_FILE, INCIDENT_ID, INCIDENTS_DIR, PIR_FILE, Tracker, TrackerError
 from .transaction import Refused, locked, refuse_leftovers, write_and_commit
+from .usecases.records import read_mentioning
 from .validate import bundle_findings
-from .yamlio import LoadError, atomic_write, edit_text, loads
+from .yamlio import atomic_write, edit_text
 
 
 @dataclass
@@ -82,13 +83,9 @@ def _references(tracker: Tracker, old: str) -> list[tuple[Path, str]]:
     candidates = [(tracker.incident_dir(i) / INCIDENT_FILE, "related_incidents") for i in tracker.incident_ids() if i != old]
     candidates += [(path, "incidents") for path in tracker.known_error_paths()]
     for path, key in candidates:
-        if not path.is_file() or path.is_symlink():
-            continue
-        try:
-            data = loads(path.read_bytes()).data
-        except (LoadError, OSError, UnicodeDecodeError):
-            continue  # validate reports it; renumber does not touch a broken file
-        if isinstance(data, dict) and isinstance(data.get(key), list) and old in data[key]:
+        kind = "incident" if key == "related_incidents" else "known-error"
+        data = read_mentioning(tracker, tracker.rel(path), kind, (old,))  # a broken file: validate reports it, renumber leaves it
+        if data is not None and isinstance(data.get(key), list) and old in data[key]:
             found.append((path, key))
     return found
 

@@ -14,7 +14,9 @@ from typing import Any
 
 from . import events, milestones, timing
 from .findings import Finding, dotted
+from .gates import process_problems
 from .layout import EVENT_FILE_PATTERN, INCIDENT_ID
+from .lifecycle import exemption_problems
 from .model import Catalog, Process
 from .store import Bundle, Record
 
@@ -80,6 +82,7 @@ def check_bundle(
             out.append(_at(record, ("related_incidents", index), "an incident cannot be related to itself", "reference"))
         elif other not in incident_ids:
             out.append(_at(record, ("related_incidents", index), f"incident {other!r} does not exist", "reference"))
+    out += [_at(record, where, message, "gate") for where, message in exemption_problems(data, process)]
     out += _times(bundle, process, now)
     out += _stage_consistency(bundle, process)
     out += _references_in_timeline(bundle)
@@ -244,6 +247,7 @@ def check_process(record: Record, process: Process) -> list[Finding]:
         for target in (source, *targets):
             if target not in ids:
                 out.append(_at(record, ("reopen", source), f"unknown stage {target!r}", "reference"))
+    out += [_at(record, where, message, "gate") for where, message in process_problems(process)]
     for index, severity in enumerate(process.severities):
         if severity.escalation_policy and severity.escalation_policy not in process.escalation_policies:
             out.append(

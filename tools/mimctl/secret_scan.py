@@ -5,11 +5,12 @@ Two checks, each a ``Finding`` at ``file:line:col``:
 - ``secret``: credentials in any file under the record folders, record or
   not, comments included (the rules are in ``secret_rules``). A secret
   committed to git is leaked for good: revoke it, then remove it.
-- ``personal-data``: e-mail addresses and phone numbers, but only in the
-  fields the PUBLIC status site publishes (``PUBLIC_INCIDENT_FIELDS`` of a
-  public incident, public stakeholder updates and stage reasons on its
-  timeline, and every published field of a known error: the KEDB is on both
-  editions). Internal fields may name an on-call contact.
+- ``personal-data``: e-mail addresses and phone numbers, but only in what
+  the PUBLIC status site publishes, as the publication policy
+  (``publication``) defines it: the published fields of a public incident,
+  the text of its public events, its review's public summary, and the
+  published fields of public known errors and public scheduled maintenance.
+  Internal fields may name an on-call contact.
 
 The text is scanned as written (so comments count) and, for a record, its
 parsed values too (so YAML escapes and folded lines hide nothing). Invisible
@@ -32,23 +33,17 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from . import publication
 from .findings import Finding, dotted
 from .secret_rules import RULES, Rule, entropy
 from .yamlio import Document
 
 SECRET, PERSONAL_DATA, EXCEPTION = "secret", "personal-data", "exception"
-
-# Incident fields the public edition shows (see site.data.public_view).
-PUBLIC_INCIDENT_FIELDS = ("title", "services", "regions")
-# Timeline events the public edition shows, and their published text fields.
-PUBLIC_EVENT_FIELDS = ("text", "reason")
-# Known errors are published on both editions; these fields are not shown.
-UNPUBLISHED_KNOWN_ERROR_FIELDS = ("exceptions", "signatures")
 
 MAX_FINDINGS_PER_FILE = 100
 # Values a rule's pattern finds but its entropy or value test turns down, per file; past this the
@@ -430,13 +425,11 @@ def _value_hits(data: Any, rules: tuple[Rule, ...], name: str) -> list[tuple[tup
     return [(units[bisect.bisect_right(offsets, hit.start) - 1][0], hit) for hit in hits(joined, rules, name)]
 
 
-def personal_data(
-    path: str, name: str, data: Any, document: Document | None, fields: tuple[str, ...] | None, unpublished: tuple[str, ...] = ()
-) -> list[Found]:
-    """E-mail addresses and phone numbers in the published top-level ``fields`` (None: all but ``unpublished``)."""
+def personal_data(path: str, name: str, data: Any, document: Document | None, fields: tuple[str, ...] | None) -> list[Found]:
+    """E-mail addresses and phone numbers in the published top-level ``fields`` (None: every field but the exceptions)."""
     if not isinstance(data, dict):
         return []
-    published = {k: v for k, v in data.items() if (k not in unpublished if fields is None else k in fields)}
+    published = {k: v for k, v in data.items() if (k != "exceptions" if fields is None else k in fields)}
     out = []
     for where, hit in _value_hits(published, PERSONAL_RULES, "personal"):
         line, column = document.position(where) if document is not None else (1, 1)
@@ -565,14 +558,8 @@ def _secrets_of(record: Any, name: str) -> list[Found]:
     return scan_text(record.path, text, name, record.document)
 
 
-def _public_incident(data: Any) -> bool:
-    return isinstance(data, dict) and data.get("visibility") == "public" and data.get("security_sensitive") is not True
-
-
-def _published_event(event: Any) -> bool:
-    return isinstance(event, dict) and (
-        event.get("kind") == "stage" or (event.get("kind") == "stakeholder-update" and event.get("audience") == "public")
-    )
+def _published(data: Any, predicate: Callable[[Mapping[str, Any]], bool]) -> bool:
+    return isinstance(data, dict) and predicate(data)
 
 
 def scan_bundle(bundle: Any) -> list[Finding]:
@@ -580,7 +567,8 @@ def scan_bundle(bundle: Any) -> list[Finding]:
     incident = bundle.incident
     folder = PurePosixPath(incident.path).parent
     exceptions = Exceptions.of(incident.path, incident.document)
-    public = incident.document is not None and _public_incident(incident.document.data)
+    public = incident.document is not None and _published(incident.document.data, publication.incident_published)
+    review = bundle.pir
     out: list[Finding] = []
     for record in [*bundle.records, *getattr(bundle, "others", [])]:
         name = PurePosixPath(record.path).relative_to(folder).as_posix() if record.path.startswith(f"{folder}/") else record.path
@@ -589,22 +577,35 @@ def scan_bundle(bundle: Any) -> list[Finding]:
         if public and record.document is not None:
             data = record.document.data
             if record is incident:
-                items += personal_data(record.path, name, data, record.document, PUBLIC_INCIDENT_FIELDS)
-            elif name.startswith("timeline/") and _published_event(data):
-                items += personal_data(record.path, name, data, record.document, PUBLIC_EVENT_FIELDS)
+                items += personal_data(record.path, name, data, record.document, publication.PUBLISHED_INCIDENT_FIELDS)
+            elif name.startswith("timeline/") and _published(data, publication.event_published):
+                items += personal_data(record.path, name, data, record.document, publication.PUBLISHED_EVENT_TEXT_FIELDS)
+            elif record is review:
+                items += personal_data(record.path, name, data, record.document, publication.PUBLISHED_PIR_FIELDS)
         out += _too_large(record) + findings(items, exceptions, prefix)
     out += exceptions.unused((SECRET, PERSONAL_DATA) if public else (SECRET,))
     return out
 
 
-def scan_known_error(record: Any) -> list[Finding]:
-    """Secrets and personal data in a known error (published on both editions of the site)."""
+def _scan_record(record: Any, predicate: Callable[[Mapping[str, Any]], bool], fields: tuple[str, ...] | None) -> list[Finding]:
+    """Secrets in a record that holds its own exceptions; personal data in the ``fields`` it publishes when ``predicate`` says it is public."""
     name = PurePosixPath(record.path).name
     exceptions = Exceptions.of(record.path, record.document)
     items = _secrets_of(record, name)
-    if record.document is not None:
-        items += personal_data(record.path, name, record.document.data, record.document, None, UNPUBLISHED_KNOWN_ERROR_FIELDS)
-    return _too_large(record) + findings(items, exceptions) + exceptions.unused((SECRET, PERSONAL_DATA))
+    public = record.document is not None and _published(record.document.data, predicate)
+    if public:
+        items += personal_data(record.path, name, record.document.data, record.document, fields)
+    return _too_large(record) + findings(items, exceptions) + exceptions.unused((SECRET, PERSONAL_DATA) if public else (SECRET,))
+
+
+def scan_known_error(record: Any) -> list[Finding]:
+    """Secrets in a known error; personal data in the fields a public one publishes."""
+    return _scan_record(record, publication.known_error_published, publication.PUBLISHED_KNOWN_ERROR_FIELDS)
+
+
+def scan_maintenance(record: Any) -> list[Finding]:
+    """Secrets in a scheduled maintenance; personal data anywhere in a public one (the public edition shows all of it)."""
+    return _scan_record(record, publication.maintenance_published, None)
 
 
 def scan_file(record: Any) -> list[Finding]:

@@ -133,7 +133,7 @@ class Tracker:
         except ValueError:
             return text
 
-    def read(self, path: Path, kind: str, source: Source | None = None) -> Record:
+    def read(self, path: Path, kind: str | None, source: Source | None = None) -> Record:  # kind None: a file with no schema (mkdocs.yml)
         """Strictly load and schema-check one file (from the records' source unless another is given).
 
         The record keeps its text as stored (comments included) for the secret scanner.
@@ -150,7 +150,7 @@ class Tracker:
             return Record(rel, None, [Finding(rel, exc.line, exc.column, exc.message, rule="yaml")], text)
         if not isinstance(document.data, dict):
             return Record(rel, None, [Finding(rel, 1, 1, "a record must be a YAML mapping (key: value)", rule="yaml")], text)
-        return Record(rel, document, schema_check.check(document, kind, rel, self.schema_root), text)
+        return Record(rel, document, schema_check.check(document, kind, rel, self.schema_root) if kind else [], text)
 
     def read_rule(self, name: str, kind: str) -> Record:
         """process.yaml or catalog.yaml, from the rules' source."""

@@ -45,6 +45,8 @@ class Change:
     body: str = ""
     trailers: dict[str, str] = field(default_factory=dict)
     summary: dict[str, object] = field(default_factory=dict)
+    # Files the command already wrote as it went (each atomically: the notification ledger) that the commit holds too.
+    written: tuple[str, ...] = ()
 
     def message(self) -> str:
         parts = [self.subject]
@@ -143,7 +145,7 @@ def apply(tracker: Tracker, change: Change, commit: bool = True) -> Applied:
         if repo is None:
             return _write_without_git(tracker.root, writes)
         data = {repo.relative(tracker.root / p): t.encode("utf-8") for p, t in writes.items()}
-        to_commit = sorted(set(data) | set(hand)) if commit else []
+        to_commit = sorted(set(data) | set(hand) | {repo.relative(tracker.root / p) for p in change.written}) if commit else []
         if not data and not to_commit:
             return Applied([], None, False)
         message = change.message()

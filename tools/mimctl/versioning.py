@@ -26,7 +26,6 @@ from .findings import Finding
 from .store import INCIDENTS_DIR, Tracker, TrackerError
 from .transaction import Change, Refused
 from .vocabulary import SCHEMAS
-from .yamlio import LoadError, load_file
 
 SCHEMA_VERSION = 1
 SCHEMAS_DIR = "schemas"
@@ -68,16 +67,16 @@ class Stated:
     problem: Finding | None = None
 
 
-def stated_version(root: Path) -> Stated:
+def stated_version(tracker: Tracker) -> Stated:
     """What ``.mimctl/tracker.yaml`` says; a finding when it exists but cannot be read."""
-    path = root / MARKER
-    if not path.exists() and not path.is_symlink():
+    if tracker.source.entry(MARKER) is None:
         return Stated(None)
-    try:
-        document = load_file(path)
-    except (LoadError, OSError) as exc:
-        line, column = (exc.line, exc.column) if isinstance(exc, LoadError) else (1, 1)
-        return Stated(None, Finding(MARKER, line, column, f"cannot read the tracker's schema version: {exc}", rule=RULE))
+    record = tracker.read(tracker.root / MARKER, None)
+    document = record.document
+    if document is None:
+        found = record.findings[0] if record.findings else Finding(MARKER, 1, 1, "not a YAML mapping")
+        message = f"cannot read the tracker's schema version: {found.message}"
+        return Stated(None, Finding(MARKER, found.line, found.column, message, rule=RULE))
     value = document.data.get("schema_version") if isinstance(document.data, dict) else None
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         line, column = document.position(("schema_version",)) if isinstance(document.data, dict) else (1, 1)
@@ -109,7 +108,7 @@ def drift(tracker: Tracker) -> list[Finding]:
     """Warnings about copies that are older, newer or different from this mimctl's, and the marker's version."""
     root = tracker.root
     out: list[Finding] = []
-    stated = stated_version(root)
+    stated = stated_version(tracker)
     if stated.problem is not None:
         out.append(stated.problem)
     elif stated.version is not None and stated.version != SCHEMA_VERSION:
@@ -198,7 +197,7 @@ class Upgrade:
 
 def current_version(tracker: Tracker) -> int:
     """The version the records follow: the marker's, else the oldest schema copy's, else 0 (before versioning)."""
-    stated = stated_version(tracker.root)
+    stated = stated_version(tracker)
     if stated.problem is not None:
         raise TrackerError(f"{MARKER} cannot be read", [stated.problem])
     if stated.version is not None:
@@ -235,7 +234,7 @@ def plan_upgrade(tracker: Tracker) -> Upgrade:
             if version is not None and version != SCHEMA_VERSION
             else "restored to this mimctl's"
         )
-    if stated_version(tracker.root).version != SCHEMA_VERSION:
+    if stated_version(tracker).version != SCHEMA_VERSION:
         plan.writes[MARKER] = marker_text()
         plan.reasons[MARKER] = f"schema_version {SCHEMA_VERSION}"
     _check_records(tracker, plan)

@@ -78,8 +78,8 @@ def describe(incident: Incident, process: Process, now: datetime | None = None) 
         "events": len(incident.events),
         "latest_update": _latest_update(incident),
         **next_updates(incident, process, now),
-        "gate": [{"item": i.name, "description": i.description, "met": i.met} for i in gate_items],
-        "gate_met": all(i.met for i in gate_items),
+        "gate": [i.as_dict() for i in gate_items],
+        "gate_met": all(i.holds for i in gate_items),
     }
 
 
@@ -188,7 +188,7 @@ def render_show(info: dict[str, Any]) -> str:
         lines.append("")
         verdict = "met" if info["gate_met"] else "not met"
         lines.append(f"Gate to leave {info['stage']} (next: {info['next_stage']}): {verdict}")
-        lines += [f"  [{'x' if item['met'] else ' '}] {item['description']}" for item in info["gate"]]
+        lines += [f"  {lifecycle.checklist_line(item)}" for item in info["gate"]]
     return "\n".join(lines)
 
 
@@ -207,7 +207,7 @@ def _measured_text(measured: dict[str, Any]) -> str:
 def render_gate_failure(transition: lifecycle.Transition) -> str:
     lines = [f"cannot move from {transition.source} to {transition.target}:"]
     lines += [f"  - {problem}" for problem in transition.problems]
-    missing = [item for item in transition.gate if not item.met]
+    missing = [item for item in transition.gate if not item.holds]
     if missing:
         lines.append(f"  the gate to leave {transition.source} is not met; missing:")
         lines += [

@@ -42,6 +42,24 @@ def enum_when(kind: str, event_kind: str, field: str) -> tuple[str, ...]:
     return enum(kind, field)
 
 
+def has_field(kind: str, dotted: str) -> bool:
+    """Whether a record of ``kind`` can hold the field ``a.b.c`` (a mapping's own keys, e.g. ``roles.scribe``, included)."""
+    root = schema(kind)
+    node: Any = root
+    for part in dotted.split("."):
+        while isinstance(node, dict) and "$ref" in node:
+            node = root["definitions"][node["$ref"].rsplit("/", 1)[-1]]
+        if not isinstance(node, dict) or not part:
+            return False
+        if part in node.get("properties", {}):
+            node = node["properties"][part]
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = node["additionalProperties"]
+        else:
+            return False
+    return True
+
+
 DETECTION_SOURCES = enum("incident", "detection", "source")
 VISIBILITIES = enum("incident", "visibility")
 AUDIENCES = enum("event", "audience")

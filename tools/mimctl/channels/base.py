@@ -113,6 +113,8 @@ class Channel(Protocol):
 
     type: str
     required: tuple[str, ...]  # options process.yaml must set for this type
+    sends: str  # what a receiver gets, for the notifications guide (Markdown)
+    limits: str  # the receiver's limits, and what mimctl does at them (Markdown)
 
     def check(self, options: Mapping[str, Any]) -> list[str]:
         """Problems with the channel's options beyond the required ones (empty when usable)."""

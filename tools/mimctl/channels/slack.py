@@ -47,6 +47,15 @@ def _text(notice: Notice, text: str, limit: int, multiline: bool = False) -> str
 
 class Slack:
     type = "slack"
+    sends = (
+        "An incoming-webhook message: `blocks` (headline, facts, text, context) plus `text` as the fallback for notifications "
+        "and old clients. Every block is parsed by `slack_sdk`'s block models and passes `validate_json()`."
+    )
+    limits = (
+        "Section text 3,000 characters; at most 10 fields of 2,000 characters each; context elements 3,000; 50 blocks; all "
+        "counted after `&`→`&amp;` and friends. The headline, every fact (a stage skip's reason included) and the text are cut "
+        "to their limit with the link; facts beyond 10 are dropped."
+    )
     required = ("url_env",)
 
     def check(self, options: Mapping[str, Any]) -> list[str]:

@@ -70,6 +70,14 @@ def header_problems(raw: bytes) -> list[str]:
 
 class Email:
     type = "email"
+    sends = (
+        "Plain text over SMTP: `Date`, `Message-ID` (derived from the (event, channel) pair, under the From domain or "
+        "`message_id_domain`), `Auto-Submitted: auto-generated`. The subject is `[SEVERITY] headline`, the severity once."
+    )
+    limits = (
+        "Subject cut at 200 characters and RFC 2047-encoded by `email.header` (Python's default folding can write an empty "
+        "encoded word `=?utf-8?q??=` into long non-ASCII subjects); header lines within 78 octets; the body is sent whole."
+    )
     required = ("host", "from", "to")
 
     def check(self, options: Mapping[str, Any]) -> list[str]:

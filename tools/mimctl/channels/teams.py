@@ -40,6 +40,15 @@ def _json_size(text: str) -> int:
 
 class Teams:
     type = "teams"
+    sends = (
+        'A Teams Workflows webhook ("When a Teams webhook request is received" → post card): `{"type": "message", '
+        '"attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": <Adaptive Card 1.5>}]}`. Version'
+        " 1.5 is the newest Teams renders."
+    )
+    limits = (
+        "About 28 KB per message: the text is cut so the whole UTF-8 JSON stays under 28,000 bytes; the headline and each fact "
+        "are cut at 2,000 characters. Markdown collapses a single line break, so each line of the text is its own paragraph."
+    )
     required = ("url_env",)
 
     def check(self, options: Mapping[str, Any]) -> list[str]:

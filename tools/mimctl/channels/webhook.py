@@ -30,6 +30,12 @@ def sign(secret: str, body: bytes) -> str:
 
 class Webhook:
     type = "webhook"
+    sends = (
+        "JSON: `incident` (with `url` when the site is configured), `event` (the timeline record as data), `headline`, "
+        "`idempotency_key`, `sent_at`. Headers: `X-Mimctl-Signature: sha256=<hex HMAC-SHA256 of the raw body with the secret>`,"
+        " `X-Mimctl-Timestamp`, `Idempotency-Key`."
+    )
+    limits = "1 MiB (records are smaller); nothing is cut: receivers get the data as recorded."
     required = ("url_env", "secret_env")
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:

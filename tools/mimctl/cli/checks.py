@@ -8,14 +8,13 @@ from pathlib import Path
 import click
 
 from .. import output as out
-from .common import EXIT_FAILED, format_option, guarded, repo_option, tracker
+from .common import EXIT_FAILED, format_option, repo_option, tracker
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @format_option("text", "json", "github")
 @repo_option
-@guarded
 def validate(paths: tuple[Path, ...], output_format: str, repo: Path | None) -> int:
     """Validate records: strict YAML, schemas, and cross-record rules.
 
@@ -58,7 +57,6 @@ def validate(paths: tuple[Path, ...], output_format: str, repo: Path | None) -> 
 )
 @format_option("text", "json", "github")
 @repo_option
-@guarded
 def check(base: str, summary_path: Path | None, uncommitted: bool, output_format: str, repo: Path | None) -> int:
     """The pull-request check: judge the commits since BASE with BASE's rules.
 

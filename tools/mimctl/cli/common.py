@@ -181,6 +181,16 @@ def recording(func: F) -> F:
     return format_option("text", "json")(repo_option(command))  # type: ignore[no-any-return]
 
 
+def field_value(json_help: str) -> Callable[[F], F]:
+    """The FIELD and VALUE arguments and ``--json`` of a command that sets one field."""
+
+    def decorate(func: F) -> F:
+        func = click.option("--json", "as_json", is_flag=True, help=json_help)(func)
+        return click.argument("field")(click.argument("value")(func))
+
+    return decorate
+
+
 def json_value(value: str, as_json: bool) -> Any:
     """VALUE as given, or parsed as JSON (a number, list or mapping) with --json."""
     if not as_json:
@@ -237,12 +247,3 @@ def record_with(rec: Recording, incident_id: str, use_case: Callable[..., Change
     incident = load_incident(tr, incident_id)
     change = use_case(tr, incident, *args, at=place(rec.when, incident), by=rec.person, **kwargs)
     return apply_change(tr, change, rec)
-
-
-def guarded(func: F) -> F:
-    """Kept so that commands written before the single error boundary still import; it does nothing now.
-
-    The command group turns expected errors into messages and exit codes
-    (``cli/__init__.py``); new commands need no decorator.
-    """
-    return func

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import emit, format_option, guarded
+from .common import emit, format_option
 
 
 def _site_url(value: str | None) -> str:
@@ -35,7 +35,6 @@ def _site_url(value: str | None) -> str:
 )
 @click.option("--no-commit", is_flag=True, help="Write the files but do not commit.")
 @format_option("text", "json")
-@guarded
 def init(path: Path, no_site: bool, site_url: str, no_github: bool, pin: str | None, no_commit: bool, output_format: str) -> int:
     """Start a tracker repository in PATH (default: here), or turn an existing repository into one.
 

@@ -43,7 +43,7 @@ def advance(incident_id: str, target: str | None, reason: str | None, rec: Recor
             "from": transition.source,
             "to": transition.target,
             "problems": list(transition.problems),
-            "missing": [{"item": i.name, "description": i.description} for i in transition.gate if not i.met],
+            "missing": [{"item": i.name, "description": i.description} for i in transition.gate if not i.holds],
         }
         if rec.output_format == "json":
             emit("json", data, "")

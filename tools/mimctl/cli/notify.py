@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from .common import EXIT_FAILED, TIME, default_person, emit, format_option, guarded, now, repo_option, tracker
+from .common import EXIT_FAILED, TIME, default_person, emit, format_option, now, repo_option, tracker
 
 
 def _payload_text(payload: Any) -> str:
@@ -68,7 +68,6 @@ def _report_data(report: Any) -> dict[str, Any]:
 )
 @format_option("text", "json")
 @repo_option
-@guarded
 def notify(
     since: str,
     until: str,
@@ -116,7 +115,6 @@ def notify(
 @click.option("--no-notify", is_flag=True, help="Record the escalations but send nothing.")
 @format_option("text", "json")
 @repo_option
-@guarded
 def escalate(
     moment: datetime | None, dry_run: bool, by: str | None, no_commit: bool, no_notify: bool, output_format: str, repo: Path | None
 ) -> int:

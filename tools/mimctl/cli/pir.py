@@ -16,6 +16,7 @@ from .common import (
     KNOWN_TIME_ONLY,
     Recording,
     default_person,
+    field_value,
     json_value,
     now,
     record_with,
@@ -65,9 +66,7 @@ def pir_new(incident_id: str, rec: Recording) -> int:
 
 @pir.command("set")
 @INCIDENT
-@click.argument("field")
-@click.argument("value")
-@click.option("--json", "as_json", is_flag=True, help="VALUE is JSON (a list or mapping).")
+@field_value("VALUE is JSON (a list or mapping).")
 @recording
 def pir_set(incident_id: str, field: str, value: str, as_json: bool, rec: Recording) -> int:
     """Set a field of the review (summary, root_causes, known_errors, ...)."""

@@ -9,7 +9,7 @@ from ..timing import Known, Unknown
 from ..usecases import close as closing
 from ..usecases import identify, notify, resolve, timeline
 from ..usecases import investigate as diagnosis
-from .common import INCIDENT, KNOWN_TIME, Recording, apply_change, json_value, record_with, recording, tracker
+from .common import INCIDENT, KNOWN_TIME, Recording, apply_change, field_value, json_value, record_with, recording, tracker
 
 
 @click.command()
@@ -418,9 +418,7 @@ def close(
 
 @click.command("set")
 @INCIDENT
-@click.argument("field")
-@click.argument("value")
-@click.option("--json", "as_json", is_flag=True, help="VALUE is JSON (a number, list or mapping).")
+@field_value("VALUE is JSON (a number, list or mapping).")
 @recording
 def set_field(incident_id: str, field: str, value: str, as_json: bool, rec: Recording) -> int:
     """Set any field of incident.yaml (dotted path); the result must validate.

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import emit, format_option, guarded, repo_option, tracker
+from .common import emit, format_option, repo_option, tracker
 
 
 @click.command()
@@ -16,7 +16,6 @@ from .common import emit, format_option, guarded, repo_option, tracker
 @click.option("--no-commit", is_flag=True, help="Move and edit the files but do not commit.")
 @format_option("text", "json")
 @repo_option
-@guarded
 def renumber(old: str, new: str | None, base: str | None, no_commit: bool, output_format: str, repo: Path | None) -> int:
     """Move incident OLD to NEW and rewrite every reference to it, in one commit.
 

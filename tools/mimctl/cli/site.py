@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..output import terminal_safe
-from .common import EXIT_FAILED, emit, format_option, guarded, repo_option, tracker
+from .common import EXIT_FAILED, emit, format_option, repo_option, tracker
 
 
 @click.group()
@@ -40,7 +40,6 @@ def site() -> None:
 )
 @format_option("text", "json")
 @repo_option
-@guarded
 def build(public: bool, output: Path, status_only: bool, output_format: str, repo: Path | None) -> int:
     """Build the site from the records (mkdocs build --strict, with the mimctl plugin)."""
     from ..site.build import SiteBuildError, build_site

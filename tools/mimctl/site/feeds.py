@@ -70,38 +70,21 @@ def feeds(site: SiteData, base_url: str = "", name: str = "Service status") -> d
 def feed_entries(site: SiteData, base_url: str = "") -> list[Entry]:
     """The edition's updates (incidents and maintenance), newest first, at most ``MAX_ENTRIES``."""
     found: list[Entry] = []
+
+    def add(entry_id: str, title: str, link: str, status: str, text: str, at: datetime) -> None:
+        label = INCIDENT_STATUS_LABEL.get(status, status)
+        found.append(Entry(entry_id, f"{title} ({label})", link, text, status, format_time(at), at))
+
     for state in site.state.incidents.values():
         incident = state.incident
         link = _url(base_url, layout.href("index.md", layout.incident_page(incident.id)))
         for update in state.updates:
-            label = INCIDENT_STATUS_LABEL.get(update.status, update.status)
-            found.append(
-                Entry(
-                    feed_id(incident.id, update.id),
-                    f"{incident.title} ({label})",
-                    link,
-                    update.text,
-                    update.status,
-                    format_time(update.at),
-                    update.at,
-                )
-            )
+            add(feed_id(incident.id, update.id), incident.title, link, update.status, update.text, update.at)
     for maintenance in site.state.maintenances:
         record = maintenance.maintenance
         link = _url(base_url, layout.href("index.md", layout.maintenance_page(record.id)))
         for item in record.updates:
-            label = INCIDENT_STATUS_LABEL.get(item.status, item.status)
-            found.append(
-                Entry(
-                    feed_id(record.id, f"update-{item.index}"),
-                    f"Maintenance: {record.title} ({label})",
-                    link,
-                    item.text,
-                    item.status,
-                    format_time(item.at),
-                    item.at,
-                )
-            )
+            add(feed_id(record.id, f"update-{item.index}"), f"Maintenance: {record.title}", link, item.status, item.text, item.at)
     found.sort(key=lambda e: (e.moment, e.id), reverse=True)
     return found[:MAX_ENTRIES]
 

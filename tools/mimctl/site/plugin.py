@@ -54,6 +54,7 @@ class MimctlPlugin(BasePlugin[MimctlConfig]):
     def __init__(self) -> None:
         self._generated: set[str] = set()
         self._stash: dict[str, list[str]] = {}
+        self._process: Any = None  # the tracker's process, for the guides' tables
 
     def _edition(self) -> str:
         edition = os.environ.get("MIMCTL_SITE_EDITION") or self.config.edition
@@ -99,6 +100,7 @@ class MimctlPlugin(BasePlugin[MimctlConfig]):
             else:
                 site = collect(tracker, edition, site_url=site_url)
             generated = generate(site)
+            self._process = tracker.process
         except TrackerError as exc:
             details = "; ".join(f.as_text() for f in exc.findings)
             raise PluginError(f"mimctl: {exc}{': ' + details if details else ''}") from None
@@ -123,7 +125,12 @@ class MimctlPlugin(BasePlugin[MimctlConfig]):
         # Generated pages are mostly raw HTML blocks (see safe.block). Python-Markdown
         # would re-parse every tag of them; stash them, and put them back afterwards.
         if page.file.src_uri not in self._generated:
-            return markdown
+            from .guides import fill  # the guides' tables made from the registries
+
+            try:
+                return fill(markdown, self._process)
+            except ValueError as exc:
+                raise PluginError(f"mimctl: {page.file.src_uri}: {exc}") from None
         # Record text lives only in these blocks, so no Markdown extension (attr_list,
         # md_in_html, pymdownx.snippets, critic, ...) ever reads it.
         stash: list[str] = []

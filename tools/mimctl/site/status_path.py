@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from ..formatting import file_stamp
 from ..model import parse_time
 from ..store import INCIDENT_FILE, TIMELINE_DIR, Tracker
 from .data import SiteData, collect, views
@@ -57,13 +58,9 @@ class Head:
     feed: str  # newest stamp of an event the feeds may show
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-
-
 def _iso_stamp(value: str) -> str:
     try:
-        return _stamp(parse_time(value))
+        return file_stamp(parse_time(value))
     except ValueError:
         return ""
 
@@ -106,7 +103,7 @@ def candidates(tracker: Tracker, now: datetime) -> tuple[list[Head], set[str]]:
     process = tracker.process
     ids = process.stage_ids
     open_stages = {s for s in ids if not process.reached_closing(s)}
-    window = _stamp(now - timedelta(days=HISTORY_DAYS + 1))
+    window = file_stamp(now - timedelta(days=HISTORY_DAYS + 1))
     heads = [scan(tracker, incident_id) for incident_id in tracker.incident_ids()]
     chosen = {
         h.id
@@ -130,7 +127,7 @@ def collect_status(tracker: Tracker, edition: str, now: datetime | None = None, 
     known = {k.id for k in site.known_errors}
     times: list[datetime] = sorted((u.at for s in site.state.incidents.values() for u in s.updates), reverse=True)
     for head in sorted((h for h in heads if h.id not in chosen and h.feed), key=lambda h: (h.feed, h.id), reverse=True):
-        if len(times) >= MAX_ENTRIES and head.feed < _stamp(times[MAX_ENTRIES - 1]):
+        if len(times) >= MAX_ENTRIES and head.feed < file_stamp(times[MAX_ENTRIES - 1]):
             break
         found, invalid = views(tracker, [head.id], edition, catalog, known)
         skipped += invalid
@@ -141,7 +138,7 @@ def collect_status(tracker: Tracker, edition: str, now: datetime | None = None, 
     # Pages: the unresolved incidents, those on the status home, and those changed lately (one just
     # closed, say); the full build that follows writes the rest. Their related incidents are loaded
     # too, for the links only.
-    recent = _stamp(now - timedelta(days=RECENT_DAYS))
+    recent = file_stamp(now - timedelta(days=RECENT_DAYS))
     changed = {h.id for h in heads if h.last >= recent}
     loaded = SiteData(site.edition, site.process, site.catalog, tuple(incidents), site.known_errors, now, maintenances=site.maintenances)
     home = sorted((s.incident for s in loaded.state.incidents.values() if not s.unresolved), key=lambda i: (i.data["detected_at"], i.id))

@@ -29,6 +29,9 @@ def advance(tracker: Tracker, incident: Incident, at: When, by: str, target: str
     fields: dict[str, object] = {"from": transition.source, "to": transition.target, "reason": reason}
     if transition.skipped:
         fields["skipped"] = list(transition.skipped)
+    exempt = transition.exempt
+    if exempt:
+        fields["exempt"] = exempt
     edits: dict[str, object] = {"stage": transition.target}
     stage = tracker.process.stage(transition.target)
     if stage is not None and stage.final:
@@ -39,7 +42,11 @@ def advance(tracker: Tracker, incident: Incident, at: When, by: str, target: str
         "Previous-Stage": transition.source,
         "Gate": ", ".join(item.name for item in transition.gate) or "none",
     }
-    summary = {"from": transition.source, "to": transition.target, "skipped": list(transition.skipped)}
+    if exempt:
+        trailers["Exempt"] = ", ".join(exempt)
+    summary: dict[str, object] = {"from": transition.source, "to": transition.target, "skipped": list(transition.skipped)}
+    if exempt:
+        summary["exempt"] = exempt
     change = record(
         tracker, incident, "stage", at, by, f"{verb} {transition.source} \u2192 {transition.target}", fields, edits, trailers, summary
     )

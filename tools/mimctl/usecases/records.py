@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import copy
+import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .. import events
 from ..formatting import file_stamp
 from ..model import ABSENT, Incident, format_time, get_path
+from ..sources import SourceError
 from ..store import INCIDENT_FILE, INCIDENTS_DIR, PIR_FILE, TIMELINE_DIR, Tracker
 from ..timing import Known, Unknown, When, known
 from ..transaction import Change, Refused
@@ -75,6 +77,47 @@ def valid_incidents(tracker: Tracker) -> Loaded:
         else:
             found.append(model)
     return Loaded(tuple(found), tuple(skipped))
+
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+def words_of(value: str) -> tuple[str, ...]:
+    """The runs of ASCII letters and digits in ``value``: a YAML file holding ``value`` holds each of them as written.
+
+    YAML may quote a string, escape its other characters or fold it at a
+    space, but never changes or splits such a run; so a file without one of
+    them cannot hold ``value`` (unless written by hand with a letter escaped,
+    like ``"\\x41"`` for ``A``, which no YAML writer does).
+    """
+    return tuple(_WORD.findall(value))
+
+
+def read_mentioning(tracker: Tracker, path: str, kind: str, words: Sequence[str]) -> dict[str, Any] | None:
+    """The record at ``path`` (read by the store) when its text holds every one of ``words``; None otherwise, or if it cannot be read.
+
+    Finding the few records that mention something among many: the text is
+    searched first, and only those that mention it are loaded.
+    """
+    try:
+        text = tracker.source.read(path).decode("utf-8", "replace")
+    except SourceError:
+        return None
+    if not all(word in text for word in words):
+        return None
+    document = tracker.read(tracker.root / path, kind).document
+    return document.data if document is not None and isinstance(document.data, dict) else None
+
+
+def preview(tracker: Tracker, change: Change) -> Incident | None:
+    """The incident of ``change`` as it will be once the change is written (None: it would not be valid)."""
+    if change.incident_id is None:
+        return None
+    tracker.overlay = {tracker.root / path: text for path, text in change.writes.items()}
+    try:
+        return tracker.load_bundle(change.incident_id).model
+    finally:
+        tracker.overlay = {}
 
 
 # --- writing -----------------------------------------------------------------------------
