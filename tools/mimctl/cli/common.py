@@ -70,6 +70,8 @@ class KnownTimeParam(click.ParamType):  # type: ignore[type-arg,unused-ignore]
             return Known(value)
         try:
             found = parse_known(str(value))
+        except OverflowError:  # an offset pushed it past year 1 or 9999
+            self.fail(f"{value!r} is outside the years 0001 to 9999 in UTC", param, ctx)
         except ValueError:
             self.fail(
                 f"{value!r} is not a time like 2026-11-27T08:35:00Z, 2026-11-27T08:35Z, 2026-11-27, '~2026-11-27T08:35Z' or unknown",
