@@ -50,6 +50,20 @@ def test_the_internal_edition_never_goes_to_pages(path: Path) -> None:
     assert [(s.get("with") or {}).get("path") for s in uploads] == ["site-public"]
 
 
+@pytest.mark.parametrize("path", WORKFLOWS, ids=["repository", "init template"])
+def test_public_builds_link_to_the_address_pages_reports(path: Path) -> None:
+    for name in ("status", "site"):
+        steps = _jobs(path)[name]["steps"]
+        ask = [i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("actions/configure-pages@")]
+        builds = [i for i, s in enumerate(steps) if "site build --public" in str(s.get("run", ""))]
+        assert len(ask) == 1 and builds and all(ask[0] < i for i in builds), name
+        step_id = steps[ask[0]]["id"]
+        for i in builds:
+            # The address reaches the command through the environment, never expanded inside the script.
+            assert '--site-url "$PAGES_URL"' in steps[i]["run"] and "${{" not in steps[i]["run"]
+            assert steps[i]["env"] == {"PAGES_URL": f"${{{{ steps.{step_id}.outputs.base_url }}}}"}
+
+
 def test_the_template_installs_the_pinned_mimctl() -> None:
     runs = "\n".join(_runs(_jobs(WORKFLOWS[1])["status"]))
     assert "-r .mimctl/requirements.txt" in runs

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import feedparser
 import pytest
 
-from gitutil import ok, t
+from gitutil import ok, run, t
 from mimctl.cli.demo import DEMO_SITE_URL
 from mimctl.site.build import build_site
 from site_fixtures import IDENTITY
@@ -192,6 +192,30 @@ def test_a_build_without_site_url_says_so(tmp_path: Path) -> None:
     assert "site_url is not set" in result.stderr and result.json()["warnings"]
     with_url = ok(["site", "build", "-o", str(tmp_path / "out2")], tmp_path / "plain")
     assert "site_url" in with_url.stderr  # still unset: every build says so until it is
+
+
+def test_site_url_given_to_the_build_makes_valid_feeds_of_a_tracker_without_one(tmp_path: Path) -> None:
+    # What the deploy workflow does: the address Pages reports, given on the command line.
+    ok(["init", "plain"], tmp_path)
+    root = tmp_path / "plain"
+    ok(["new", "--title", "Payments slow", "--service", "auth", "--impact", "high", "--urgency", "high", "--severity", "SEV2",
+        "--source", "monitoring", "--visibility", "public", "--at", t(0)], root)  # fmt: skip
+    ok(["update", "INC-0001", "--public", "--status", "investigating", "Payments are slow. We are on it.", "--at", t(5)], root)
+    pages = "https://acme.github.io/status"  # configure-pages gives it without the trailing slash
+    for status_only in (False, True):
+        args = ["site", "build", "--public", "-o", str(tmp_path / "public"), "--site-url", pages, "--format", "json"]
+        result = ok(args + (["--status-only"] if status_only else []), root)
+        assert "site_url is not set" not in result.stderr and result.json()["warnings"] == []
+        check_feeds(tmp_path / "public", pages + "/")
+    assert "site_url" not in (root / "mkdocs.yml").read_text(encoding="utf-8").replace("# site_url", "")
+
+
+@pytest.mark.parametrize("url", ["status.example.com", "javascript:alert(1)", "https://a.example/ x"])
+def test_a_site_url_that_is_not_an_address_is_refused(tmp_path: Path, url: str) -> None:
+    ok(["init", "plain"], tmp_path)
+    result = run(["site", "build", "-o", str(tmp_path / "out"), "--site-url", url], tmp_path / "plain")
+    assert result.exit_code == 2 and not result.crashed and "--site-url" in result.stderr, result
+    assert not (tmp_path / "out").exists()
 
 
 def test_feed_dates_are_real_times() -> None:

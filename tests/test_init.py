@@ -119,6 +119,18 @@ def test_init_can_leave_out_github_and_take_a_pin(tmp_path: Path) -> None:
     assert (root / ".mimctl" / "requirements.txt").read_text(encoding="utf-8").splitlines()[-1] == "mimctl[site]==9.9.9"
 
 
+def test_init_names_the_pin_and_warns_when_it_comes_from_the_package_index(tmp_path: Path) -> None:
+    by_name = ok(["init", "--pin", "mimctl[site]==9.9.9", "--format", "json", "named"], tmp_path)
+    data = by_name.json()
+    assert data["pin"] == "mimctl[site]==9.9.9" and "package index" in data["warnings"][0]
+    assert "package index" in by_name.stderr and "--pin" in by_name.stderr
+    text = ok(["init", "--pin", "mimctl[site]==9.9.9", "again"], tmp_path)
+    assert "mimctl[site]==9.9.9" in text.stdout
+    commit = "mimctl[site] @ git+https://github.com/acme/mimctl@" + "a" * 40
+    pinned = ok(["init", "--pin", commit, "--format", "json", "pinned"], tmp_path)
+    assert pinned.json()["pin"] == commit and pinned.json()["warnings"] == [] and "warning" not in pinned.stderr
+
+
 @pytest.mark.parametrize("pin", ["", "a\nb", "-e ."])
 def test_init_refuses_a_pin_that_is_not_one_requirement(tmp_path: Path, pin: str) -> None:
     result = run(["init", "--pin", pin, "tracker"], tmp_path)

@@ -441,6 +441,12 @@ def test_an_unusable_channel_is_refused_with_its_place(
     assert message in result.stderr and f"[notifications.{field}]" in result.stderr
     assert re.search(r"process\.yaml:\d+:\d+: ", result.stderr), result.stderr
     assert_unchanged(before, snapshot(repo))
+    # Validation (CI on every pull request) finds it too, at the same place, before any incident needs the channel.
+    found = run(["validate", "--format", "json"], repo)
+    assert found.exit_code == 1 and not found.crashed, found
+    (finding,) = [f for f in found.json()["findings"] if f["rule"] == "notifications"]
+    assert message in finding["message"] and finding["path"] == "process.yaml" and finding["field"] == f"notifications.{field}"
+    assert f"process.yaml:{finding['line']}:" in result.stderr
 
 
 def test_a_cut_message_links_to_the_incident_page_from_mkdocs_site_url(repo: Path, recorder: Recorder) -> None:

@@ -258,6 +258,8 @@ def check_process(record: Record, process: Process) -> list[Finding]:
                     "reference",
                 )
             )
+    # What notify would refuse (an unknown channel type, a route to no channel, credentials in clear), found before an incident needs it.
+    out += [_at(record, where, message, "notifications") for where, message in process.comms.notifications.problems()]
     return out
 
 

@@ -61,6 +61,21 @@ def pin_requirement(version: str, direct_url: dict[str, Any] | None, clone: tupl
     return f"mimctl[site]=={version}"
 
 
+def index_pin_warning(requirement: str) -> str:
+    """A warning when ``requirement`` installs mimctl by name from the package index (no commit, no hash), else ''.
+
+    The workflows that judge pull requests run what the pin installs; a name
+    on a package index is only as trustworthy as whoever holds it there.
+    """
+    line = requirement.strip()
+    if "@" in line.split(";", 1)[0] or "--hash" in line:  # a direct reference (PEP 508) or hash-checked
+        return ""
+    return (
+        f"the workflows will install {line!r} from the package index: check that the project of that name there "
+        "is this mimctl, or pin a commit (--pin 'mimctl[site] @ git+https://github.com/ORG/mimctl@COMMIT')"
+    )
+
+
 def running_pin() -> str:
     """The pin for the mimctl that is running (how pip installed it)."""
     from importlib import metadata

@@ -183,6 +183,16 @@ def recording(func: F) -> F:
     return format_option("text", "json")(repo_option(command))  # type: ignore[no-any-return]
 
 
+def site_url(value: str | None, option: str = "--site-url") -> str:
+    """An http(s) URL ending in /, or a usage error naming ``option`` ('' when not given)."""
+    if not value:
+        return ""
+    text = value.strip()
+    if not text.lower().startswith(("https://", "http://")) or any(c in text for c in "\"'<> \t\n`#?"):
+        raise click.BadParameter(f"{value!r} is not an http(s) URL like https://status.example.com/", param_hint=option)
+    return text if text.endswith("/") else text + "/"
+
+
 def field_value(json_help: str) -> Callable[[F], F]:
     """The FIELD and VALUE arguments and ``--json`` of a command that sets one field."""
 

@@ -6,17 +6,9 @@ from pathlib import Path
 
 import click
 
+from ..output import terminal_safe
 from .common import emit, format_option
-
-
-def _site_url(value: str | None) -> str:
-    """An http(s) URL ending in /, or a usage error."""
-    if not value:
-        return ""
-    text = value.strip()
-    if not text.lower().startswith(("https://", "http://")) or any(c in text for c in "\"'<> \t\n`#?"):
-        raise click.BadParameter(f"{value!r} is not an http(s) URL like https://status.example.com/", param_hint="--site-url")
-    return text if text.endswith("/") else text + "/"
+from .common import site_url as parse_site_url
 
 
 @click.command()
@@ -24,7 +16,7 @@ def _site_url(value: str | None) -> str:
 @click.option("--no-site", is_flag=True, help="Leave out mkdocs.yml and docs/ (records only).")
 @click.option(
     "--site-url",
-    callback=lambda ctx, param, value: _site_url(value),
+    callback=lambda ctx, param, value: parse_site_url(value),
     help="Where the site will be published, e.g. https://status.example.com/ (feeds and the status API need it).",
 )
 @click.option("--no-github", is_flag=True, help="Leave out .github/ (workflows, CODEOWNERS, pull-request template).")
@@ -55,7 +47,7 @@ def init(path: Path, no_site: bool, site_url: str, no_github: bool, pin: str | N
       mimctl init --pin 'mimctl[site]==0.2.0' tracker
     """
     from .. import gitrepo
-    from ..scaffold import create
+    from ..scaffold import create, index_pin_warning, running_pin
 
     path.mkdir(parents=True, exist_ok=True)
     repo = gitrepo.find(path)
@@ -63,16 +55,21 @@ def init(path: Path, no_site: bool, site_url: str, no_github: bool, pin: str | N
         repo.ensure_safe()
     if pin is not None and (not pin.strip() or "\n" in pin or pin.lstrip().startswith("-")):
         raise click.BadParameter("give one requirements line, e.g. 'mimctl[site]==0.2.0'", param_hint="--pin")
-    paths = create(path, with_site=not no_site, with_github=not no_github, pin=pin.strip() if pin else None, site_url=site_url)
+    requirement = pin.strip() if pin else running_pin()
+    paths = create(path, with_site=not no_site, with_github=not no_github, pin=requirement, site_url=site_url)
     commit = None
     if not no_commit:
         repo = repo or gitrepo.init(path, name=None)
         commit = repo.commit_paths([repo.relative(path / p) for p in paths], "Start a tracker repository\n\nCreated by mimctl init.\n")
+    warnings = [w for w in [index_pin_warning(requirement)] if w]
+    for warning in warnings:
+        click.echo(terminal_safe(f"mimctl: warning: {warning}"), err=True)
     emit(
         output_format,
-        {"path": str(path.resolve()), "files": paths, "commit": commit},
+        {"path": str(path.resolve()), "files": paths, "commit": commit, "pin": requirement, "warnings": warnings},
         f"tracker repository ready in {path.resolve()}"
         + (f" (committed {commit[:10]})" if commit else " (not committed)")
+        + terminal_safe(f"\nthe workflows install: {requirement} (.mimctl/requirements.txt)")
         + "\nnext: edit catalog.yaml (your services and teams), then: mimctl new --help"
         + ("" if site_url or no_site else "\nset site_url in mkdocs.yml to where the site will be published (feeds need absolute links)"),
     )

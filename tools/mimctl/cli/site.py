@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..output import terminal_safe
-from .common import EXIT_FAILED, emit, format_option, repo_option, tracker
+from .common import EXIT_FAILED, emit, format_option, repo_option, site_url, tracker
 
 
 @click.group()
@@ -38,16 +38,29 @@ def site() -> None:
     help="Only the status path: status home, status API, feeds, active and recent incidents' pages, maintenance "
     "(fast, whatever the history). Over a full build in --output it replaces just those files.",
 )
+@click.option(
+    "--site-url",
+    "url",
+    metavar="URL",
+    callback=lambda ctx, param, value: site_url(value),
+    help="Where the site is published (overrides mkdocs.yml's site_url; feeds and the status API link to it).",
+)
 @format_option("text", "json")
 @repo_option
-def build(public: bool, output: Path, status_only: bool, output_format: str, repo: Path | None) -> int:
-    """Build the site from the records (mkdocs build --strict, with the mimctl plugin)."""
+def build(public: bool, output: Path, status_only: bool, url: str, output_format: str, repo: Path | None) -> int:
+    """Build the site from the records (mkdocs build --strict, with the mimctl plugin).
+
+    \b
+    Examples:
+      mimctl site build --public -o public --site-url https://status.example.com/
+      mimctl site build --format json        # where it went, and any warnings
+    """
     from ..site.build import SiteBuildError, build_site
 
     tr = tracker(repo)
     warnings: list[str] = []
     try:
-        out = build_site(tr.root, output, public=public, status_only=status_only, warn=warnings.append)
+        out = build_site(tr.root, output, public=public, status_only=status_only, warn=warnings.append, site_url=url)
     except SiteBuildError as exc:
         click.echo(terminal_safe(f"mimctl: {exc}"), err=True)
         return EXIT_FAILED
