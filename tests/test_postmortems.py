@@ -420,9 +420,15 @@ def test_the_site_marks_them_and_measures_them_on_the_whole_record(tracker: tupl
     assert "recorded after the fact" in internal and "https://www.fastly.com/blog/summary-of-june-8-outage" in internal
     assert "<code>bridge_recorded</code>" in internal  # the exemptions and their reason
     assert '<time datetime="2021-06-08" class="mim-about">2021-06-08 (day)</time>' in internal  # declared: the day only
-    public = incident_pages(collect(Tracker(root), PUBLIC))[f"incidents/{fastly}.md"]
+    pages = incident_pages(collect(Tracker(root), PUBLIC))
+    public = pages[f"incidents/{fastly}.md"]
     assert "This incident was recorded after the fact" in public and LIVE_ONLY_REASON not in public
     assert "Resolved at" in public and "2021-06-08 12:35 UTC" in public  # restored when the record says, not when written up
+    assert "Status post published." in public and "Status post resolved." in public  # the posts it published are on record
+    # no post was published for this one: its page makes none up ("We are investigating ...", "... has been resolved")
+    silent = pages[f"incidents/{POSTMORTEMS[3].incident_id}.md"]
+    assert "This incident was recorded after the fact" in silent and "Resolved at" in silent
+    assert "mim-updates" not in silent and "We are investigating" not in silent and "has been resolved" not in silent
 
 
 def _latest_given(case: Postmortem) -> str:

@@ -150,14 +150,19 @@ def _components_now(site: SiteData, inc: Incident) -> str:
 
 
 def _reader_updates(site: SiteData, inc: Incident) -> str:
-    """The updates readers were given, newest first (with any the stages implied)."""
+    """The updates readers were given, newest first (with any the stages implied).
+
+    An incident recorded after the fact shows only the updates on record (a published status post, say):
+    the ones the stages imply were never posted while it happened, and the page says so."""
     facts = site.state.incident(inc.id)
+    retrospective = bool(inc.data.get("retrospective"))
     items = "".join(
         f"<li>{status_badge(u.status)} {when_known(u.known) if u.known else when(format_time(u.at))}"
         f"{rich(u.text) if u.recorded else f'<p>{text(u.text)}</p>'}</li>"
         for u in reversed(facts.updates)
+        if u.recorded or not retrospective
     )
-    return f'<ul class="mim-updates">{items}</ul>'
+    return f'<ul class="mim-updates">{items}</ul>' if items else ""
 
 
 def _known_error_links(site: SiteData, page: str, inc: Incident) -> str:
@@ -195,7 +200,8 @@ def public_incident_page(site: SiteData, inc: Incident) -> str:
         parts.append(block(f"<p>Regions: {text(regions)}</p>"))
     due = site.state.next_update(inc)
     next_line = f'<p class="mim-next">Next update by {when(format_time(due))}</p>' if due else ""
-    parts += ["## Updates\n", block(next_line + _reader_updates(site, inc))]
+    updates = next_line + _reader_updates(site, inc)
+    parts += ["## Updates\n", block(updates)] if updates else []
     kes = _known_error_links(site, page, inc)
     if kes:
         parts += ["## Workaround\n", block(kes)]
