@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import git  # noqa: F401 - imported once here, not in every child (60 ms each)
 import ruamel.yaml  # noqa: F401
 
 from gitutil import GIT_ENV

@@ -175,3 +175,24 @@ def test_the_pin_names_a_commit_when_pip_knows_one_and_never_a_credential(
     pin = pin_requirement("1.2.3", direct_url, clone)
     assert pin == expected
     assert "secret" not in pin and "pw@" not in pin
+
+
+def test_init_sets_the_git_settings_of_a_large_tracker_unless_the_repository_chose(tmp_path: Path) -> None:
+    ok(["init", "--no-site", "fresh"], tmp_path)
+    fresh = tmp_path / "fresh"
+    assert git("config", "--local", "feature.manyFiles", cwd=fresh).strip() == "true"
+    assert git("config", "--local", "fetch.writeCommitGraph", cwd=fresh).strip() == "true"
+    assert git("config", "--local", "index.version", cwd=fresh, check=False).strip() in ("", "4")
+    assert (fresh / ".git" / "index").read_bytes()[4:8] == (4).to_bytes(4, "big"), "the index is rewritten as version 4 now"
+
+    chosen = tmp_path / "chosen"
+    chosen.mkdir()
+    git("init", "-q", "-b", "main", cwd=chosen)
+    git("config", "--local", "feature.manyFiles", "false", cwd=chosen)
+    ok(["init", "--no-site"], chosen)
+    assert git("config", "--local", "feature.manyFiles", cwd=chosen).strip() == "false", "an owner's choice is kept"
+    assert git("config", "--local", "fetch.writeCommitGraph", cwd=chosen).strip() == "true"
+
+    plain = tmp_path / "plain"
+    ok(["init", "--no-site", "--no-git-settings", "plain"], tmp_path)
+    assert git("config", "--local", "feature.manyFiles", cwd=plain, check=False).strip() == ""

@@ -17,6 +17,7 @@ from typing import Any
 
 from . import cadence
 from .cadence import Nudge, declared_at
+from .heads import active_incidents
 from .model import Incident, Process, format_time
 from .store import Tracker
 from .transaction import Change
@@ -94,7 +95,7 @@ def due_now(tracker: Tracker, now: datetime) -> tuple[list[Step | Nudge], list[s
     due: list[Step | Nudge] = []
     problems = []
     process = tracker.process
-    for incident_id in tracker.incident_ids():
+    for incident_id in active_incidents(tracker):  # heads pick the active ones out of the history
         bundle = tracker.load_bundle(incident_id)
         if bundle.model is None:
             problems.append(f"{incident_id}: records are invalid, not escalated (run mimctl validate)")
@@ -136,7 +137,7 @@ def unsent_candidates(tracker: Tracker) -> list[str]:
     """Escalation events of unacknowledged active incidents and reminders of active ones (the ledger filters what was sent)."""
     process = tracker.process
     paths = []
-    for incident_id in tracker.incident_ids():
+    for incident_id in active_incidents(tracker):
         model = tracker.load_bundle(incident_id).model
         stage = process.stage(model.stage) if model is not None else None
         if model is None or stage is None or not stage.active:

@@ -1,8 +1,11 @@
-"""Git: the only module that imports GitPython.
+"""Git: the only module that runs git.
 
-Commits go through the git CLI (``repo.git.commit``) so that hooks and signing
-behave as users expect. A commit names only the paths a command changed, so
-the user's other staged work stays staged and out of it.
+Everything goes through the git CLI: commits (``git commit``, so that hooks
+and signing behave as users expect) and reading alike. A commit names only
+the paths a command changed, so the user's other staged work stays staged and
+out of it. The repository itself is found by looking for ``.git`` (no
+process), and GitPython is not used: importing it cost a responder command
+60 to 200 ms, more than the git processes it replaced.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -27,13 +31,11 @@ class IndexEntry:
     line: str | None  # "mode sha stage\tpath" as update-index --index-info wants, or None
 
 
-def _git() -> Any:
-    import git  # 60 ms: only commands that touch git pay for it
-
-    return git
-
-
 TRANSACTION_ENV = "MIMCTL_TRANSACTION"  # carried by every git process of a command with an open journal
+
+
+# git commands that never move HEAD (any other may: head_sha asks again after it).
+_READING = frozenset({"add", "diff", "diff-tree", "ls-files", "ls-tree", "log", "hash-object", "check-ignore", "status", "rev-parse"})
 
 
 class GitRepo:
@@ -43,28 +45,28 @@ class GitRepo:
     _object_format: str | None = None
 
     def __init__(self, root: Path) -> None:
-        git = _git()
-        try:
-            self.repo = git.Repo(root, search_parent_directories=True)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise GitError(f"{root} is not inside a git repository (use --no-commit to edit without committing)") from None
-        if self.repo.working_tree_dir is None:
-            raise GitError("a bare repository has no working tree")
-        self.root = Path(self.repo.working_tree_dir)
-        self.git_dir = Path(self.repo.git_dir)
-        self.common_dir = Path(self.repo.common_dir)
+        location = locate(root) if root.exists() else None
+        if location is None:
+            raise GitError(f"{root} is not inside a git repository (use --no-commit to edit without committing)")
+        self.location = location
+        self._head: tuple[str | None] | None = None  # HEAD's commit, once asked (see head_sha)
+        self.root = location.top
+        self.git_dir = location.git_dir
+        self.common_dir = location.common_dir
 
-    def _run(self, *args: str, stdin: str | None = None) -> str:
+    def _run(self, *args: str, stdin: str | None = None, ok_codes: tuple[int, ...] = (0,)) -> str:
         """Run the git CLI in the work tree (arguments as a list: never a shell)."""
+        if not args or args[0] not in _READING:
+            self._head = None  # it may move HEAD
         done = subprocess.run(
             ["git", *args],
             cwd=self.root,
-            input=stdin.encode() if stdin is not None else None,
+            input=stdin.encode(errors="surrogateescape") if stdin is not None else None,
             capture_output=True,
             check=False,
             env=self._env(),
         )
-        if done.returncode != 0:
+        if done.returncode not in ok_codes:
             detail = " ".join(done.stderr.decode(errors="replace").split())
             command = next((a for a in args if not a.startswith("-")), "")
             raise GitError(f"git {command} failed: {detail or f'exit {done.returncode}'}")
@@ -91,23 +93,54 @@ class GitRepo:
         ):
             if (self.git_dir / marker).exists():
                 raise GitError(f"{what} is in progress: finish or abort it first, then run the command again")
-        if self.repo.head.is_detached:
+        if self.branch() is None:
             raise GitError("HEAD is detached: check out a branch first (git switch -c NAME)")
 
     def has_head(self) -> bool:
-        return bool(self.repo.head.is_valid())
+        return self.head_sha() is not None
 
     def head_sha(self) -> str | None:
-        return self.repo.head.commit.hexsha if self.has_head() else None
+        """The commit HEAD is at; None before the first commit.
+
+        Asked several times by one command (the journal, the commit, its
+        check): git is asked again only after a command of ours moved HEAD.
+        """
+        if self._head is None:
+            done = subprocess.run(
+                ["git", "rev-parse", "--verify", "--quiet", "HEAD^{commit}"], cwd=self.root, capture_output=True, env=self._env()
+            )
+            sha = done.stdout.decode().strip()
+            self._head = (sha if done.returncode == 0 and sha else None,)
+        return self._head[0]
 
     def dirty_paths(self, folder: str) -> list[tuple[str, str]]:
-        """(status, path) of modified, deleted or untracked files under ``folder``.
+        """(status, path) of files under ``folder`` whose work-tree content differs from HEAD's.
 
-        Status is git's two-letter porcelain code (``??`` untracked, `` M``, ``D `` ...);
-        paths are relative to the repository root.
+        Status is a two-letter code as git's porcelain gives it: ``??`` (not in
+        HEAD and not ignored), `` M`` (changed) or `` D`` (deleted); paths are
+        relative to the repository root. This compares the files with HEAD's
+        tree, never reading the index, which in a large checkout costs as much
+        as a whole ``git status``: what is staged but not on disk is not seen
+        (committing only a command's own paths leaves it staged).
         """
-        out = self._run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", "--", folder)
-        return [(entry[:2], entry[3:]) for entry in out.split("\0") if len(entry) > 3]
+        folder = folder.rstrip("/")
+        committed: dict[str, str] = {}
+        if self.has_head():
+            for line in self._run("ls-tree", "-r", "-z", "HEAD", "--", folder + "/").split("\0"):
+                if "\t" in line:
+                    info, path = line.split("\t", 1)
+                    committed[path] = info.split()[2]
+        on_disk = _files_under(self.root, folder)
+        changed = [p for p in sorted(set(committed) & set(on_disk)) if self.blob_id(on_disk[p]) != committed[p]]
+        if changed:  # a filter (line endings, say) may store a file otherwise than its bytes: ask git
+            filtered = self.filtered_blob_ids(changed)
+            changed = [p for p in changed if filtered.get(p) != committed[p]]
+        new = sorted(set(on_disk) - set(committed))
+        if new:
+            ignored = self._run("check-ignore", "--no-index", "-z", "--stdin", stdin="\0".join(new) + "\0", ok_codes=(0, 1))
+            new = [p for p in new if p not in set(ignored.split("\0"))]
+        gone = sorted(set(committed) - set(on_disk))
+        return sorted([*(("??", p) for p in new), *((" M", p) for p in changed), *((" D", p) for p in gone)], key=lambda e: e[1])
 
     def relative(self, path: Path) -> str:
         """``path`` relative to the repository root, as git names it."""
@@ -171,11 +204,8 @@ class GitRepo:
     def blob_id(self, data: bytes) -> str:
         """The id git gives a blob of ``data`` (when no filter changes it), without running git."""
         if self._object_format is None:
-            try:
-                self._object_format = str(self.repo.config_reader("repository").get_value("extensions", "objectformat", "sha1"))
-            except Exception:  # noqa: BLE001 - no such section, an odd config: git's default
-                self._object_format = "sha1"
-        return hashlib.new(self._object_format, b"blob %d\0" % len(data) + data).hexdigest()
+            self._object_format = object_format(self.location)
+        return blob_id(data, self._object_format)
 
     def filtered_blob_ids(self, paths: list[str]) -> dict[str, str]:
         """The ids git would give the files at ``paths`` as they are now, after its filters (line endings...)."""
@@ -208,9 +238,16 @@ class GitRepo:
     def branch(self) -> str | None:
         """The branch HEAD is on (``refs/heads/NAME``, perhaps without commits yet), or None when detached."""
         try:
-            return str(self.repo.head.reference.path)
-        except TypeError:  # detached
-            return None
+            head = (self.git_dir / "HEAD").read_text(encoding="utf-8", errors="surrogateescape").strip()
+        except OSError:
+            head = ""
+        if head.startswith("ref: "):
+            return head[len("ref: ") :].strip()
+        if head:
+            return None  # a commit id: detached
+        done = subprocess.run(["git", "symbolic-ref", "-q", "HEAD"], cwd=self.root, capture_output=True, env=self._env())
+        name = done.stdout.decode(errors="surrogateescape").strip()
+        return name if done.returncode == 0 and name else None
 
     def parent_and_subject(self, commit: str) -> tuple[str | None, str]:
         """The first parent (None for a first commit) and the subject of ``commit``."""
@@ -247,16 +284,6 @@ class GitRepo:
     def changed_files(self, base: str, worktree: bool = False, head: str = "HEAD") -> list[tuple[str, str]]:
         return TreeReader(self.root).changed_files(base, worktree, head)
 
-    def show(self, rev: str, path: str) -> bytes | None:
-        """The bytes of ``path`` at ``rev``, or None if it did not exist there."""
-        git = _git()
-        try:
-            blob = self.repo.commit(rev).tree / path
-        except (KeyError, ValueError, git.BadName):
-            return None
-        data: bytes = blob.data_stream.read()
-        return data
-
     def list_dir(self, rev: str, folder: str) -> list[str]:
         """Names directly inside ``folder`` at ``rev`` (git ls-tree: fast in a large tree)."""
         out = self._run("ls-tree", "--name-only", "-z", rev, "--", folder.rstrip("/") + "/")
@@ -272,9 +299,36 @@ class GitRepo:
         return sorted(p for p in out.split("\0") if p)
 
 
+def _files_under(root: Path, folder: str) -> dict[str, bytes]:
+    """Every file (and link) under ``root/folder`` by repository path, with its bytes (a link's: its target), links never followed."""
+    found: dict[str, bytes] = {}
+    todo = [folder]
+    while todo:
+        current = todo.pop()
+        try:
+            entries = list(os.scandir(root / current))
+        except OSError:
+            continue
+        for entry in entries:
+            path = f"{current}/{entry.name}"
+            if entry.is_symlink():
+                found[path] = os.readlink(entry.path).encode(errors="surrogateescape")
+            elif entry.is_dir(follow_symlinks=False):
+                if entry.name != ".git":
+                    todo.append(path)
+            elif entry.is_file(follow_symlinks=False):
+                try:
+                    with open(entry.path, "rb") as handle:
+                        found[path] = handle.read()
+                except OSError:
+                    found[path] = b""
+    return found
+
+
 # --- reading git objects, never the checkout ------------------------------------------
 
 SYMLINK_MODE, GITLINK_MODE, TREE_MODE = "120000", "160000", "040000"
+_PATHS_PER_CALL = 2000  # paths per git command line (a command line has a length limit)
 # Names in pathspecs are literal: a folder called "INC-000[1]" or ":(glob)*" means itself.
 _READ_ENV = {"GIT_LITERAL_PATHSPECS": "1", "GIT_OPTIONAL_LOCKS": "0"}
 
@@ -288,6 +342,17 @@ class TreeEntry:
     sha: str
     size: int | None
     path: str
+
+
+def _tree_entry(item: bytes, sizes: bool) -> TreeEntry:
+    head, _, name = item.partition(b"\t")
+    fields = head.decode().split()
+    size = fields[3] if sizes else ""
+    return TreeEntry(fields[0], fields[1], fields[2], int(size) if size.isdigit() else None, name.decode(errors="surrogateescape"))
+
+
+def _tree_entries(out: bytes, sizes: bool) -> list[TreeEntry]:
+    return [_tree_entry(item, sizes) for item in out.split(b"\0") if item]
 
 
 class TreeReader:
@@ -356,20 +421,104 @@ class TreeReader:
             result += [("A", p) for p in untracked.split("\0") if p]
         return result
 
-    def ls_tree(self, rev: str, paths: Sequence[str], recursive: bool = False) -> list[TreeEntry]:
-        """Entries named by ``paths`` at ``rev`` (a path ending in / lists that folder); ``recursive`` lists all depths, folders too."""
+    def ls_tree(self, rev: str, paths: Sequence[str], recursive: bool = False, sizes: bool = True) -> list[TreeEntry]:
+        """Entries named by ``paths`` at ``rev`` (a path ending in / lists that folder); ``recursive`` lists all depths, folders too.
+
+        ``sizes`` asks git for each blob's size, which means looking at the
+        blob: in a partial clone that fetches every missing one, one at a time
+        (so GitTree leaves sizes out there, and bounds reads by the blob's header).
+        """
         if not paths:
             return []
-        flags = ["-r", "-t"] if recursive else []
-        out = self.run("ls-tree", "-z", "-l", *flags, rev, "--", *paths)
-        entries = []
-        for item in out.split(b"\0"):
-            if not item:
-                continue
-            head, _, name = item.partition(b"\t")
-            mode, kind, sha, size = head.decode().split()
-            entries.append(TreeEntry(mode, kind, sha, int(size) if size.isdigit() else None, name.decode(errors="surrogateescape")))
-        return entries
+        flags = (["-r", "-t"] if recursive else []) + (["-l"] if sizes else [])
+        out: list[TreeEntry] = []
+        for start in range(0, len(paths), _PATHS_PER_CALL):
+            out += _tree_entries(self.run("ls-tree", "-z", *flags, rev, "--", *paths[start : start + _PATHS_PER_CALL]), sizes)
+        return out
+
+    def iter_tree(self, rev: str, folder: str) -> Iterator[TreeEntry]:
+        """Every entry under ``folder`` at ``rev``, at all depths (folders too), as git writes them: memory stays flat."""
+        with subprocess.Popen(
+            ["git", "ls-tree", "-z", "-r", "-t", rev, "--", folder.rstrip("/") + "/"],
+            cwd=self.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=self._env,
+        ) as listing:
+            assert listing.stdout is not None
+            rest = b""
+            while chunk := listing.stdout.read(1 << 20):
+                items = (rest + chunk).split(b"\0")
+                rest = items.pop()
+                for item in items:
+                    yield _tree_entry(item, False)
+            if listing.wait() != 0:
+                raise GitError(f"git ls-tree failed for {folder} at {rev}")
+
+    def missing(self, trees: Sequence[str]) -> list[str]:
+        """Objects under the trees ``trees`` (ids, or REV:PATH) that this clone lacks (a partial clone), found without fetching."""
+        if not trees:
+            return []
+        with subprocess.Popen(
+            ["git", "rev-list", "--objects", "--missing=print", "--no-object-names", "--stdin"],
+            cwd=self.root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=self._env,
+        ) as walk:
+            assert walk.stdin is not None and walk.stdout is not None
+            walk.stdin.write(("\n".join(trees) + "\n").encode())
+            walk.stdin.close()
+            found: list[str] = []
+            rest = b""
+            while chunk := walk.stdout.read(1 << 20):  # every object is listed: keep only the missing ones
+                lines = (rest + chunk).split(b"\n")
+                rest = lines.pop()
+                found += [line[1:].decode() for line in lines if line.startswith(b"?")]
+            if rest.startswith(b"?"):
+                found.append(rest[1:].decode())
+            if walk.wait() != 0:
+                raise GitError("git rev-list failed while looking for missing objects")
+        return found
+
+    def fetch_objects(self, remote: str, objects: Sequence[str]) -> None:
+        """Fetch ``objects`` from a partial clone's ``remote`` in one request (git would fetch them one by one)."""
+        if not objects:
+            return
+        done = subprocess.run(
+            [
+                "git",
+                "-c",
+                "fetch.negotiationAlgorithm=noop",
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--no-write-fetch-head",
+                "--recurse-submodules=no",
+                "--filter=blob:none",
+                "--stdin",
+                remote,
+            ],
+            cwd=self.root,
+            input=("\n".join(objects) + "\n").encode(),
+            capture_output=True,
+            check=False,
+            env=self._env,
+        )
+        if done.returncode != 0:
+            detail = " ".join(done.stderr.decode(errors="replace").split())
+            raise GitError(f"fetching {len(objects)} missing objects from {remote} failed: {detail or f'exit {done.returncode}'}")
+
+    def work_tree_changes(self) -> list[tuple[str, str]]:
+        """(status, path) of every path whose work-tree file differs from HEAD: changed, staged, untracked or ignored.
+
+        Paths are relative to the repository's top. One ``git status`` of the
+        whole work tree, without a pathspec so that the untracked cache serves
+        it; in a sparse checkout only what is checked out is looked at.
+        """
+        out = self.run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=matching", "--no-renames")
+        return [(item[:2].decode(), item[3:].decode(errors="surrogateescape")) for item in out.split(b"\0") if len(item) > 3]
 
     def blob(self, sha: str, limit: int) -> bytes:
         """The bytes of blob ``sha``; GitError when it is missing or larger than ``limit``."""
@@ -431,15 +580,274 @@ class TreeReader:
             self._batch = None
 
 
+# --- the checkout: where git keeps it, what a sparse checkout holds, what a partial clone lacks ---
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a work tree's git data is: its top folder, its own git folder, and the folder all its work trees share."""
+
+    top: Path
+    git_dir: Path
+    common_dir: Path
+
+
+def locate(path: Path) -> Location | None:
+    """The git repository ``path`` is in, found by looking for ``.git`` upwards (no git process); None outside git."""
+    if any(key in os.environ for key in ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR")):
+        return _locate_by_git(path)
+    path = path.resolve()
+    for folder in (path, *path.parents):
+        dot = folder / ".git"
+        if dot.is_dir():
+            git_dir = dot
+        elif dot.is_file():
+            text = dot.read_text(encoding="utf-8", errors="replace").strip()
+            if not text.startswith("gitdir:"):
+                return _locate_by_git(path)
+            git_dir = (folder / text[len("gitdir:") :].strip()).resolve()
+        else:
+            continue
+        common = git_dir
+        shared = git_dir / "commondir"
+        if shared.is_file():
+            common = (git_dir / shared.read_text(encoding="utf-8").strip()).resolve()
+        return Location(folder, git_dir, common)
+    return None
+
+
+def _locate_by_git(path: Path) -> Location | None:
+    done = subprocess.run(
+        ["git", "rev-parse", "--path-format=absolute", "--show-toplevel", "--git-dir", "--git-common-dir"],
+        cwd=path,
+        capture_output=True,
+        check=False,
+    )
+    lines = done.stdout.decode(errors="surrogateescape").splitlines()
+    if done.returncode != 0 or len(lines) != 3:
+        return None
+    return Location(Path(lines[0]), Path(lines[1]), Path(lines[2]))
+
+
+@dataclass(frozen=True)
+class Sparseness:
+    """What a checkout holds: everything, or (sparse) the folders of a cone; and, in a partial clone, who has the rest."""
+
+    sparse: bool = False
+    cone: tuple[str, ...] | None = None  # cone mode: folders checked out with everything in them (repository paths)
+    promisor: str | None = None  # a partial clone's remote, which sends the objects it lacks
+
+    @cached_property
+    def _cone(self) -> frozenset[str]:
+        return frozenset(self.cone or ())
+
+    @cached_property
+    def _on_the_way(self) -> frozenset[str]:
+        """The folders on the way to a cone folder (the top included): cone mode checks out the files directly in them."""
+        return frozenset(f.rsplit("/", depth)[0] if depth else "" for f in self.cone or () for depth in range(f.count("/") + 1)) | {""}
+
+    def whole(self, path: str) -> bool:
+        """Whether the work tree holds ``path`` and everything under it."""
+        if not self.sparse:
+            return True
+        if self.cone is None:
+            return False
+        cone = self._cone
+        while path:
+            if path in cone:
+                return True
+            path = path.rpartition("/")[0]
+        return False
+
+    def holds(self, path: str, folder: bool) -> bool | None:
+        """Whether the work tree has the file or folder at ``path`` (a repository path) checked out.
+
+        Cone mode holds each cone folder with everything in it, the folders on
+        the way to one, and the files directly in those (and at the top). None
+        when only the index can say (a sparse checkout not in cone mode).
+        """
+        if not self.sparse:
+            return True
+        if self.cone is None:
+            return None
+        if self.whole(path):
+            return True
+        return path in self._on_the_way if folder else path.rpartition("/")[0] in self._on_the_way
+
+
+def sparseness(location: Location) -> Sparseness:
+    """What the checkout at ``location`` holds; costs no git process unless it is sparse or a partial clone."""
+    sparse_file = location.git_dir / "info" / "sparse-checkout"
+    try:
+        config = (location.common_dir / "config").read_bytes().lower()
+    except OSError:
+        config = b""
+    if not sparse_file.is_file() and b"partialclone" not in config and b"promisor" not in config:
+        return Sparseness()
+    done = subprocess.run(
+        [
+            "git",
+            "config",
+            "--get-regexp",
+            r"^(core\.sparsecheckout|core\.sparsecheckoutcone|extensions\.partialclone|remote\..*\.promisor)$",
+        ],
+        cwd=location.top,
+        capture_output=True,
+        check=False,
+    )
+    values = dict(line.split(" ", 1) for line in done.stdout.decode(errors="replace").splitlines() if " " in line)
+    sparse = _true(values.get("core.sparsecheckout", ""))
+    promisors = [k[len("remote.") : -len(".promisor")] for k, v in values.items() if k.startswith("remote.") and _true(v)]
+    promisor = values.get("extensions.partialclone") or (promisors[0] if promisors else None)
+    if not sparse:
+        return Sparseness(False, None, promisor)
+    if not _true(values.get("core.sparsecheckoutcone", "true")):
+        return Sparseness(True, None, promisor)
+    listed = subprocess.run(["git", "sparse-checkout", "list"], cwd=location.top, capture_output=True, check=False)
+    folders = tuple(sorted(line.strip().strip("/") for line in listed.stdout.decode(errors="surrogateescape").splitlines() if line.strip()))
+    return Sparseness(True, folders, promisor)
+
+
+def object_format(location: Location) -> str:
+    """The hash that names the repository's objects (``sha1``, or ``sha256``), for computing ids without git."""
+    try:
+        config = (location.common_dir / "config").read_bytes().lower()
+    except OSError:
+        return "sha1"
+    if b"objectformat" not in config:
+        return "sha1"
+    done = subprocess.run(["git", "config", "extensions.objectformat"], cwd=location.top, capture_output=True, check=False)
+    return done.stdout.decode().strip().lower() or "sha1"
+
+
+def blob_id(data: bytes, hash_name: str = "sha1") -> str:
+    """The id git gives a blob holding ``data`` (when no filter changes it)."""
+    return hashlib.new(hash_name, b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _true(value: str) -> bool:
+    return value.strip().lower() in ("true", "yes", "on", "1")
+
+
+def skip_worktree(top: Path, paths: Sequence[str]) -> tuple[set[str], set[str]]:
+    """Under ``paths`` (repository paths), what the index leaves out of the work tree, and what it holds in it."""
+    if not paths:
+        return set(), set()
+    out = subprocess.run(
+        ["git", "ls-files", "-t", "-z", "--sparse", "--", *paths],
+        cwd=top,
+        capture_output=True,
+        check=False,
+        env={**os.environ, **_READ_ENV},
+    ).stdout.decode(errors="surrogateescape")
+    skipped = {item[2:].rstrip("/") for item in out.split("\0") if item.startswith("S ")}
+    held = {item[2:] for item in out.split("\0") if len(item) > 2 and not item.startswith("S ")}
+    return skipped, held
+
+
+def widen(top: Path, folders: Sequence[str]) -> None:
+    """Add ``folders`` (repository paths) to a cone-mode sparse checkout, checking out what HEAD holds there."""
+    if not folders:
+        return
+    done = subprocess.run(
+        ["git", "sparse-checkout", "add", "--stdin"], cwd=top, input=("\n".join(folders) + "\n").encode(), capture_output=True, check=False
+    )
+    if done.returncode != 0:
+        detail = " ".join(done.stderr.decode(errors="replace").split())
+        raise GitError(f"git sparse-checkout add failed: {detail or f'exit {done.returncode}'}")
+
+
+# --- settings for a large tracker -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A repository setting a large tracker should use, and what it buys (docs/scaling.md has the measurements)."""
+
+    key: str
+    value: str
+    why: str
+
+
+SCALE_SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "feature.manyFiles",
+        "true",
+        "index version 4 (paths prefix-compressed: a smaller index to read and write on every git add, commit and status) "
+        "and the untracked cache (git status looks again only in folders that changed since it last looked)",
+    ),
+    Setting(
+        "fetch.writeCommitGraph",
+        "true",
+        "the commit graph kept up to date on every fetch (gc keeps it too): fast git log, merge-base and mimctl check --base",
+    ),
+)
+MAINTENANCE_ADVICE = "git maintenance start  # hourly prefetch and commit graph, daily repack (registers this clone with your scheduler)"
+
+
+def settings_of(top: Path) -> dict[str, str]:
+    """The repository's own (local) values of the scale settings that it sets."""
+    done = subprocess.run(["git", "config", "--local", "--list"], cwd=top, capture_output=True, check=False)
+    values = dict(line.split("=", 1) for line in done.stdout.decode(errors="replace").splitlines() if "=" in line)
+    wanted = {s.key.lower() for s in SCALE_SETTINGS}
+    return {key: value for key, value in values.items() if key in wanted}
+
+
+def apply_settings(top: Path) -> list[Setting]:
+    """Set the scale settings the repository does not set itself (a value it sets is its owner's choice); those set."""
+    current = settings_of(top)
+    applied = []
+    for setting in SCALE_SETTINGS:
+        if setting.key.lower() in current:
+            continue
+        done = subprocess.run(["git", "config", "--local", setting.key, setting.value], cwd=top, capture_output=True, check=False)
+        if done.returncode != 0:
+            raise GitError(f"git config {setting.key} failed: {' '.join(done.stderr.decode(errors='replace').split())}")
+        applied.append(setting)
+    if any(s.key == "feature.manyFiles" for s in applied) and (top / ".git").exists():
+        # Take effect now rather than at the next write of the index.
+        subprocess.run(["git", "update-index", "--index-version", "4"], cwd=top, capture_output=True, check=False)
+        subprocess.run(["git", "update-index", "--untracked-cache"], cwd=top, capture_output=True, check=False)
+    return applied
+
+
+def write_commit_graph(top: Path) -> None:
+    """Write the commit graph with changed-path filters (git log -- PATH then skips commits that do not touch PATH)."""
+    subprocess.run(["git", "commit-graph", "write", "--reachable", "--changed-paths"], cwd=top, capture_output=True, check=False)
+
+
+def clone_sparse(url: str, dest: Path, branch: str | None = None) -> None:
+    """A blobless (partial) clone of ``url`` into ``dest``, sparse in cone mode with only the top-level files checked out."""
+    if url.startswith("-"):
+        raise GitError(f"{url!r} is not a repository URL")
+    args = ["git", "clone", "--quiet", "--filter=blob:none", "--sparse", *(["--branch", branch] if branch else []), "--", url, str(dest)]
+    done = subprocess.run(args, capture_output=True, check=False)
+    if done.returncode != 0:
+        detail = " ".join(done.stderr.decode(errors="replace").split())
+        raise GitError(f"git clone failed: {detail or f'exit {done.returncode}'}")
+
+
+def sparse_set(top: Path, folders: Sequence[str]) -> None:
+    """Make the checkout at ``top`` hold exactly the top-level files and ``folders`` (cone mode, sparse index)."""
+    done = subprocess.run(
+        ["git", "sparse-checkout", "set", "--cone", "--sparse-index", "--stdin"],
+        cwd=top,
+        input=("\n".join(folders) + "\n").encode(),
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        detail = " ".join(done.stderr.decode(errors="replace").split())
+        raise GitError(f"git sparse-checkout set failed: {detail or f'exit {done.returncode}'}")
+
+
 def init(root: Path, name: str | None = "mimctl demo", email: str = "demo@mimctl.invalid") -> GitRepo:
     """Create a repository; with ``name``, a local identity (the demo's scratch repository has no other)."""
-    git = _git()
-    repo = git.Repo.init(root, initial_branch="main")
+    root.mkdir(parents=True, exist_ok=True)
+    _run_in(root, "init", "--quiet", "--initial-branch=main")
     if name is not None:
-        with repo.config_writer() as config:
-            config.set_value("user", "name", name)
-            config.set_value("user", "email", email)
-            config.set_value("commit", "gpgsign", "false")
+        for key, value in (("user.name", name), ("user.email", email), ("commit.gpgsign", "false")):
+            _run_in(root, "config", "--local", key, value)
     return GitRepo(root)
 
 

@@ -289,11 +289,7 @@ def _check_new(tracker: Tracker, path: str, text: str) -> None:
     """Refuse a known-error record that would not pass validation."""
     from . import rules
 
-    tracker.overlay = {tracker.root / path: text}
-    try:
-        record = tracker.read(tracker.root / path, "known-error")
-    finally:
-        tracker.overlay = {}
+    record = tracker.with_overlay({tracker.root / path: text}).read(tracker.root / path, "known-error")
     findings = list(record.findings)
     if record.ok:
         findings += rules.check_known_error(record, tracker.catalog, set(tracker.incident_ids()))

@@ -198,12 +198,8 @@ def resolve_id(tracker: Tracker, given: str) -> str:
 def _checked(tracker: Tracker, maintenance_id: str, text: str) -> Change:
     """Refuse unless the record ``text`` is valid; else the change that writes it."""
     path = tracker.root / _path(maintenance_id)
-    tracker.overlay = {path: text}
-    try:
-        record = read(tracker, path)
-        record.findings += check(record, tracker.catalog)
-    finally:
-        tracker.overlay = {}
+    record = read(tracker.with_overlay({path: text}), path)
+    record.findings += check(record, tracker.catalog)
     if record.findings:
         raise Refused(f"{maintenance_id} would not be valid; nothing was changed", record.findings)
     return Change(None, {_path(maintenance_id): text}, "", trailers={"Maintenance": maintenance_id})

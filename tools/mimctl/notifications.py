@@ -176,38 +176,35 @@ def collect(
     notices: list[Notice] = []
     skipped: list[Skipped] = []
     problems: list[str] = []
-    tracker.overlay = {tracker.root / path: text for path, text in (texts or {}).items()}
+    tracker = tracker.with_overlay({tracker.root / path: text for path, text in (texts or {}).items()})
     models: dict[str, Incident | None] = {}
     horizon = now - timedelta(minutes=config.horizon_minutes)
     url = incident_url(tracker, config)
-    try:
-        for path in paths:
-            parts = _event_parts(path)
-            if parts is None:
-                continue
-            incident_id, name = parts
-            if incident_id not in models:
-                bundle = tracker.load_bundle(incident_id)
-                models[incident_id] = bundle.model
-                if bundle.model is None:
-                    problems.append(
-                        f"{incident_id}: records are invalid, nothing sent for it (run mimctl validate)"
-                        + "".join(f"\n  {f.as_text()}" for f in bundle.findings)
-                    )
-            incident = models[incident_id]
-            if incident is None:
-                continue
-            event = next((e for e in incident.events if e.name == name), None)
-            if event is None or event.kind not in NOTIFIED_KINDS:
-                continue
-            if incident.data.get("retrospective"):
-                skipped.append(Skipped(path, "the incident is recorded after the fact (retrospective)"))
-            elif event.at < horizon:
-                skipped.append(Skipped(path, f"the event is older than the horizon ({config.horizon_minutes} minutes before now)"))
-            else:
-                notices.append(notice_of(incident, event, path, tracker.process, url.replace("{id}", incident_id)))
-    finally:
-        tracker.overlay = {}
+    for path in paths:
+        parts = _event_parts(path)
+        if parts is None:
+            continue
+        incident_id, name = parts
+        if incident_id not in models:
+            bundle = tracker.load_bundle(incident_id)
+            models[incident_id] = bundle.model
+            if bundle.model is None:
+                problems.append(
+                    f"{incident_id}: records are invalid, nothing sent for it (run mimctl validate)"
+                    + "".join(f"\n  {f.as_text()}" for f in bundle.findings)
+                )
+        incident = models[incident_id]
+        if incident is None:
+            continue
+        event = next((e for e in incident.events if e.name == name), None)
+        if event is None or event.kind not in NOTIFIED_KINDS:
+            continue
+        if incident.data.get("retrospective"):
+            skipped.append(Skipped(path, "the incident is recorded after the fact (retrospective)"))
+        elif event.at < horizon:
+            skipped.append(Skipped(path, f"the event is older than the horizon ({config.horizon_minutes} minutes before now)"))
+        else:
+            notices.append(notice_of(incident, event, path, tracker.process, url.replace("{id}", incident_id)))
     return notices, skipped, problems
 
 

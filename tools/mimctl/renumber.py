@@ -191,19 +191,16 @@ def _validate(tracker: Tracker, old: str, new: str, writes: dict[Path, str]) -> 
     known_error_ids = {p.stem for p in tracker.known_error_paths()}
     affected = {new} | {p.parent.name for p in writes if p.name == INCIDENT_FILE}
     findings: list[Finding] = []
-    tracker.overlay = overlay
-    try:
-        for incident_id in sorted(affected):
-            bundle = tracker.load_bundle(incident_id)
-            findings += bundle_findings(bundle, tracker.process, tracker.catalog, incident_ids, known_error_ids)
-        for path in writes:
-            if path.parent == tracker.root / "kedb":
-                record = tracker.read(path, "known-error")
-                findings += record.findings
-                if record.ok:
-                    findings += rules.check_known_error(record, tracker.catalog, incident_ids)
-    finally:
-        tracker.overlay = {}
+    view = tracker.with_overlay(overlay)
+    for incident_id in sorted(affected):
+        bundle = view.load_bundle(incident_id)
+        findings += bundle_findings(bundle, view.process, view.catalog, incident_ids, known_error_ids)
+    for path in writes:
+        if path.parent == view.root / "kedb":
+            record = view.read(path, "known-error")
+            findings += record.findings
+            if record.ok:
+                findings += rules.check_known_error(record, view.catalog, incident_ids)
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         raise Refused(f"{old} would not be valid as {new}; nothing was changed", errors)

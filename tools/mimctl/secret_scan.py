@@ -155,9 +155,6 @@ def _re2() -> Any:
     return re2
 
 
-SMALL = 64 * 1024  # below this, testing each keyword costs less than building the keyword set
-
-
 @dataclass
 class _Compiled:
     rule: Rule
@@ -190,9 +187,8 @@ class _RuleSet:
             self.rules.append(_Compiled(rule, flags + pattern, frozenset(index[k] for k in rule.keywords)))
 
     def _keywords(self, data: bytes) -> set[int]:
-        if len(data) < SMALL:
-            lowered = data.lower()
-            return {i for i, word in enumerate(self.words) if word.encode() in lowered}
+        # One pass of an RE2 set, whatever the size: testing each keyword in turn was 40 times slower
+        # even on a 400-byte record, and the set is built once per process.
         if self._set is None:
             re2 = _re2()
             options = re2.Options()

@@ -21,6 +21,8 @@ from typing import Protocol
 from .yamlio import MAX_BYTES
 
 FILE, FOLDER, LINK, SUBMODULE, OTHER = "file", "folder", "link", "submodule", "other"
+GIT, WORKTREE = "git", "worktree"  # where a source reads from
+DETECT = "?"  # GitTree(promisor=DETECT): find out whether the repository is a partial clone
 
 
 class SourceError(Exception):
@@ -63,6 +65,19 @@ class Source(Protocol):
     def spec(self) -> tuple[str, ...]:
         """Enough to open the same source again in another process."""
 
+    def version(self, path: str) -> str | None:
+        """A name for exactly what this source shows at ``path`` (``git:`` or ``worktree:`` and a git object id); None when unknown.
+
+        Results kept between runs (cache.py) are looked up by it, so it must
+        change whenever anything at or under ``path`` does.
+        """
+
+    def origin(self, path: str) -> str | None:
+        """Where what is at ``path`` is read from: ``git`` (objects), ``worktree`` (files), None when from both."""
+
+    def prefetch(self, folders: list[str]) -> None:
+        """A hint that everything under ``folders`` is about to be read (a partial clone fetches what it lacks at once)."""
+
     def close(self) -> None: ...
 
 
@@ -84,6 +99,15 @@ class WorkTree:
 
     def spec(self) -> tuple[str, ...]:
         return ("worktree", str(self.root))
+
+    def version(self, path: str) -> str | None:
+        return None  # files on disk have no name that git gives them until they are hashed
+
+    def origin(self, path: str) -> str | None:
+        return WORKTREE
+
+    def prefetch(self, folders: list[str]) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -219,18 +243,48 @@ class WorkTree:
 class GitTree:
     """The tracker's files as one commit holds them (``ls-tree`` and ``cat-file --batch``), whatever the checkout shows."""
 
-    def __init__(self, repo_root: Path, rev: str, prefix: str = "") -> None:
-        from .gitrepo import TreeReader  # git is only for the commands that compare commits
+    def __init__(self, repo_root: Path, rev: str, prefix: str = "", promisor: str | None = DETECT) -> None:
+        from . import gitrepo  # git is only for the commands that compare commits
 
         self.repo_root = repo_root
         self.rev = rev
         self.prefix = prefix  # the tracker's folder in the repository, "" or "sub/dir/"
-        self.reader = TreeReader(repo_root)
+        self.reader = gitrepo.TreeReader(repo_root)
+        self.location = gitrepo.locate(repo_root)  # where the repository keeps its data (and results kept between runs)
+        if promisor == DETECT:
+            promisor = gitrepo.sparseness(self.location).promisor if self.location else None
+        self.promisor = promisor  # a partial clone's remote: blobs may be missing, and are fetched
+        self.fetched = 0  # objects fetched from the promisor so far
         self._lists: dict[str, list[Entry] | None] = {}
         self._entries: dict[str, Entry] = {}
 
     def spec(self) -> tuple[str, ...]:
         return ("git", str(self.repo_root), self.rev, self.prefix)
+
+    def version(self, path: str) -> str | None:
+        if not path:
+            return None
+        self.listing(path.rpartition("/")[0])  # asked for every folder in turn: list their parent once
+        found = self.entry(path)
+        return f"{GIT}:{found.ref}" if found is not None and found.ref else None
+
+    def origin(self, path: str) -> str | None:
+        return GIT
+
+    def prefetch(self, folders: list[str], only: set[str] | None = None) -> None:
+        """In a partial clone, fetch the objects missing under ``folders`` (``only``: those of them) in one request.
+
+        Git alone would fetch each missing blob when it is first read, one request each.
+        """
+        if self.promisor is None:
+            return
+        trees = [e.ref for f in folders if (e := self.entry(f)) is not None and e.kind == FOLDER and e.ref]
+        missing = self.reader.missing(trees)
+        if only is not None:
+            missing = [oid for oid in missing if oid in only]
+        if missing:
+            self.reader.fetch_objects(self.promisor, missing)
+            self.fetched += len(missing)
 
     def close(self) -> None:
         self.reader.close()
@@ -255,7 +309,8 @@ class GitTree:
     def _listed(self, paths: list[str], recursive: bool) -> list[Entry]:
         """Entries of tracker-relative ``paths`` (a trailing / lists a folder; "" the tracker's top)."""
         full = [self.prefix + p if p else (self.prefix or ".") for p in paths]
-        rows = self.reader.ls_tree(self.rev, full, recursive)
+        # Sizes mean looking at every blob: a partial clone would fetch each missing one.
+        rows = self.reader.ls_tree(self.rev, full, recursive, sizes=self.promisor is None)
         return [self._entry(r.mode, r.type, r.sha, r.size, r.path) for r in rows if r.path.startswith(self.prefix)]
 
     def listing(self, folder: str) -> list[Entry] | None:
@@ -272,9 +327,11 @@ class GitTree:
     def walk(self, folder: str) -> list[Entry]:
         return self.walk_many([folder]).get(folder, [])
 
-    def walk_many(self, folders: list[str]) -> dict[str, list[Entry]]:
-        """:meth:`walk` of several folders with one ``ls-tree``."""
+    def walk_many(self, folders: list[str], fetch: bool = True) -> dict[str, list[Entry]]:
+        """:meth:`walk` of several folders with one ``ls-tree``; ``fetch``: in a partial clone, fetch what they hold (it is read next)."""
         wanted = [f for f in folders if (e := self.entry(f)) is not None and e.kind == FOLDER]
+        if fetch:
+            self.prefetch(wanted)
         found: dict[str, list[Entry]] = {f: [] for f in folders}
         for entry in self._listed([f + "/" for f in wanted], True):
             parts = entry.path.split("/")
@@ -319,6 +376,10 @@ class GitTree:
 
 def open_spec(spec: tuple[str, ...]) -> Source:
     """The source a :meth:`Source.spec` describes."""
-    if spec[0] == "git":
+    if spec[0] == GIT:
         return GitTree(Path(spec[1]), spec[2], spec[3])
+    if spec[0] == "checkout":
+        from .checkout import open_checkout
+
+        return open_checkout(Path(spec[1]))
     return WorkTree(Path(spec[1]))

@@ -15,19 +15,23 @@ records with the base branch's rules.
 from __future__ import annotations
 
 import atexit
+import copy
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 
 from . import schema_check
+from .checkout import Checkout, open_checkout
 from .findings import Finding
+from .gitrepo import blob_id, object_format
 from .layout import INCIDENT_ID, INCIDENTS, KEDB, KNOWN_ERROR_ID, LAYOUT, RecordFolder, not_a_folder, sort_out
 from .model import Catalog, Event, Incident, KnownError, Process, parse_time, sort_events
-from .sources import FILE, FOLDER, Entry, Source, SourceError, WorkTree, open_spec
+from .sources import FILE, FOLDER, Entry, GitTree, Source, SourceError, WorkTree, open_spec
 from .yamlio import Document, LoadError, load_bytes
 
 __all__ = ["INCIDENT_ID", "KNOWN_ERROR_ID", "Bundle", "Record", "Tracker", "TrackerError", "find_root"]
@@ -58,6 +62,7 @@ class Record:
     document: Document | None
     findings: list[Finding] = field(default_factory=list)
     text: str | None = None  # comments included, for the secret scanner; None if not a readable regular file
+    blob: str = ""  # the git blob id of the bytes read (what results kept between runs are filed under); "" if none
 
     @property
     def ok(self) -> bool:
@@ -96,19 +101,61 @@ def find_root(start: Path) -> Path:
     )
 
 
+def committed_source(root: Path, rev: str) -> GitTree:
+    """The files of the tracker at ``root`` as commit ``rev`` holds them; TrackerError outside git or for an unknown revision."""
+    from .gitrepo import GitError, TreeReader, locate
+
+    location = locate(root)
+    if location is None:
+        raise TrackerError(f"{root} is not in a git repository: there is no commit to read")
+    try:
+        sha = TreeReader(location.top).resolve(rev)
+    except GitError as exc:
+        raise TrackerError(str(exc)) from None
+    rel = root.resolve().relative_to(location.top.resolve()).as_posix()
+    return GitTree(location.top, sha, "" if rel == "." else rel + "/")
+
+
 class Tracker:
     """Records of one tracker repository, read on demand from ``source``, judged by the rules in ``rules``."""
 
     def __init__(self, root: Path, source: Source | None = None, rules: Source | None = None) -> None:
         self.root = root
-        self.source: Source = source or WorkTree(root)
+        self.source: Source = source or open_checkout(root)
         self.rules: Source = rules or self.source
         self._process: Process | None = None
         self._catalog: Catalog | None = None
         self._schema_root: tuple[Path | None] | None = None
-        # Texts not yet written, read in place of the files (to validate a change first).
-        self.overlay: dict[Path, str] = {}
+        self._overlay: Mapping[Path, str] = MappingProxyType({})
         self._prefix = str(root).rstrip(os.sep) + os.sep
+        self._hash = ""
+
+    @property
+    def overlay(self) -> Mapping[Path, str]:
+        """Texts not yet written, read in place of the files (a change being validated before it is written)."""
+        return self._overlay
+
+    def with_overlay(self, texts: Mapping[Path, str]) -> Tracker:
+        """A view of this tracker in which ``texts`` (absolute path -> text) are read in place of the files.
+
+        The view shares the source, the rules and what was already read of
+        them; this tracker is unchanged (views are never modified in place).
+        """
+        view = copy.copy(self)
+        view._overlay = MappingProxyType(dict(texts))
+        return view
+
+    @property
+    def object_format(self) -> str:
+        """The hash git names this tracker's objects with (sha1 unless the repository says sha256)."""
+        if not self._hash:
+            location = getattr(self.source, "location", None)
+            self._hash = object_format(location) if location is not None else "sha1"
+        return self._hash
+
+    def prefetch(self, incident_ids: Collection[str]) -> None:
+        """A hint that these incidents are about to be read (a partial clone fetches what it lacks in one go)."""
+        self.source.prefetch([f"{INCIDENTS_DIR}/{i}" for i in incident_ids])
 
     def spec(self) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
         """Enough to open the same tracker in another process (see :meth:`from_spec`)."""
@@ -144,13 +191,14 @@ class Tracker:
         except SourceError as exc:
             return Record(rel, None, [Finding(rel, 1, 1, str(exc), rule="path")])
         text = raw.decode("utf-8", "replace")
+        blob = blob_id(raw, self.object_format)
         try:
             document = load_bytes(raw)
         except LoadError as exc:
-            return Record(rel, None, [Finding(rel, exc.line, exc.column, exc.message, rule="yaml")], text)
+            return Record(rel, None, [Finding(rel, exc.line, exc.column, exc.message, rule="yaml")], text, blob)
         if not isinstance(document.data, dict):
-            return Record(rel, None, [Finding(rel, 1, 1, "a record must be a YAML mapping (key: value)", rule="yaml")], text)
-        return Record(rel, document, schema_check.check(document, kind, rel, self.schema_root) if kind else [], text)
+            return Record(rel, None, [Finding(rel, 1, 1, "a record must be a YAML mapping (key: value)", rule="yaml")], text, blob)
+        return Record(rel, document, schema_check.check(document, kind, rel, self.schema_root) if kind else [], text, blob)
 
     def read_rule(self, name: str, kind: str) -> Record:
         """process.yaml or catalog.yaml, from the rules' source."""
@@ -159,9 +207,10 @@ class Tracker:
     def text_of(self, rel: str) -> Record:
         """A file that is not a record, with its text only (for the secret scanner); no text if it is not a regular file."""
         try:
-            return Record(rel, None, [], self.source.read(rel, SCAN_LIMIT).decode("utf-8", "replace"))
+            raw = self.source.read(rel, SCAN_LIMIT)
         except SourceError:
             return Record(rel, None, [], None)
+        return Record(rel, None, [], raw.decode("utf-8", "replace"), blob_id(raw, self.object_format))
 
     def stray_files(self, only: dict[str, set[str]] | None = None) -> list[Record]:
         """Files under the record folders that belong to no incident folder or known error (``only``: just these names)."""
@@ -391,7 +440,7 @@ def _schema_root(root: Path, rules: Source) -> Path | None:
         raise TrackerError("the schemas are not regular files", findings)
     if not any(e.name == "incident.schema.json" for e in entries):
         return None  # validation falls back to the packaged schemas
-    if isinstance(rules, WorkTree):
+    if isinstance(rules, WorkTree) or (isinstance(rules, Checkout) and rules.whole(SCHEMAS_DIR)):
         return root
     key = rules.spec()
     if key not in _MATERIALISED:

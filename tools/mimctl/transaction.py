@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .checkout import make_room
 from .findings import Refused as Refused  # re-exported: commands import it from here
 from .gitrepo import GitError, GitRepo
 from .journal import Journal, UndoFailed
@@ -139,6 +140,8 @@ def apply(tracker: Tracker, change: Change, commit: bool = True) -> Applied:
             refuse_leftovers(repo)
         writes = {p: t for p, t in change.writes.items() if _current(tracker.root / p) != t.encode("utf-8")}
         _validate(tracker, change, writes)
+        # A sparse checkout gets the folders the change writes in (not undone if the commit then fails: harmless).
+        make_room(tracker.source, sorted(writes))
         hand: list[str] = []
         if repo is not None and commit and change.incident_id:
             hand = _hand_edits(repo, tracker.root / INCIDENTS_DIR / change.incident_id)
@@ -395,13 +398,10 @@ def _validate(tracker: Tracker, change: Change, writes: dict[str, str]) -> None:
     """Refuse unless the incident, with the change and any hand edits, is valid."""
     if change.incident_id is None:
         return
-    tracker.overlay = {tracker.root / p: t for p, t in writes.items()}
-    try:
-        bundle = tracker.load_bundle(change.incident_id)
-        known_error_ids = {p.stem for p in tracker.known_error_paths()}
-        findings = bundle_findings(bundle, tracker.process, tracker.catalog, tracker.existing_incidents(), known_error_ids)
-    finally:
-        tracker.overlay = {}
+    view = tracker.with_overlay({tracker.root / p: t for p, t in writes.items()})
+    bundle = view.load_bundle(change.incident_id)
+    known_error_ids = {p.stem for p in view.known_error_paths()}
+    findings = bundle_findings(bundle, view.process, view.catalog, view.existing_incidents(), known_error_ids)
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         raise Refused(f"{change.incident_id} would not be valid; nothing was changed", errors)

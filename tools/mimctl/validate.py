@@ -1,14 +1,21 @@
-"""Validate a tracker repository, or some of its records: collect every finding."""
+"""Validate a tracker repository, or some of its records: collect every finding.
+
+Results are kept between runs (cache.py): an incident folder or known error
+that has not changed since it was judged, by the same judge and rules, is not
+read again, so validating an unchanged tracker costs little more than listing
+it.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Container
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
-from . import rules, secret_scan
+from . import cache, rules, secret_scan
+from .cache import Asked, Clock, Judged, Results
 from .findings import Finding
 from .layout import KEDB
 from .model import Catalog, Process
@@ -21,6 +28,7 @@ from .store import (
     PROCESS_FILE,
     SCHEMAS_DIR,
     Bundle,
+    Record,
     Tracker,
     TrackerError,
 )
@@ -34,6 +42,7 @@ class ValidationResult:
 
     files: int = 0
     findings: list[Finding] = field(default_factory=list)
+    kept: int = 0  # records whose findings came from an earlier run (unchanged since)
 
     @property
     def ok(self) -> bool:
@@ -78,10 +87,16 @@ def scope_for(tracker: Tracker, paths: list[Path]) -> Scope:
     return Scope(frozenset(incidents), known_errors, tuple(stray), maintenance=maintenance)
 
 
-def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None = None, jobs: int | None = None) -> ValidationResult:
-    """Check configuration, catalog, layout, incidents and known errors; never raises for bad records."""
+def validate(
+    tracker: Tracker, scope: Scope | None = None, now: datetime | None = None, jobs: int | None = None, keep: bool = True
+) -> ValidationResult:
+    """Check configuration, catalog, layout, incidents and known errors; never raises for bad records.
+
+    ``keep``: use and keep results between runs (cache.py), where the tracker is in git.
+    """
     scope = scope or Scope()
     report = ValidationResult()
+    now = now or datetime.now(timezone.utc)
     for stray in scope.stray:
         report.findings.append(Finding(stray, 1, 1, "no such file", rule="path"))
     try:
@@ -97,8 +112,10 @@ def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None 
     except TrackerError:
         return report  # nothing else can be judged without the process
     report.findings += rules.check_process(process_record, process)
+    catalog_blob = ""
     if tracker.has_catalog():
         catalog_record = tracker.read_rule(CATALOG_FILE, "catalog")
+        catalog_blob = catalog_record.blob
         report.files += 1
         report.findings += catalog_record.findings
         try:
@@ -107,6 +124,8 @@ def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None 
             return report
     catalog = tracker.catalog
     report.findings += rules.check_alerts(process_record, process, catalog)
+    results = Results.for_tracker(tracker.source) if keep and not tracker.overlay else None
+    generation = cache.generation([process_record.blob, catalog_blob])
 
     folders = tracker.incident_folders()
     incident_ids = set(folders)
@@ -124,15 +143,20 @@ def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None 
         report.findings += tracker.layout_findings(only)
         for other in tracker.stray_files(only):
             report.findings += secret_scan.scan_file(other)
+    containers: dict[str, Container[str]] = {"incidents": incident_ids, "known_errors": known_error_ids}
     if scope.known_errors:
         report.findings += rules.check_ids([f"{KEDB_DIR}/{n}" for n in tracker.names(KEDB) if n.lower().endswith(".yaml")], "known_error")
-        ke_records, _ = tracker.load_known_errors(scope.known_error_files)
-        report.files += len(ke_records)
+        wanted = [tracker.rel(p) for p in ke_paths if scope.known_error_files is None or tracker.rel(p) in scope.known_error_files]
+        kept, missed = _kept(results, generation, "known-error", tracker, wanted, containers, now)
+        ke_records, _ = tracker.load_known_errors(set(missed))
+        judged = dict(kept)
         for record in ke_records:
-            report.findings += record.findings
-            report.findings += secret_scan.scan_known_error(record)
-            if record.ok:
-                report.findings += rules.check_known_error(record, catalog, incident_ids)
+            judged[record.path] = _judge_known_error(tracker, record, catalog, incident_ids)
+        _keep(results, generation, "known-error", judged, kept)
+        for found in judged.values():
+            report.files += found.files
+            report.findings += found.findings
+        report.kept += len(kept)
 
     if scope.maintenance:
         from . import maintenance  # scheduled maintenance records (their own module)
@@ -141,12 +165,96 @@ def validate(tracker: Tracker, scope: Scope | None = None, now: datetime | None 
         report.files += maintenance_files
         report.findings += maintenance_findings
 
-    selected = folders if scope.incidents is None else sorted(scope.incidents)
-    files, findings = _check_in_parallel(tracker, selected, incident_ids, known_error_ids, now, jobs)
-    report.files += files
-    report.findings += findings
+    selected = [i for i in (folders if scope.incidents is None else sorted(scope.incidents)) if INCIDENT_ID.match(i)]
+    kept, missed = _kept(results, generation, "incident", tracker, [f"{INCIDENTS_DIR}/{i}" for i in selected], containers, now)
+    tracker.prefetch([path.split("/", 1)[1] for path in missed])
+    judged = dict(kept)
+    judged.update(_check_in_parallel(tracker, [path.split("/", 1)[1] for path in missed], incident_ids, known_error_ids, now, jobs))
+    _keep(results, generation, "incident", judged, kept)
+    if results is not None:
+        results.close()
+    for found in judged.values():
+        report.files += found.files
+        report.findings += found.findings
+    report.kept += len(kept)
     report.findings = sorted(set(report.findings))
     return report
+
+
+# --- results kept between runs ------------------------------------------------------------------------
+
+
+def _kept(
+    results: Results | None,
+    generation: str,
+    kind: str,
+    tracker: Tracker,
+    paths: list[str],
+    containers: dict[str, Container[str]],
+    now: datetime,
+) -> tuple[dict[str, Judged], list[str]]:
+    """The results kept for ``paths`` that still hold, and the paths to judge again."""
+    if results is None:
+        return {}, paths
+    versions = {path: tracker.source.version(path) for path in paths}
+    keys = {path: cache.key(generation, kind, version) for path, version in versions.items() if version}
+    found = results.get(set(keys.values()))
+    kept: dict[str, Judged] = {}
+    for path, key in keys.items():
+        text = found.get(key)
+        if text is None:
+            continue
+        try:
+            judged = Judged.load(text)
+        except (ValueError, KeyError, TypeError, IndexError):
+            continue  # not what this mimctl keeps: judge again
+        if judged.still_holds(containers, now):
+            kept[path] = judged
+    return kept, [p for p in paths if p not in kept]
+
+
+def _keep(results: Results | None, generation: str, kind: str, judged: dict[str, Judged], kept: dict[str, Judged]) -> None:
+    if results is not None:
+        fresh = {cache.key(generation, kind, j.key): j.dump() for path, j in judged.items() if j.key and path not in kept}
+        results.put(generation, fresh)
+
+
+def _content_key(tracker: Tracker, folder: str, files: dict[str, str]) -> str | None:
+    """``origin:id`` of what was judged: computed from the bytes read, so that it names exactly what the findings are about."""
+    origin = tracker.source.origin(folder)
+    if origin is None or not files or any(not blob for blob in files.values()):
+        return None
+    return f"{origin}:{cache.tree_id(files, tracker.object_format)}"
+
+
+def _judge_known_error(tracker: Tracker, record: Record, catalog: Catalog, incident_ids: set[str]) -> Judged:
+    asked = Asked(incident_ids)
+    findings = list(record.findings) + secret_scan.scan_known_error(record)
+    if record.ok:
+        findings += rules.check_known_error(record, catalog, asked)  # type: ignore[arg-type]
+    origin = tracker.source.origin(record.path)
+    key = f"{origin}:{record.blob}" if origin and record.blob and record.text is not None else None
+    return Judged(1, findings, {"incidents": asked.answers}, key=key)
+
+
+def judge_bundle(
+    tracker: Tracker,
+    bundle: Bundle,
+    process: Process,
+    catalog: Catalog,
+    incident_ids: Container[str],
+    known_error_ids: Container[str],
+    now: datetime,
+) -> Judged:
+    """One incident folder's findings, with what they depended on and the key of what was read."""
+    incidents, known_errors, clock = Asked(incident_ids), Asked(known_error_ids), Clock(now)
+    findings = bundle_findings(bundle, process, catalog, incidents, known_errors, clock.moment())
+    key = None
+    if not bundle.layout and not bundle.others:
+        folder = f"{INCIDENTS_DIR}/{bundle.id}"
+        files = {r.path[len(folder) + 1 :]: r.blob for r in bundle.records}
+        key = _content_key(tracker, folder, files)
+    return Judged(len(bundle.records), findings, {"incidents": incidents.answers, "known_errors": known_errors.answers}, clock.holds(), key)
 
 
 def _check_incidents(
@@ -154,30 +262,26 @@ def _check_incidents(
     selected: list[str],
     incident_ids: set[str],
     known_error_ids: set[str],
-    now: datetime | None,
-) -> tuple[int, list[Finding]]:
-    """Files read and findings of the given incident folders (one worker's share)."""
+    now: datetime,
+) -> dict[str, Judged]:
+    """The findings of the given incident folders (one worker's share), by path."""
     tracker = spec if isinstance(spec, Tracker) else Tracker.from_spec(spec)
     process, catalog = tracker.process, tracker.catalog
-    files = 0
-    findings: list[Finding] = []
+    out: dict[str, Judged] = {}
     for incident_id in selected:
-        if not INCIDENT_ID.match(incident_id):
-            continue  # a layout finding
-        entry = tracker.source.entry(f"{INCIDENTS_DIR}/{incident_id}")
+        folder = f"{INCIDENTS_DIR}/{incident_id}"
+        entry = tracker.source.entry(folder)
         if entry is None or entry.kind != FOLDER:
             continue  # gone (a deleted incident) or a layout finding
-        bundle = tracker.load_bundle(incident_id)
-        files += len(bundle.records)
-        findings += bundle_findings(bundle, process, catalog, incident_ids, known_error_ids, now)
+        out[folder] = judge_bundle(tracker, tracker.load_bundle(incident_id), process, catalog, incident_ids, known_error_ids, now)
     if tracker is not spec:
         tracker.close()
-    return files, findings
+    return out
 
 
 def _check_in_parallel(
-    tracker: Tracker, selected: list[str], incident_ids: set[str], known_error_ids: set[str], now: datetime | None, jobs: int | None
-) -> tuple[int, list[Finding]]:
+    tracker: Tracker, selected: list[str], incident_ids: set[str], known_error_ids: set[str], now: datetime, jobs: int | None
+) -> dict[str, Judged]:
     """Spread incidents over processes when there are enough to repay starting them."""
     workers = jobs or int(os.environ.get("MIMCTL_JOBS", "0")) or (os.cpu_count() or 1)
     if workers <= 1 or len(selected) < PARALLEL_THRESHOLD or tracker.overlay:
@@ -188,15 +292,13 @@ def _check_in_parallel(
     size = max(50, len(selected) // (workers * 4))
     chunks = [selected[i : i + size] for i in range(0, len(selected), size)]
     context = multiprocessing.get_context("fork") if "fork" in multiprocessing.get_all_start_methods() else None
-    files, findings = 0, []
+    out: dict[str, Judged] = {}
     spec = tracker.spec()
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = [pool.submit(_check_incidents, spec, chunk, incident_ids, known_error_ids, now) for chunk in chunks]
         for future in futures:
-            chunk_files, chunk_findings = future.result()
-            files += chunk_files
-            findings += chunk_findings
-    return files, findings
+            out.update(future.result())
+    return out
 
 
 def bundle_findings(

@@ -248,18 +248,13 @@ def _check_records(tracker: Tracker, plan: Upgrade) -> None:
     incidents = sorted({p.split("/")[1] for p in plan.writes if p.startswith(f"{INCIDENTS_DIR}/") and p.count("/") >= 2})
     if not incidents:
         return
-    tracker.overlay = {tracker.root / p: t for p, t in plan.writes.items()}
-    try:
-        known_errors = {p.stem for p in tracker.known_error_paths()}
-        errors = [
-            f
-            for incident_id in incidents
-            for f in bundle_findings(
-                tracker.load_bundle(incident_id), tracker.process, tracker.catalog, tracker.existing_incidents(), known_errors
-            )
-            if f.severity == "error"
-        ]
-    finally:
-        tracker.overlay = {}
+    view = tracker.with_overlay({tracker.root / p: t for p, t in plan.writes.items()})
+    known_errors = {p.stem for p in view.known_error_paths()}
+    errors = [
+        f
+        for incident_id in incidents
+        for f in bundle_findings(view.load_bundle(incident_id), view.process, view.catalog, view.existing_incidents(), known_errors)
+        if f.severity == "error"
+    ]
     if errors:
         raise Refused("the migrated records would not be valid; nothing was changed", errors)

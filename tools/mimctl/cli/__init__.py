@@ -74,6 +74,8 @@ SECTIONS: dict[str, dict[str, tuple[str, str, str]]] = {
         "site": ("site", "site", "Build the status page and knowledge-base site."),
         "maintenance": ("maintenance", "maintenance", "Schedule maintenance and post its updates (status page and API)."),
         "init": ("init", "init", "Start a tracker repository (process, catalog, schemas, site)."),
+        "clone": ("checkout", "clone", "Set up a responder's sparse checkout: config, known errors, open incidents."),
+        "widen": ("checkout", "widen", "Check out more incidents in a sparse checkout."),
         "upgrade": ("upgrade", "upgrade", "Bring schemas, version marker and records up to date."),
         "demo": ("demo", "demo", "Run a sample incident through all nine stages in a scratch repository."),
     },

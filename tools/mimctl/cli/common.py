@@ -214,7 +214,12 @@ def json_value(value: str, as_json: bool) -> Any:
 
 
 def tracker(repo: Path | None) -> Tracker:
-    """The tracker at --repo, else the nearest one at or above the current folder."""
+    """The tracker at --repo, else the nearest one at or above the current folder.
+
+    When the command ends, it says (on stderr) which records it read from git
+    objects because a sparse checkout leaves them out, and what it fetched or
+    checked out.
+    """
     from ..journal import interrupted
     from ..store import Tracker, find_root
 
@@ -222,7 +227,32 @@ def tracker(repo: Path | None) -> Tracker:
     left = interrupted(root)
     if left:  # what is read now may be half of that change; writing commands refuse
         click.echo(f"mimctl: warning: an interrupted command ({left}) left changes here; run: mimctl repair", err=True)
-    return Tracker(root)
+    found = Tracker(root)
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(lambda: _say_where(found))
+    return found
+
+
+def committed(tr: Tracker, rev: str) -> Tracker:
+    """The tracker as commit ``rev`` holds it (records and rules from git objects, never the checkout)."""
+    from ..store import Tracker, committed_source
+
+    found = Tracker(tr.root, committed_source(tr.root, rev))
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(found.close)
+    return found
+
+
+def _say_where(tr: Tracker) -> None:
+    """At the end of a command: where its records came from (see ``tracker``); then the git readers it opened are closed."""
+    from ..checkout import notes
+    from ..output import terminal_safe
+
+    for note in notes(tr.source):
+        click.echo(f"note: {terminal_safe(note)}", err=True)
+    tr.close()
 
 
 def emit(output_format: str, data: Any, text: str) -> None:

@@ -26,8 +26,16 @@ from .common import site_url as parse_site_url
     help="The mimctl the workflows install, as a requirements line (default: this mimctl's commit or version).",
 )
 @click.option("--no-commit", is_flag=True, help="Write the files but do not commit.")
+@click.option(
+    "--no-git-settings",
+    is_flag=True,
+    help="Leave the repository's git settings alone (by default init sets those a large tracker needs: feature.manyFiles, "
+    "fetch.writeCommitGraph).",
+)
 @format_option("text", "json")
-def init(path: Path, no_site: bool, site_url: str, no_github: bool, pin: str | None, no_commit: bool, output_format: str) -> int:
+def init(
+    path: Path, no_site: bool, site_url: str, no_github: bool, pin: str | None, no_commit: bool, no_git_settings: bool, output_format: str
+) -> int:
     """Start a tracker repository in PATH (default: here), or turn an existing repository into one.
 
     Writes the starter process.yaml (the nine stages and their gates, the ITIL
@@ -36,7 +44,10 @@ def init(path: Path, no_site: bool, site_url: str, no_github: bool, pin: str | N
     CODEOWNERS and pull-request template (.github/), and the pin of the
     mimctl that judges pull requests (.mimctl/requirements.txt: this mimctl's
     git commit when pip knows it, else its version); makes PATH a git
-    repository if it is not one; and commits. Then edit catalog.yaml to list
+    repository if it is not one, with the git settings a tracker that grows
+    large needs (feature.manyFiles: index version 4 and the untracked cache;
+    fetch.writeCommitGraph), unless the repository sets them itself; and
+    commits. Then edit catalog.yaml to list
     your services and teams, process.yaml to fit your process, and
     .github/CODEOWNERS to name your teams.
 
@@ -61,15 +72,26 @@ def init(path: Path, no_site: bool, site_url: str, no_github: bool, pin: str | N
     if not no_commit:
         repo = repo or gitrepo.init(path, name=None)
         commit = repo.commit_paths([repo.relative(path / p) for p in paths], "Start a tracker repository\n\nCreated by mimctl init.\n")
+    location = gitrepo.locate(path)
+    settings = gitrepo.apply_settings(location.top) if location is not None and not no_git_settings else []
     warnings = [w for w in [index_pin_warning(requirement)] if w]
     for warning in warnings:
         click.echo(terminal_safe(f"mimctl: warning: {warning}"), err=True)
     emit(
         output_format,
-        {"path": str(path.resolve()), "files": paths, "commit": commit, "pin": requirement, "warnings": warnings},
+        {
+            "path": str(path.resolve()),
+            "files": paths,
+            "commit": commit,
+            "pin": requirement,
+            "warnings": warnings,
+            "git_settings": {s.key: s.value for s in settings},
+        },
         f"tracker repository ready in {path.resolve()}"
         + (f" (committed {commit[:10]})" if commit else " (not committed)")
         + terminal_safe(f"\nthe workflows install: {requirement} (.mimctl/requirements.txt)")
+        + ("\ngit settings for a large tracker: " + ", ".join(f"{s.key}={s.value}" for s in settings) if settings else "")
+        + (f"\nrecommended, once the tracker is large: {gitrepo.MAINTENANCE_ADVICE}" if location is not None else "")
         + "\nnext: edit catalog.yaml (your services and teams), then: mimctl new --help"
         + ("" if site_url or no_site else "\nset site_url in mkdocs.yml to where the site will be published (feeds need absolute links)"),
     )

@@ -84,8 +84,10 @@ def list_incidents(show_all: bool, stages: tuple[str, ...], severities: tuple[st
       mimctl list
       mimctl list --severity SEV1 --format json
     """
+    from ..heads import open_incidents
+
     tr = tracker(repo)
-    loaded = valid_incidents(tr)
+    loaded = valid_incidents(tr, None if show_all else open_incidents(tr))  # heads pick the open ones out of the history
     rows = views.list_rows(loaded.incidents, tr.process, show_all=show_all, stages=stages, severities=severities)
     emit(output_format, {"incidents": rows, "invalid": list(loaded.skipped)}, views.render_list(rows, loaded.skipped))
     return 0

@@ -45,6 +45,7 @@ def build_site(
     status_only: bool = False,
     warn: Callable[[str], None] | None = None,
     site_url: str = "",
+    rev: str = "",
 ) -> Path:
     """Build the site of the tracker at ``root`` into ``output``; the repo's mkdocs.yml if it has one.
 
@@ -52,10 +53,11 @@ def build_site(
     pages of active and recent incidents, maintenance). Over an existing full
     build in ``output`` it replaces just those files, so the rest of the site
     (and its search index) stays as the last full build left it. ``site_url``
-    overrides mkdocs.yml's.
+    overrides mkdocs.yml's. ``rev``: read the records a commit holds (git
+    objects) rather than the files on disk.
     """
     if status_only:
-        return _status_path(root, output, public, strict, warn, site_url)
+        return _status_path(root, output, public, strict, warn, site_url, rev)
     try:
         from mkdocs.commands.build import build
         from mkdocs.config import load_config
@@ -76,6 +78,7 @@ def build_site(
             MIMCTL_REPO=str(root.resolve()),
             NO_MKDOCS_2_WARNING="1",
             MIMCTL_SITE_SCOPE=scope,
+            MIMCTL_SITE_REV=rev,
         ):
             try:
                 config = load_config(config_file=str(config_file), **overrides)
@@ -89,11 +92,11 @@ def build_site(
     return output
 
 
-def _status_path(root: Path, output: Path, public: bool, strict: bool, warn: Callable[[str], None] | None, site_url: str) -> Path:
+def _status_path(root: Path, output: Path, public: bool, strict: bool, warn: Callable[[str], None] | None, site_url: str, rev: str) -> Path:
     with tempfile.TemporaryDirectory(prefix="mimctl-status-") as scratch:
         fresh = Path(scratch) / "site"
         with _environment(MIMCTL_SITE_SCOPE="status"):
-            build_site(root, fresh, public=public, strict=strict, warn=warn, site_url=site_url)
+            build_site(root, fresh, public=public, strict=strict, warn=warn, site_url=site_url, rev=rev)
         if not (output / "index.html").is_file():
             if output.exists():
                 shutil.rmtree(output)

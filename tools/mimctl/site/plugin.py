@@ -8,7 +8,8 @@ Configure it in mkdocs.yml::
           edition: internal      # or public; MIMCTL_SITE_EDITION overrides it
           repo: .                # the tracker repository (default: next to mkdocs.yml)
 
-``MIMCTL_SITE_SCOPE=status`` builds the status path only (``mimctl site build
+``MIMCTL_SITE_REV=COMMIT`` reads the records a commit holds (git objects)
+instead of the files on disk. ``MIMCTL_SITE_SCOPE=status`` builds the status path only (``mimctl site build
 --status-only``): the status home, the status API, the feeds and the pages of
 the active and recent incidents; navigation entries to the other sections
 become plain links to the pages a full build made.
@@ -84,21 +85,26 @@ class MimctlPlugin(BasePlugin[MimctlConfig]):
         return config
 
     def on_files(self, files: Files, config: Any) -> Files:
-        from ..store import Tracker, TrackerError
+        from ..store import Tracker, TrackerError, committed_source
         from .cli_reference import cli_reference
         from .data import collect
         from .generate import generate
 
         edition = self._edition()
         try:
-            tracker = Tracker(self._root(config))
+            root = self._root(config)
+            rev = os.environ.get("MIMCTL_SITE_REV", "")
+            tracker = Tracker(root, committed_source(root, rev)) if rev else Tracker(root)
             site_url = self.config.base_url or (config.site_url or "")
-            if self._status_only():
-                from .status_path import collect_status
+            try:
+                if self._status_only():
+                    from .status_path import collect_status
 
-                site = collect_status(tracker, edition, site_url=site_url)
-            else:
-                site = collect(tracker, edition, site_url=site_url)
+                    site = collect_status(tracker, edition, site_url=site_url)
+                else:
+                    site = collect(tracker, edition, site_url=site_url)
+            finally:
+                tracker.close()
             generated = generate(site)
             self._process = tracker.process
         except TrackerError as exc:

@@ -18,6 +18,11 @@ Of those, the status path writes the pages of the unresolved incidents, of
 the past incidents on the status home and of incidents changed in the last
 week; the full build that follows writes the others.
 
+Heads come from heads.py: kept between runs by the git id of each folder,
+so a second run lists the incidents' folder and reads nothing else of the
+history; memory stays flat, as heads stream past and only the few candidates
+are kept.
+
 A head that cannot be read that simply (quoted oddly, missing) makes the
 incident a candidate: the strict loader then decides. The result says the same
 as a full build (tests/test_status_path.py compares them).
@@ -25,100 +30,87 @@ as a full build (tests/test_status_path.py compares them).
 
 from __future__ import annotations
 
-import os
-import re
+import heapq
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from ..formatting import file_stamp
-from ..model import parse_time
-from ..store import INCIDENT_FILE, TIMELINE_DIR, Tracker
+from ..heads import Head, heads
+from ..sources import FOLDER
+from ..store import INCIDENTS_DIR, Tracker
 from .data import SiteData, collect, views
 from .feeds import MAX_ENTRIES
 from .state import HISTORY_DAYS
 from .statusapi import MAX_RECORDS
 
-_HEAD = re.compile(r"^(stage|detected_at|declared_at):[ \t]*['\"]?([^'\"#\s]+)['\"]?[ \t]*(?:#.*)?$", re.MULTILINE)
-_STAMP = re.compile(r"^([0-9]{8}T[0-9]{6}Z)-([a-z-]+?)-[0-9a-f]+\.yaml$")
-_FEED_KINDS = ("stakeholder-update", "stage", "declared")
 RECENT_DAYS = 7  # incidents changed this recently get their page rebuilt on the status path
 RECENT_ON_HOME = 10  # the status home's past incidents (status_page.RECENT)
+FEED_RESERVE = 4 * MAX_ENTRIES  # heads kept in feed order before a second pass is needed
 
 
 @dataclass
-class Head:
-    """What the cheap scan learnt of one incident folder."""
+class Candidates:
+    """What the heads say the status pages need: the incidents to load, the recently changed ones, and the rest in feed order."""
 
-    id: str
-    stage: str | None
-    detected: str
-    declared: str
-    first: str  # earliest timeline stamp (YYYYMMDDTHHMMSSZ), "" if none
-    last: str
-    feed: str  # newest stamp of an event the feeds may show
+    chosen: set[str]
+    changed: set[str]
+    feed_order: Iterator[Head]  # the heads not chosen, newest feed entry first
 
 
-def _iso_stamp(value: str) -> str:
-    try:
-        return file_stamp(parse_time(value))
-    except ValueError:
-        return ""
-
-
-def scan(tracker: Tracker, incident_id: str) -> Head:
-    folder = tracker.incident_dir(incident_id)
-    values: dict[str, list[str]] = {}
-    try:
-        with open(folder / INCIDENT_FILE, encoding="utf-8", errors="replace") as handle:
-            head = handle.read(16384)
-    except OSError:
-        head = ""
-    for key, value in _HEAD.findall(head):
-        values.setdefault(key, []).append(value)
-    stages = values.get("stage", [])
-    stamps: list[tuple[str, str]] = []
-    try:
-        with os.scandir(folder / TIMELINE_DIR) as entries:
-            for entry in entries:
-                match = _STAMP.match(entry.name)
-                if match:
-                    stamps.append((match.group(1), match.group(2)))
-    except OSError:
-        pass
-    stamps.sort()
-    feed = [s for s, kind in stamps if kind in _FEED_KINDS]
-    return Head(
-        incident_id,
-        stages[0] if len(stages) == 1 else None,
-        _iso_stamp(values["detected_at"][0]) if len(values.get("detected_at", [])) == 1 else "",
-        _iso_stamp(values["declared_at"][0]) if len(values.get("declared_at", [])) == 1 else "",
-        stamps[0][0] if stamps else "",
-        stamps[-1][0] if stamps else "",
-        feed[-1] if feed else "",
-    )
-
-
-def candidates(tracker: Tracker, now: datetime) -> tuple[list[Head], set[str]]:
-    """Every incident's head, and the ids that must be loaded in full for the status pages (before the feeds)."""
+def candidates(tracker: Tracker, now: datetime) -> Candidates:
+    """The ids that must be loaded in full for the status pages (before the feeds), from one pass over the heads."""
     process = tracker.process
     ids = process.stage_ids
     open_stages = {s for s in ids if not process.reached_closing(s)}
     window = file_stamp(now - timedelta(days=HISTORY_DAYS + 1))
-    heads = [scan(tracker, incident_id) for incident_id in tracker.incident_ids()]
-    chosen = {
-        h.id
-        for h in heads
-        if h.stage is None or h.stage in open_stages or h.stage not in ids or not h.detected or not h.declared or h.last >= window
-    }
-    for key in ("detected", "declared", "first"):
-        chosen.update(h.id for h in sorted(heads, key=lambda h: (getattr(h, key), h.id), reverse=True)[:MAX_RECORDS])
-    return heads, chosen
+    recent = file_stamp(now - timedelta(days=RECENT_DAYS))
+    chosen: set[str] = set()
+    changed: set[str] = set()
+    tops: dict[str, list[tuple[str, str]]] = {"detected": [], "declared": [], "first": []}
+    feeds: list[tuple[str, str, Head]] = []
+    for h in heads(tracker):
+        if h.stage is None or h.stage in open_stages or h.stage not in ids or not h.detected or not h.declared or h.last >= window:
+            chosen.add(h.id)
+        if h.last >= recent:
+            changed.add(h.id)
+        for key, heap in tops.items():
+            _keep_top(heap, (getattr(h, key), h.id), MAX_RECORDS)
+        if h.feed:
+            _keep_top(feeds, (h.feed, h.id, h), FEED_RESERVE)
+    for heap in tops.values():
+        chosen.update(incident_id for _, incident_id in heap)
+    return Candidates(chosen, changed, _feed_order(tracker, feeds, chosen))
+
+
+def _keep_top(heap: list[Any], item: Any, size: int) -> None:
+    if len(heap) < size:
+        heapq.heappush(heap, item)
+    elif item > heap[0]:
+        heapq.heapreplace(heap, item)
+
+
+def _feed_order(tracker: Tracker, reserve: list[tuple[str, str, Head]], chosen: set[str]) -> Iterator[Head]:
+    """Heads not chosen, newest feed entry first; past the reserve, another pass over the heads gives the next ones."""
+    page = sorted(reserve, reverse=True)
+    while page:
+        yield from (head for _, incident_id, head in page if incident_id not in chosen)
+        if len(page) < FEED_RESERVE:
+            return
+        floor = page[-1][:2]
+        following: list[tuple[str, str, Head]] = []
+        for h in heads(tracker):
+            if h.feed and (h.feed, h.id) < floor:
+                _keep_top(following, (h.feed, h.id, h), FEED_RESERVE)
+        page = sorted(following, reverse=True)
 
 
 def collect_status(tracker: Tracker, edition: str, now: datetime | None = None, site_url: str = "") -> SiteData:
     """The records the status path shows: the incidents the status pages need, every maintenance and known error."""
     now = now or datetime.now(timezone.utc)
-    heads, chosen = candidates(tracker, now)
+    found = candidates(tracker, now)
+    chosen = found.chosen
     site = collect(tracker, edition, now=now, site_url=site_url, incident_ids=sorted(chosen))
     incidents = list(site.incidents)
     skipped = list(site.skipped)
@@ -126,28 +118,29 @@ def collect_status(tracker: Tracker, edition: str, now: datetime | None = None, 
     catalog = tracker.catalog
     known = {k.id for k in site.known_errors}
     times: list[datetime] = sorted((u.at for s in site.state.incidents.values() for u in s.updates), reverse=True)
-    for head in sorted((h for h in heads if h.id not in chosen and h.feed), key=lambda h: (h.feed, h.id), reverse=True):
+    for head in found.feed_order:
         if len(times) >= MAX_ENTRIES and head.feed < file_stamp(times[MAX_ENTRIES - 1]):
             break
-        found, invalid = views(tracker, [head.id], edition, catalog, known)
+        shown, invalid = views(tracker, [head.id], edition, catalog, known)
         skipped += invalid
-        if found:
-            incidents += found
-            extra = SiteData(edition, site.process, site.catalog, tuple(found), site.known_errors, now)
+        if shown:
+            incidents += shown
+            extra = SiteData(edition, site.process, site.catalog, tuple(shown), site.known_errors, now)
             times = sorted([*times, *(u.at for s in extra.state.incidents.values() for u in s.updates)], reverse=True)
     # Pages: the unresolved incidents, those on the status home, and those changed lately (one just
     # closed, say); the full build that follows writes the rest. Their related incidents are loaded
     # too, for the links only.
-    recent = file_stamp(now - timedelta(days=RECENT_DAYS))
-    changed = {h.id for h in heads if h.last >= recent}
     loaded = SiteData(site.edition, site.process, site.catalog, tuple(incidents), site.known_errors, now, maintenances=site.maintenances)
     home = sorted((s.incident for s in loaded.state.incidents.values() if not s.unresolved), key=lambda i: (i.data["detected_at"], i.id))
     paged = frozenset(
-        {s.incident.id for s in loaded.state.unresolved()} | {i.id for i in home[-RECENT_ON_HOME:]} | (changed & {i.id for i in incidents})
+        {s.incident.id for s in loaded.state.unresolved()}
+        | {i.id for i in home[-RECENT_ON_HOME:]}
+        | (found.changed & {i.id for i in incidents})
     )
     related = sorted({r for i in incidents if i.id in paged for r in i.data.get("related_incidents", ())} - {i.id for i in incidents})
-    found, invalid = views(tracker, [r for r in related if tracker.incident_dir(r).is_dir()], edition, catalog, known)
-    incidents += found
+    present = [r for r in related if (e := tracker.source.entry(f"{INCIDENTS_DIR}/{r}")) is not None and e.kind == FOLDER]
+    shown, invalid = views(tracker, present, edition, catalog, known)
+    incidents += shown
     skipped += invalid
     return SiteData(
         edition=site.edition,

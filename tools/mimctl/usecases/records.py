@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,11 +66,13 @@ class Loaded:
     skipped: tuple[str, ...]
 
 
-def valid_incidents(tracker: Tracker) -> Loaded:
-    """Load every incident folder; the invalid ones are skipped, not fatal."""
+def valid_incidents(tracker: Tracker, only: Collection[str] | None = None) -> Loaded:
+    """Load every incident folder (``only``: just these); the invalid ones are skipped, not fatal."""
     found: list[Incident] = []
     skipped: list[str] = []
-    for incident_id in tracker.incident_ids():
+    ids = tracker.incident_ids() if only is None else sorted(only)
+    tracker.prefetch(ids)
+    for incident_id in ids:
         model = tracker.load_bundle(incident_id).model
         if model is None:
             skipped.append(incident_id)
@@ -113,11 +115,8 @@ def preview(tracker: Tracker, change: Change) -> Incident | None:
     """The incident of ``change`` as it will be once the change is written (None: it would not be valid)."""
     if change.incident_id is None:
         return None
-    tracker.overlay = {tracker.root / path: text for path, text in change.writes.items()}
-    try:
-        return tracker.load_bundle(change.incident_id).model
-    finally:
-        tracker.overlay = {}
+    view = tracker.with_overlay({tracker.root / path: text for path, text in change.writes.items()})
+    return view.load_bundle(change.incident_id).model
 
 
 # --- writing -----------------------------------------------------------------------------
