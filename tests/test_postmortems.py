@@ -425,6 +425,7 @@ def test_the_site_marks_them_and_measures_them_on_the_whole_record(tracker: tupl
     assert "This incident was recorded after the fact" in public and LIVE_ONLY_REASON not in public
     assert "Resolved at" in public and "2021-06-08 12:35 UTC" in public  # restored when the record says, not when written up
     assert "Status post published." in public and "Status post resolved." in public  # the posts it published are on record
+    assert "2021-06-08 09:58 UTC" in public and "09:58:00 UTC" not in public  # known to the minute, shown so to the public too
     # no post was published for this one: its page makes none up ("We are investigating ...", "... has been resolved")
     silent = pages[f"incidents/{POSTMORTEMS[3].incident_id}.md"]
     assert "This incident was recorded after the fact" in silent and "Resolved at" in silent
