@@ -4,7 +4,11 @@
 as a ``mimctl`` command in-process: every commit's subject, trailers and
 paths, and every record file at the end, with the random parts (the six hex
 digits of timeline file names, containment and hypothesis ids) masked. Since
-then the events that edit incident.yaml also carry the values they set (``sets:``).
+then the events that edit incident.yaml also carry the values they set (``sets:``),
+events carry their place in recording order (``seq``), the review commands record a
+``review`` event, and the demo records when its containment worked and service was
+restored (the mitigated and resolved milestones); the file was re-recorded from the
+demo then, each change read in the diff.
 """
 
 from __future__ import annotations

@@ -41,6 +41,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "escalation": {"to": ["@mim-lead"], "level": 1, "text": "No ack"},
     "update-reminder": {"audience": "public", "due_at": "2025-03-10T09:00:00Z", "level": 0, "to": ["casey"], "text": "Update due"},
     "ack": {},
+    "vendor-escalation": {
+        "vendor": "Cloud provider support",
+        "case": "CASE-1234",
+        "url": "https://support.example.com/c/1234",
+        "text": "Opened",
+    },
     "bridge": {"url": "https://meet.example.com/inc-0001"},
     "containment": {"id": "C-1a2b", "action": "Routed traffic away", "rollback": "Route it back"},
     "containment-update": {"action_id": "C-1a2b", "state": "effective", "text": "Errors stopped"},
@@ -51,10 +57,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "resolution": {"text": "Fixed"},
     "recovery": {"text": "Restored"},
     "closure": {"text": "Closed"},
+    "review": {"text": "Review complete: meeting held 2025-03-12T14:00:00Z"},
     "field": {"field": "regions", "value": ["eu-west-1"]},
     "stage": {"from": "identify", "to": "notify", "reason": "Gate met"},
     "alert": {"text": "CheckoutErrorRate firing", "alert": {"name": "CheckoutErrorRate", "status": "firing"}},
 }
+# Values for the fields of a kind's ``one_of`` that its sample leaves out.
+ALTERNATIVES: dict[str, dict[str, Any]] = {"containment": {"irreversible": "Deleted the corrupted cache: nothing to restore it from"}}
 INCIDENT = {
     "id": "INC-0001",
     "title": "Card payments failing",
@@ -102,8 +111,19 @@ def test_a_sample_of_each_kind_is_valid_and_each_required_field_is_required(name
 
 @pytest.mark.parametrize("name", list(KINDS))
 def test_the_required_fields_alone_make_a_valid_event(name: str) -> None:
-    optional_only = {k: v for k, v in SAMPLES[name].items() if k in KINDS[name].required}
-    assert _schema_findings({"kind": name, **optional_only}) == []
+    kind = KINDS[name]
+    for choice in kind.one_of or (None,):
+        fields = {k: v for k, v in {**SAMPLES[name], **ALTERNATIVES.get(name, {})}.items() if k in kind.required or k == choice}
+        assert _schema_findings({"kind": name, **fields}) == [], choice
+
+
+def test_an_event_needs_exactly_one_of_its_alternatives() -> None:
+    for name, kind in KINDS.items():
+        if kind.one_of:
+            bare = {k: v for k, v in SAMPLES[name].items() if k in kind.required}
+            assert _schema_findings({"kind": name, **bare}), name
+            both = {**SAMPLES[name], **ALTERNATIVES.get(name, {})}
+            assert _schema_findings({"kind": name, **both}), f"{name}: only one of {kind.one_of}"
 
 
 def test_writers_refuse_a_field_the_kind_does_not_have() -> None:

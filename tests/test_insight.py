@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from gitutil import declare, make_tracker, ok, ok_json, ready_to_leave_identify, run, t
-from mimctl import metrics
+from mimctl import metrics, milestones
 from mimctl.store import Tracker
 
 
@@ -23,8 +23,10 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ok(["ack", first, "--at", t(4), "--by", "alice"], root)
     ready_to_leave_identify(root, first)
     ok(["advance", first, "--at", t(5)], root)
-    ok(["containment", "add", first, "--action", "Scaled out", "--rollback", "Scale in", "--at", t(10)], root)
-    ok(["resolution", first, "--implemented", "CHG-1", "--summary", "Rolled back", "--at", t(30)], root)
+    action = ok_json(["containment", "add", first, "--action", "Scaled out", "--rollback", "Scale in", "--at", t(8)], root)["action_id"]
+    ok(["containment", "set", first, action, "effective", "--at", t(10)], root)
+    ok(["resolution", first, "--implemented", "CHG-1", "--summary", "Rolled back", "--at", t(25)], root)
+    ok(["resolution", first, "--service-restored", "--at", t(30)], root)
     second = ok_json(
         [
             "new",
@@ -109,7 +111,7 @@ def test_a_bad_today_is_a_usage_error(repo: Path) -> None:
 
 
 def summary(s: metrics.Summary) -> dict[str, Any]:
-    return {"count": s.count, "mean": s.mean, "median": s.median}
+    return {"count": s.count, "mean": s.mean, "median": s.median, "approximate": s.approximate, "unknown": s.unknown}
 
 
 @pytest.mark.parametrize("by", ["severity", "service", "month"])
@@ -118,14 +120,15 @@ def test_stats_json_and_csv_agree_with_metrics(repo: Path, by: str) -> None:
     expected = [*metrics.aggregate(incidents(repo), process, by), metrics.overall(incidents(repo), process)]  # type: ignore[arg-type]
     data = ok_json(["stats", "--by", by, "--today", "2025-03-15"], repo)
     assert data["by"] == by and data["incidents"] == 2 and data["overdue_actions"] == 2
-    assert data["definitions"] == metrics.DEFINITIONS
+    assert data["definitions"] == metrics.definitions_text(process)
+    assert list(data["definitions"]) == [*milestones.definitions(process).duration_ids, "time_in_stage"]
     got = [*data["groups"], data["overall"]]
     assert [g["key"] for g in got] == [g.key for g in expected]
     rows = list(csv.DictReader(io.StringIO(ok(["stats", "--by", by, "--format", "csv"], repo).stdout)))
     assert [(r["by"], r["key"]) for r in rows] == [(by, g.key) for g in expected[:-1]] + [("all", "all")]
     for group, json_group, row in zip(expected, got, rows, strict=True):
         assert json_group["incidents"] == group.incidents == int(row["incidents"])
-        for name in metrics.DURATIONS:
+        for name in milestones.definitions(process).duration_ids:
             assert json_group[name] == summary(group.duration(name))
             assert row[f"{name}_count"] == str(group.duration(name).count)
             assert row[f"{name}_mean_s"] == ("" if group.duration(name).mean is None else str(group.duration(name).mean))
@@ -138,13 +141,50 @@ def test_stats_figures_are_the_recorded_times(repo: Path) -> None:
     data = ok_json(["stats", "--by", "severity"], repo)
     sev1 = next(g for g in data["groups"] if g["key"] == "SEV1")
     assert sev1["time_to_acknowledge"]["mean"] == 4 * 60
-    assert sev1["time_to_contain"]["mean"] == 10 * 60
-    assert sev1["time_to_resolve"]["mean"] == 30 * 60
-    assert data["overall"]["time_to_acknowledge"] == {"count": 2, "mean": 8 * 60, "median": 8 * 60}
+    assert sev1["time_to_mitigate"]["mean"] == 10 * 60  # the action took effect at 10 minutes; it was taken at 8
+    assert sev1["time_to_resolve"]["mean"] == 30 * 60  # service restored, not the fix at 25
+    assert data["overall"]["time_to_acknowledge"] == {"count": 2, "mean": 8 * 60, "median": 8 * 60, "approximate": 0, "unknown": 0}
     assert data["overall"]["time_in_stage"]["identify"]["count"] == 1
 
 
 def test_stats_text_is_a_table(repo: Path) -> None:
     text = ok(["stats", "--today", "2025-03-15"], repo).stdout
-    assert text.splitlines()[0].split() == ["severity", "incidents", "MTTA", "contain", "MTTR"]
+    assert text.splitlines()[0].split() == ["severity", "incidents", "MTTD", "MTTA", "MTTM", "MTTR", "recover", "impact"]
     assert "SEV1" in text and "overdue action items on 2025-03-15: 2" in text
+
+
+def test_stats_by_incident_lists_every_milestone_and_duration(repo: Path) -> None:
+    data = ok_json(["stats", "--by", "incident"], repo)
+    first = data["incidents"][0]
+    assert first["id"] == "INC-0001"
+    assert first["milestones"]["detected"]["at"] == t(0)
+    assert first["milestones"]["acknowledged"]["at"] == t(4)
+    assert first["milestones"]["mitigated"]["at"] == t(10)
+    assert first["milestones"]["resolved"] == {
+        "id": "resolved",
+        "title": "Resolved",
+        "at": t(30),
+        "placed_at": None,
+        "precision": "exact",
+        "approximate": False,
+        "margin_minutes": None,
+        "text": t(30).replace("T", " ").replace("Z", " UTC"),
+        "source": "resolution.service_restored_at",
+    }
+    assert first["milestones"]["closed"] is None
+    assert first["durations"]["time_to_resolve"] == {
+        "title": "Time to resolve",
+        "from": "detected",
+        "to": "resolved",
+        "seconds": 30 * 60,
+        "approximate": False,
+    }
+    assert first["durations"]["time_to_recover"]["seconds"] is None
+    assert first["durations"]["time_to_recover"]["missing"] == "not reached: recovered"
+    text = ok(["stats", "--by", "incident"], repo).stdout
+    assert text.splitlines()[1].split()[:6] == ["INC-0001", "SEV1", "7m", "4m", "10m", "30m"]  # impact started 7 minutes before detection
+    rows = list(csv.DictReader(io.StringIO(ok(["stats", "--by", "incident", "--format", "csv"], repo).stdout)))
+    assert [(r["incident"], r["time_to_resolve_s"], r["resolved_at"]) for r in rows] == [
+        ("INC-0001", "1800.0", t(30)),
+        ("INC-0002", "", ""),
+    ]

@@ -28,10 +28,10 @@ SVG = "{http://www.w3.org/2000/svg}"
 EVIL = "<script>alert(1)</script>"
 
 
-def _run(root: Path, *args: str, at: str | None = None) -> None:
-    when = ["--at", at] if at else []  # pir commands record no event, so take no time
-    result = CliRunner().invoke(main, [*args, "--repo", str(root), "--no-commit", *when], env={"MIMCTL_USER": "tester"})
+def _run(root: Path, *args: str, at: str = "2026-04-03T10:00:00Z") -> str:
+    result = CliRunner().invoke(main, [*args, "--repo", str(root), "--no-commit", "--at", at], env={"MIMCTL_USER": "tester"})
     assert result.exit_code == 0, result.output
+    return result.output
 
 
 def _declare(root: Path, severity: str, services: list[str], at: str) -> None:
@@ -67,7 +67,10 @@ def tracker(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     _declare(root, "SEV1", ["checkout-api"], "2026-03-01T10:00:00Z")
     _run(root, "ack", "INC-0001", at="2026-03-01T10:05:00Z")
-    _run(root, "containment", "add", "INC-0001", "--action", "Failover", "--rollback", "Fail back", at="2026-03-01T10:20:00Z")
+    added = _run(root, "containment", "add", "INC-0001", "--action", "Failover", "--rollback", "Fail back", at="2026-03-01T10:20:00Z")
+    action = re.search(r"\bC-[0-9a-f]{4}\b", added).group(0)  # type: ignore[union-attr]
+    _run(root, "containment", "set", "INC-0001", action, "effective", at="2026-03-01T10:25:00Z")
+    _run(root, "resolution", "INC-0001", "--service-restored", at="2026-03-01T10:50:00Z")
     _run(root, "resolution", "INC-0001", "--implemented", "CHG-1", "--summary", "Fixed", at="2026-03-01T11:00:00Z")
 
     _declare(root, "SEV1", ["payments-gateway", "checkout-api"], "2026-03-15T10:00:00Z")
@@ -101,16 +104,22 @@ def _row(page: str, first_cell: str) -> list[str]:
 def test_the_page_shows_counts_and_response_times_by_severity(files: dict[str, str]) -> None:
     page = files["reports/index.md"]
     assert page.startswith("# Incident reports\n")
-    # Severity | Incidents | MTTA | median | contain | median | MTTR | median
-    assert _row(page, "SEV1") == ["SEV1", "2", "10m", "10m", "20m (n=1)", "20m", "1h 00m (n=1)", "1h 00m"]
-    assert _row(page, "SEV2") == ["SEV2", "1", "—", "—", "—", "—", "—", "—"]
-    assert _row(page, "All incidents")[:3] == ["All incidents", "3", "10m (n=2)"]
+    # Severity | Incidents | then each duration of process.yaml and its median: MTTD, MTTA, MTTM, MTTR, recover, impact
+    assert _row(page, "Severity") == [
+        "Severity",
+        "Incidents",
+        *(x for label in ("MTTD", "MTTA", "MTTM", "MTTR", "recover", "impact") for x in (label, "median")),
+    ]
+    none = ["—", "—"]
+    assert _row(page, "SEV1") == ["SEV1", "2", *none, "10m", "10m", "25m (n=1)", "25m", "50m (n=1)", "50m", *none, *none]
+    assert _row(page, "SEV2") == ["SEV2", "1", *none * 6]
+    assert _row(page, "All incidents")[:6] == ["All incidents", "3", "—", "—", "10m (n=2)", "10m"]
 
 
 def test_services_and_months_are_grouped(files: dict[str, str]) -> None:
     page = files["reports/index.md"]
-    assert _row(page, "checkout-api")[:3] == ["checkout-api", "2", "10m"]  # INC-0002 counts for both its services
-    assert _row(page, "payments-gateway")[:3] == ["payments-gateway", "1", "15m"]
+    assert _row(page, "checkout-api")[:6] == ["checkout-api", "2", "—", "—", "10m", "10m"]  # INC-0002 counts for both its services
+    assert _row(page, "payments-gateway")[:6] == ["payments-gateway", "1", "—", "—", "15m", "15m"]
     assert _row(page, "2026-03")[:2] == ["2026-03", "2"]
     assert _row(page, "2026-04")[:2] == ["2026-04", "1"]
 
@@ -149,7 +158,7 @@ def test_csv_and_json_hold_the_same_figures(files: dict[str, str]) -> None:
         for group in groups:
             flat[(dimension, group["key"], "incidents")] = (str(group["incidents"]), "", "")
             figures = {
-                **{k: group[k] for k in ("time_to_acknowledge", "time_to_contain", "time_to_resolve")},
+                **{k: group[k] for k in data["definitions"] if k != "time_in_stage"},
                 **{f"stage:{s}": v for s, v in group["time_in_stage"].items()},
             }
             for metric, f in figures.items():
@@ -158,7 +167,8 @@ def test_csv_and_json_hold_the_same_figures(files: dict[str, str]) -> None:
     assert {(r["dimension"], r["key"], r["metric"]): (r["count"], r["mean_seconds"], r["median_seconds"]) for r in rows} == flat
     assert len(rows) == len(flat)
     sev1 = next(g for g in data["groups"]["severity"] if g["key"] == "SEV1")
-    assert sev1["time_to_acknowledge"] == {"count": 2, "mean_seconds": 600.0, "median_seconds": 600.0}
+    assert sev1["time_to_acknowledge"] == {"count": 2, "mean_seconds": 600.0, "median_seconds": 600.0, "approximate": 0, "unknown": 0}
+    assert sev1["time_to_mitigate"]["mean_seconds"] == 1500.0
     assert data["generated_at"] == "2026-05-01T12:00:00Z"
 
 

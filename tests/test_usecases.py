@@ -80,9 +80,11 @@ def _every_use_case(tr: Tracker) -> list[Change]:
         close.close(tr, incident, "Replaced the certificate", AT, "pat", no_problem_reason="One-off"),
         close.schedule_review(tr, incident, parse_time(t(60 * 48)), ["alex"], AT, "pat"),
         close.review_not_required(tr, incident, "Not needed", AT, "pat"),
-        review.start_review(tr, incident),
-        review.add_action(tr, incident, "Alert on expiry", "sam", "2025-04-01", "detect"),
-        review.complete_review(tr, incident, parse_time(t(60 * 48)), ["alex"]),
+        review.start_review(tr, incident, AT, "pat"),
+        review.add_action(tr, incident, "Alert on expiry", "sam", "2025-04-01", AT, "pat", "detect"),
+        review.complete_review(tr, incident, parse_time(t(60 * 48)), ["alex"], AT, "pat"),
+        notify.vendor_escalation(tr, incident, "Cloud provider support", AT, "pat", case="1234"),
+        contain.add_containment(tr, incident, "Purged the cache", None, AT, "pat", irreversible="Purged entries are gone"),
     ]
 
 

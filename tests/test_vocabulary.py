@@ -31,7 +31,7 @@ WORDS = {
     "hypothesis state": vocabulary.HYPOTHESIS_STATES,
     "action kind": vocabulary.ACTION_KINDS,
     "action status": vocabulary.ACTION_STATUSES,
-    "stats dimension": DIMENSIONS,
+    "stats dimension": (*DIMENSIONS, "incident"),  # or one row per incident
     "maintenance status": vocabulary.MAINTENANCE_STATUSES,
 }
 

@@ -113,6 +113,16 @@ def script(start: datetime, person: str) -> list[Step]:
                 tr, inc(tr), "Routed card traffic to the secondary gateway", "Route card traffic back to the primary gateway", t(15), me
             ),
         ),
+        Step(
+            "It works: mitigated",
+            "containment set",
+            lambda tr, ids: contain.set_containment(tr, inc(tr), ids["C"], "effective", t(18), me, text="Card payments succeed again"),
+        ),
+        Step(
+            "Service restored for users",
+            "resolution",
+            lambda tr, ids: resolve.resolution(tr, inc(tr), t(18), me, service_restored=True),
+        ),
         Step("Advance to investigate", "advance", _advance(t(20), me)),
         Step(
             "Record a hypothesis",
@@ -185,25 +195,37 @@ def script(start: datetime, person: str) -> list[Step]:
             lambda tr, ids: close.schedule_review(tr, inc(tr), t(60 * 48), ["alex", "pat"], t(182), me),
         ),
         Step("Advance to review", "advance", _advance(t(183), me)),
-        Step("Write the review", "pir new", lambda tr, ids: review.start_review(tr, inc(tr))),
+        Step("Write the review", "pir new", lambda tr, ids: review.start_review(tr, inc(tr), t(184), me)),
         Step(
             "Root causes",
             "pir set",
-            lambda tr, ids: review.set_review_field(tr, inc(tr), "root_causes", ["Certificate renewal job failed without alerting"]),
+            lambda tr, ids: review.set_review_field(
+                tr, inc(tr), "root_causes", ["Certificate renewal job failed without alerting"], t(185), me
+            ),
         ),
         Step(
             "Known-error decision",
             "pir set",
-            lambda tr, ids: review.set_review_field(tr, inc(tr), "no_known_error_reason", "A one-off failure; the fix removes it"),
+            lambda tr, ids: review.set_review_field(
+                tr, inc(tr), "no_known_error_reason", "A one-off failure; the fix removes it", t(186), me
+            ),
         ),
         Step(
             "Action item",
             "pir action add",
-            lambda tr, ids: review.add_action(tr, inc(tr), "Alert on certificate expiry 14 days ahead", "sam", due, "detect"),
+            lambda tr, ids: review.add_action(tr, inc(tr), "Alert on certificate expiry 14 days ahead", "sam", due, t(187), me, "detect"),
         ),
-        Step("Hold the review", "pir complete", lambda tr, ids: review.complete_review(tr, inc(tr), t(60 * 48), ["alex", "pat"])),
+        Step(
+            "Hold the review",
+            "pir complete",
+            lambda tr, ids: review.complete_review(tr, inc(tr), t(60 * 48), ["alex", "pat"], t(60 * 48 + 30), me),
+        ),
         Step("Advance to improve", "advance", _advance(t(60 * 49), me)),
-        Step("Finish the action item", "pir action set", lambda tr, ids: review.set_action(tr, inc(tr), "A1", "done")),
+        Step(
+            "Finish the action item",
+            "pir action set",
+            lambda tr, ids: review.set_action(tr, inc(tr), "A1", "done", t(60 * 24 * 9), "sam"),
+        ),
         Step("Complete the incident", "advance", _advance(t(60 * 24 * 10), me)),
     ]
 

@@ -21,7 +21,9 @@ from typing import Any, Literal
 Headline = Callable[[Mapping[str, Any], Mapping[str, Any]], str]
 # Who may see an event: nobody outside, everybody, or whoever its ``audience`` names.
 Publicity = Literal["never", "always", "audience"]
-COMMON_FIELDS = ("at", "kind", "by", "sets")  # sets: the incident.yaml fields the event set (Incident.as_of)
+# seq: its place in recording order (model.event_order); times: how well ``at`` is known (timing);
+# sets: the incident.yaml fields the event set (Incident.as_of)
+COMMON_FIELDS = ("at", "kind", "by", "seq", "times", "sets")
 
 
 def _headline(verb: str) -> Headline:
@@ -37,6 +39,7 @@ class EventKind:
     written_by: str  # the commands that record it (docs)
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
+    one_of: tuple[str, ...] = ()  # optional fields of which an event carries exactly one
     public: Publicity = "never"
     notified: bool = False
     before_detection: bool = False  # may be dated before the incident was detected
@@ -102,9 +105,23 @@ KINDS: dict[str, EventKind] = {
             ),
         ),
         EventKind("ack", "Acknowledged", "`ack`"),
+        EventKind(
+            "vendor-escalation",
+            "Escalated to a third party",
+            "`vendor`",
+            required=("vendor",),
+            optional=("case", "url", "text"),
+            notes={"vendor": "a vendor or other third party, not a level of the escalation path", "case": "their reference"},
+        ),
         EventKind("bridge", "Bridge opened", "`bridge`", required=("url",)),
         EventKind(
-            "containment", "Containment action", "`containment add`", required=("id", "action", "rollback"), notes={"id": "`C-` + hex"}
+            "containment",
+            "Containment action",
+            "`containment add`",
+            required=("id", "action"),
+            optional=("rollback", "irreversible"),
+            one_of=("rollback", "irreversible"),
+            notes={"id": "`C-` + hex", "rollback": "how to undo it", "irreversible": "why it cannot be undone"},
         ),
         EventKind("containment-update", "Containment update", "`containment set`", required=("action_id", "state"), optional=("text",)),
         EventKind(
@@ -126,6 +143,13 @@ KINDS: dict[str, EventKind] = {
         EventKind("resolution", "Resolution", "`resolution`", optional=("text",)),
         EventKind("recovery", "Recovery", "`recovery`", optional=("text",)),
         EventKind("closure", "Closure", "`close`", optional=("text",)),
+        EventKind(
+            "review",
+            "Review",
+            "`pir new`, `pir set`, `pir complete`, `pir action add`, `pir action set`",
+            required=("text",),
+            notes={"text": "what changed in the review"},
+        ),
         EventKind("field", "Field set", "`set`", required=("field",), optional=("value",), notes={"field": "a dotted path"}),
         EventKind(
             "stage",

@@ -224,7 +224,7 @@ def _update(tracker: Tracker, incident: Incident, group: AlertGroup, at: datetim
         trailers={"Incident": incident.id, "Stage": incident.stage, "Event": "alert"},
     )
     for alert in news:
-        add_event(change, incident.id, _event_at(alert, at), "alert", by, _alert_fields(group, alert))
+        add_event(change, incident.id, _event_at(alert, at), "alert", by, _alert_fields(group, alert), incident)
     result = Plan("updated", incident.id, change, len(news))
     if group.status == "firing":
         _suggest(tracker, result, at, by, alert_config(tracker.process))

@@ -1,83 +1,105 @@
 """Incident metrics: how long responders took, per incident and grouped. Pure, no I/O.
 
-Every duration is measured from ``detected_at`` (when the organisation knew),
-in seconds, from the real-world times the records carry (never commit times):
+Every duration is the time between two milestones (``milestones``: one
+definition each, in process.yaml), in seconds, from the real-world times the
+records carry (never commit times). The standard ones: time to detect (impact
+started → detected), to acknowledge, to mitigate, to resolve and to recover
+fully (each from detected), and the impact duration (impact started →
+resolved). docs/metrics.md says how each milestone is marked.
 
-- **time to acknowledge** — to the earliest acknowledgement: the first ``ack``
-  event or ``escalation.acknowledged_at``, whichever is earlier. Assigning a
-  role or sending a notification is not an acknowledgement; without one the
-  metric is missing.
-- **time to contain** — to the first logged ``containment`` action; when none
-  was logged (the gate allows a recorded reason why none is possible), to the
-  first stage change out of ``contain``.
-- **time to resolve** — to ``resolution.implemented_at`` (the fix in place);
-  without it, to the first stage change into ``recover``.
-- **time in stage** — the summed length of every finished visit to a stage
+- A duration an incident has not reached is missing and left out of means and
+  medians; each summary carries its own count.
+- A duration from a time that is unknown is left out too (never invented), and
+  counted as ``unknown`` in its summary.
+- A duration from a time known only to the day, or "about", is approximate: it
+  counts, and its summary says how many of its figures are approximate.
+- **Time in stage** is the summed length of every finished visit to a stage
   (revisits after a reopen add up); the visit still in progress and final
   stages are not counted, so figures never depend on when they are computed.
+  Incidents recorded after the fact (``retrospective``) have none.
 
-A metric an incident has not reached yet is ``None`` and left out of means and
-medians; each summary carries its own count. Durations before detection
-(records entered out of order) count as zero.
+Durations below zero (records entered out of order; detection before the
+impact for time to detect) count as zero.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
-from .model import Incident, Process, parse_time
+from . import milestones
+from .milestones import Definitions, Measured, Timeline
+from .model import Incident, Process
 from .vocabulary import action_overdue, action_settled
 
-CONTAIN, RECOVER = "contain", "recover"
 Dimension = Literal["severity", "service", "month"]
 DIMENSIONS: tuple[Dimension, ...] = ("severity", "service", "month")
-DURATIONS = ("time_to_acknowledge", "time_to_contain", "time_to_resolve")
-DEFINITIONS = {
-    "time_to_acknowledge": "detected_at to the first ack event or escalation.acknowledged_at, whichever is earlier",
-    "time_to_contain": "detected_at to the first containment action, else to leaving the contain stage",
-    "time_to_resolve": "detected_at to resolution.implemented_at, else to entering the recover stage",
-    "time_in_stage": "summed length of the finished visits to each stage (the visit in progress is not counted)",
-}
+TIME_IN_STAGE = "summed length of the finished visits to each stage (the visit in progress is not counted)"
+
+
+def definitions_text(process: Process) -> dict[str, str]:
+    """How each duration (and the time in stage) is computed, in words: for reports and ``stats --format json``."""
+    defined = milestones.definitions(process)
+    out: dict[str, str] = {}
+    for duration in defined.durations:
+        start, end = defined.milestone(duration.start), defined.milestone(duration.end)
+        words = [f"{duration.title}: from {start.title if start else duration.start} to {end.title if end else duration.end}"]
+        for milestone in (start, end):
+            if milestone is not None and milestone.description:
+                words.append(f"{milestone.title}: {milestone.description}")
+        out[duration.id] = ". ".join(w.rstrip(".") for w in words) + "."
+    out["time_in_stage"] = TIME_IN_STAGE
+    return out
 
 
 @dataclass(frozen=True)
 class IncidentMetrics:
-    """The figures of one incident; durations in seconds, ``None`` when not reached."""
+    """The figures of one incident: its milestones, its durations (seconds, or missing) and its time in each stage."""
 
     incident_id: str
+    title: str
     severity: str
     services: tuple[str, ...]
     month: str  # of detection, YYYY-MM (UTC)
-    time_to_acknowledge: float | None
-    time_to_contain: float | None
-    time_to_resolve: float | None
+    timeline: Timeline
     time_in_stage: tuple[tuple[str, float], ...]  # process order
+    retrospective: bool = False
+
+    def measured(self, name: str) -> Measured:
+        """One duration by id, with whether it is approximate and why it may be missing."""
+        return self.timeline.durations.get(name) or Measured(name, None, missing="not defined in process.yaml")
 
     def duration(self, name: str) -> float | None:
-        """One of ``DURATIONS`` by name."""
-        value: float | None = getattr(self, name)
-        return value
+        """One duration by id, in seconds (None: missing)."""
+        return self.measured(name).seconds
 
 
 @dataclass(frozen=True)
 class Summary:
-    """Count, mean and median of one duration over the incidents that have it."""
+    """Count, mean and median of one duration over the incidents that have it; how many are approximate, how many unknown."""
 
     count: int
     mean: float | None
     median: float | None
+    approximate: int = 0  # figures that rest on a time known only to the day, or about
+    unknown: int = 0  # incidents left out because a time this duration needs is unknown
 
     @classmethod
-    def of(cls, values: Iterable[float]) -> Summary:
-        """Summarise ``values`` (seconds)."""
-        items = sorted(values)
+    def of(cls, values: Iterable[float | Measured]) -> Summary:
+        """Summarise ``values`` (seconds, or measured figures: missing ones are left out)."""
+        measured = [v if isinstance(v, Measured) else Measured("", v) for v in values]
+        items = sorted(m.seconds for m in measured if m.seconds is not None)
+        rough = sum(1 for m in measured if m.seconds is not None and m.approximate)
+        unknown = sum(1 for m in measured if m.unknown)
         if not items:
-            return cls(0, None, None)
-        return cls(len(items), statistics.fmean(items), float(statistics.median(items)))
+            return cls(0, None, None, 0, unknown)
+        return cls(len(items), statistics.fmean(items), float(statistics.median(items)), rough, unknown)
+
+
+EMPTY = Summary(0, None, None)
 
 
 @dataclass(frozen=True)
@@ -86,19 +108,16 @@ class Group:
 
     key: str
     incidents: int
-    time_to_acknowledge: Summary
-    time_to_contain: Summary
-    time_to_resolve: Summary
+    durations: tuple[tuple[str, Summary], ...]  # process.yaml order
     time_in_stage: tuple[tuple[str, Summary], ...]  # every process stage but final ones, in order
 
     def duration(self, name: str) -> Summary:
-        """One of ``DURATIONS`` by name."""
-        value: Summary = getattr(self, name)
-        return value
+        """One duration's summary by id (empty if the process has no such duration)."""
+        return dict(self.durations).get(name, EMPTY)
 
     def stage(self, stage_id: str) -> Summary:
         """Time in ``stage_id`` (an empty summary for a stage nobody left)."""
-        return dict(self.time_in_stage).get(stage_id, Summary(0, None, None))
+        return dict(self.time_in_stage).get(stage_id, EMPTY)
 
 
 @dataclass(frozen=True)
@@ -111,6 +130,8 @@ class ActionItem:
     owner: str
     due: date | None
     status: str
+    settled_at: str = ""  # when it was done or dropped
+    settled_by: str = ""
 
     @property
     def settled(self) -> bool:
@@ -121,45 +142,14 @@ class ActionItem:
         return action_overdue(self.status, self.due, today)
 
 
-def _since(start: datetime, end: datetime | None) -> float | None:
-    return None if end is None else max(0.0, (end - start).total_seconds())
-
-
-def _field_time(data: dict[str, Any], section: str, key: str) -> datetime | None:
-    value = (data.get(section) or {}).get(key)
-    return parse_time(value) if isinstance(value, str) and value else None
-
-
-def _first_stage_change(incident: Incident, *, source: str | None = None, target: str | None = None) -> datetime | None:
-    for event in incident.events_of("stage"):
-        if (source is None or event.data.get("from") == source) and (target is None or event.data.get("to") == target):
-            return event.at
-    return None
-
-
-def acknowledged_at(incident: Incident) -> datetime | None:
-    """The earliest acknowledgement: an ``ack`` event or ``escalation.acknowledged_at``."""
-    times = [e.at for e in incident.events_of("ack")]
-    recorded = _field_time(incident.data, "escalation", "acknowledged_at")
-    if recorded is not None:
-        times.append(recorded)
-    return min(times, default=None)
-
-
-def contained_at(incident: Incident) -> datetime | None:
-    """The first containment action, else leaving the ``contain`` stage."""
-    actions = incident.events_of("containment")
-    return actions[0].at if actions else _first_stage_change(incident, source=CONTAIN)
-
-
-def resolved_at(incident: Incident) -> datetime | None:
-    """``resolution.implemented_at``, else entering the ``recover`` stage."""
-    implemented = _field_time(incident.data, "resolution", "implemented_at")
-    return implemented or _first_stage_change(incident, target=RECOVER)
-
-
 def time_in_stages(incident: Incident, process: Process) -> tuple[tuple[str, float], ...]:
-    """Seconds spent in each stage the incident has left, in process order."""
+    """Seconds spent in each stage the incident has left, in process order.
+
+    None for an incident recorded after the fact: its stage changes are when
+    it was written up, not a response's pace.
+    """
+    if incident.data.get("retrospective"):
+        return ()
     spent: dict[str, float] = {}
     for visit in incident.stage_history(process.stage_ids[0]):
         if visit.left is not None:
@@ -169,32 +159,32 @@ def time_in_stages(incident: Incident, process: Process) -> tuple[tuple[str, flo
     return tuple(sorted(spent.items(), key=lambda item: (order.get(item[0], len(order)), item[0])))
 
 
-def incident_metrics(incident: Incident, process: Process) -> IncidentMetrics:
-    """Every figure of one incident."""
-    detected = incident.detected_at
+def incident_metrics(incident: Incident, process: Process, defined: Definitions | None = None) -> IncidentMetrics:
+    """Every figure of one incident (pass ``defined``, ``milestones.definitions(process)``, to reuse it over many)."""
     return IncidentMetrics(
         incident_id=incident.id,
+        title=incident.title,
         severity=incident.severity,
         services=tuple(dict.fromkeys(incident.services)),  # a service listed twice counts once
-        month=detected.strftime("%Y-%m"),
-        time_to_acknowledge=_since(detected, acknowledged_at(incident)),
-        time_to_contain=_since(detected, contained_at(incident)),
-        time_to_resolve=_since(detected, resolved_at(incident)),
+        month=incident.detected_at.strftime("%Y-%m"),
+        timeline=milestones.timeline(incident, process, defined),
         time_in_stage=time_in_stages(incident, process),
+        retrospective=bool(incident.data.get("retrospective")),
     )
 
 
-def _group(key: str, items: Sequence[IncidentMetrics], stages: Sequence[str]) -> Group:
-    def summary(name: str) -> Summary:
-        return Summary.of(v for m in items if (v := m.duration(name)) is not None)
+def per_incident(incidents: Iterable[Incident], process: Process) -> list[IncidentMetrics]:
+    """The figures of every incident, by id."""
+    defined = milestones.definitions(process)
+    return [incident_metrics(i, process, defined) for i in sorted(incidents, key=lambda i: i.id)]
 
+
+def _group(key: str, items: Sequence[IncidentMetrics], stages: Sequence[str], durations: Sequence[str]) -> Group:
     per_stage = [dict(m.time_in_stage) for m in items]
     return Group(
         key=key,
         incidents=len(items),
-        time_to_acknowledge=summary("time_to_acknowledge"),
-        time_to_contain=summary("time_to_contain"),
-        time_to_resolve=summary("time_to_resolve"),
+        durations=tuple((name, Summary.of(m.measured(name) for m in items)) for name in durations),
         time_in_stage=tuple((s, Summary.of(spent[s] for spent in per_stage if s in spent)) for s in stages),
     )
 
@@ -213,15 +203,11 @@ def _keys(by: Dimension) -> Callable[[IncidentMetrics], tuple[str, ...]]:
     raise ValueError(f"cannot group by {by!r}: use one of {', '.join(DIMENSIONS)}")
 
 
-def aggregate(incidents: Iterable[Incident], process: Process, by: Dimension) -> tuple[Group, ...]:
-    """Figures grouped by severity (process order), service or month (both sorted).
-
-    An incident with several services counts once for each of them.
-    """
+def group_metrics(figures: Sequence[IncidentMetrics], process: Process, by: Dimension) -> tuple[Group, ...]:
+    """Figures already worked out, grouped by severity (process order), service or month (both sorted)."""
     key_of = _keys(by)
     buckets: dict[str, list[IncidentMetrics]] = {}
-    for incident in incidents:
-        metrics = incident_metrics(incident, process)
+    for metrics in figures:
         for key in key_of(metrics):
             buckets.setdefault(key, []).append(metrics)
     if by == "severity":
@@ -229,13 +215,31 @@ def aggregate(incidents: Iterable[Incident], process: Process, by: Dimension) ->
         keys = sorted(buckets, key=lambda k: (rank.get(k, len(rank)), k))
     else:
         keys = sorted(buckets)
-    stages = _stages(process)
-    return tuple(_group(key, buckets[key], stages) for key in keys)
+    stages, durations = _stages(process), milestones.definitions(process).duration_ids
+    return tuple(_group(key, buckets[key], stages, durations) for key in keys)
+
+
+def aggregate(incidents: Iterable[Incident], process: Process, by: Dimension) -> tuple[Group, ...]:
+    """Figures grouped by severity (process order), service or month (both sorted).
+
+    An incident with several services counts once for each of them.
+    """
+    return group_metrics(per_incident(incidents, process), process, by)
+
+
+def overall_of(figures: Sequence[IncidentMetrics], process: Process) -> Group:
+    """Figures already worked out, over all incidents, as one group keyed ``all``."""
+    return _group("all", figures, _stages(process), milestones.definitions(process).duration_ids)
 
 
 def overall(incidents: Iterable[Incident], process: Process) -> Group:
     """Figures over all incidents, as one group keyed ``all``."""
-    return _group("all", [incident_metrics(i, process) for i in incidents], _stages(process))
+    return overall_of(per_incident(incidents, process), process)
+
+
+def measured_dict(figures: Mapping[str, Measured]) -> dict[str, Any]:
+    """Durations as JSON data."""
+    return {name: m.as_dict() for name, m in figures.items()}
 
 
 def _due(value: Any) -> date | None:
@@ -258,6 +262,8 @@ def action_items(incidents: Iterable[Incident]) -> list[ActionItem]:
                     owner=str(action.get("owner") or ""),
                     due=_due(action.get("due")),
                     status=str(action.get("status", "open")),
+                    settled_at=str(action.get("settled_at") or ""),
+                    settled_by=str(action.get("settled_by") or ""),
                 )
             )
     return items

@@ -9,13 +9,16 @@ moment (:meth:`Incident.as_of`).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
 
 from .comms import Comms
+from .timing import Known, from_note
+from .timing import format_time as format_time  # the canonical record form of a time; imported from here
+from .vocabulary import containment_settled
 
 
 def parse_time(value: str) -> datetime:
@@ -26,11 +29,6 @@ def parse_time(value: str) -> datetime:
     return moment.astimezone(timezone.utc)
 
 
-def format_time(moment: datetime) -> str:
-    """A datetime as the canonical ``YYYY-MM-DDTHH:MM:SSZ`` used in records."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 # --- configuration ---------------------------------------------------------
 
 
@@ -39,9 +37,10 @@ class Stage:
     id: str
     title: str
     gate: tuple[str, ...]
-    active: bool
+    active: bool  # while in it, the response is under way (escalation, the update cadence)
     final: bool
     description: str = ""
+    closes: bool = False  # reaching it ends the incident for readers (status resolved)
 
 
 @dataclass(frozen=True)
@@ -71,6 +70,8 @@ class Process:
     escalation_policies: dict[str, tuple[dict[str, Any], ...]]
     max_future_minutes: int
     comms: Comms = field(default_factory=Comms)  # notifications and the communication plan (comms.py)
+    milestones: tuple[dict[str, Any], ...] = ()  # as process.yaml defines them (milestones.py; empty: the standard ones)
+    durations: tuple[dict[str, Any], ...] = ()
     gates: dict[str, dict[str, Any]] = field(default_factory=dict)  # gate items declared in process.yaml (lifecycle.py)
     alerts: dict[str, Any] = field(default_factory=dict)  # how alerts become incidents (ingest.py)
 
@@ -85,6 +86,7 @@ class Process:
                     bool(s.get("active", False)),
                     bool(s.get("final", False)),
                     s.get("description", ""),
+                    bool(s.get("closes", False)),
                 )
                 for s in data["stages"]
             ),
@@ -110,6 +112,8 @@ class Process:
             escalation_policies={p["id"]: tuple(p["levels"]) for p in data.get("escalation_policies", ())},
             max_future_minutes=int(data.get("max_future_minutes", 10)),
             comms=Comms.from_data(data),
+            milestones=tuple(data.get("milestones") or ()),
+            durations=tuple(data.get("durations") or ()),
             gates=dict(data.get("gates") or {}),
             alerts=dict(data.get("alerts") or {}),
         )
@@ -120,6 +124,22 @@ class Process:
 
     def stage(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages if s.id == stage_id), None)
+
+    @property
+    def closing_stage(self) -> str | None:
+        """The stage marked ``closes: true``: reaching it (or any later stage) ends the incident for readers."""
+        return next((s.id for s in self.stages if s.closes), None)
+
+    def reached_closing(self, stage_id: str) -> bool:
+        """Whether ``stage_id`` is the closing stage or after it (a process without one: a final stage)."""
+        ids = self.stage_ids
+        if stage_id not in ids:
+            return False
+        closing = self.closing_stage
+        if closing is None:
+            found = self.stage(stage_id)
+            return bool(found and found.final)
+        return ids.index(stage_id) >= ids.index(closing)
 
     def next_stage(self, stage_id: str) -> str | None:
         ids = self.stage_ids
@@ -236,19 +256,49 @@ class Event:
     def text(self) -> str:
         return str(self.data.get("text", ""))
 
+    @property
+    def known(self) -> Known:
+        """Its time as the record knows it (``times.at``: the precision, approximate or not)."""
+        return from_note(self.at, get_path(self.data, "times.at"))
+
+    @property
+    def seq(self) -> int:
+        """Its place in recording order on the incident's timeline (0: not recorded, e.g. written by hand or before seq existed)."""
+        value = self.data.get("seq")
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def event_order(event: Event) -> tuple[datetime, int, str]:
+    """The total order of a timeline: by real-world time, then recording order (``seq``), then file name.
+
+    Events at the same instant list in the order they were recorded, so two
+    stage changes in the same second replay in the order they were made.
+    Events without ``seq`` (by hand, or older than it) come first at their
+    instant, in file-name order, as they always have.
+    """
+    return (event.at, event.seq, event.name)
+
+
+def sort_events(events: Iterable[Event]) -> tuple[Event, ...]:
+    """``events`` in timeline order (``event_order``)."""
+    return tuple(sorted(events, key=event_order))
+
 
 @dataclass(frozen=True)
 class ContainmentAction:
     id: str
     action: str
-    rollback: str
+    rollback: str  # how to undo it ("" for an irreversible action)
     at: datetime
     by: str
-    state: str  # open, effective, ineffective, rolled-back, made-permanent
+    state: str  # open, effective, ineffective, superseded, rolled-back, made-permanent
+    irreversible: str = ""  # why it cannot be undone
+    effective_at: datetime | None = None  # the first time it was recorded effective
 
     @property
     def settled(self) -> bool:
-        return self.state in ("rolled-back", "made-permanent")
+        """Nothing is left to undo: rolled back, made permanent, ineffective or superseded, or irreversible."""
+        return bool(self.irreversible) or containment_settled(self.state)
 
 
 @dataclass(frozen=True)
@@ -381,6 +431,9 @@ class Incident:
     data: dict[str, Any]
     events: tuple[Event, ...] = ()
     pir: dict[str, Any] | None = None
+    # What was worked out from the full record before a publication view left facts out: times only
+    # (``milestones.timeline`` keeps its result here, so a public view is measured like the record).
+    derived: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def stage(self) -> str:
@@ -407,6 +460,13 @@ class Incident:
         value = self.data.get("started_at")
         return parse_time(value) if value else None
 
+    def time(self, path: str) -> Known | None:
+        """The time field at ``path`` (``detected_at``, ``resolution.stable_since``...) as known, with its ``times`` note; None if unset."""
+        value = get_path(self.data, path)
+        if not isinstance(value, str) or not value:
+            return None
+        return from_note(parse_time(value), get_path(self.data.get("times") or {}, path))
+
     def events_of(self, *kinds: str) -> list[Event]:
         return [event for event in self.events if event.kind in kinds]
 
@@ -414,12 +474,15 @@ class Incident:
         """Containment actions with their latest state from the timeline."""
         actions: dict[str, ContainmentAction] = {}
         for event in self.events:
+            d = event.data
             if event.kind == "containment":
-                d = event.data
-                actions[d["id"]] = ContainmentAction(d["id"], d["action"], d["rollback"], event.at, d.get("by", ""), "open")
-            elif event.kind == "containment-update" and event.data["action_id"] in actions:
-                old = actions[event.data["action_id"]]
-                actions[old.id] = ContainmentAction(old.id, old.action, old.rollback, old.at, old.by, event.data["state"])
+                actions[d["id"]] = ContainmentAction(
+                    d["id"], d["action"], d.get("rollback", ""), event.at, d.get("by", ""), "open", d.get("irreversible", "")
+                )
+            elif event.kind == "containment-update" and d["action_id"] in actions:
+                old = actions[d["action_id"]]
+                effective = old.effective_at or (event.at if d["state"] == "effective" else None)
+                actions[old.id] = replace(old, state=d["state"], effective_at=effective)
         return list(actions.values())
 
     def hypotheses(self) -> list[Hypothesis]:
@@ -489,9 +552,14 @@ class Incident:
         event records and ``untimed`` does not name is taken as it is.
         """
         events = tuple(e for e in self.events if e.at <= moment and e is not before and (before is None or e.name != before.name))
+        hidden: set[str] = set()
+        if before is not None:  # at the same instant, what was recorded after the judged event did not exist yet either
+            cutoff = event_order(before)
+            hidden = {e.name for e in events if e.at == before.at and event_order(e) > cutoff}
+            events = tuple(e for e in events if e.name not in hidden)
         data = copy.deepcopy(self.data)
-        settings = self.settings()
-        later = {s.path for s in settings if s.at > moment}
+        settings = [s for s in self.settings() if s.event not in hidden]
+        later = {s.path for s in settings if s.at > moment} | {s.path for s in self.settings() if s.event in hidden}
         for path in sorted(later, key=lambda p: p.count(".")):
             value = _value_then(settings, path, moment)
             if value is UNKNOWN:
@@ -518,7 +586,7 @@ class Incident:
         if pir is not None and isinstance(held, str) and parse_time(held) > moment:
             pir = {**{k: v for k, v in pir.items() if k != "meeting"}, "status": "draft"}
         data["stage"] = self._stage_then(events)
-        return replace(self, data=data, events=events, pir=pir)
+        return replace(self, data=data, events=events, pir=pir, derived={})
 
     def _stage_then(self, events: tuple[Event, ...]) -> str:
         stages = [e for e in events if e.kind == "stage"]

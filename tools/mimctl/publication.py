@@ -46,9 +46,11 @@ EDITIONS = (INTERNAL, PUBLIC)
 PUBLISHED_INCIDENT_FIELDS = ("id", "title", "services", "regions", "started_at", "detected_at", "declared_at", "visibility")
 DERIVATION_INCIDENT_FIELDS = ("stage", "severity", "priority", "completed_at")
 # The fields each public event kind keeps (which kinds are public: events.KINDS). Only ``text`` is free text.
+# Every published event keeps when it happened, how well that is known (``times``) and its place in recording order (``seq``).
+_WHEN = ("at", "kind", "seq", "times")
 PUBLISHED_EVENT_FIELDS: Mapping[str, tuple[str, ...]] = {
-    "stakeholder-update": ("at", "kind", "audience", "status", "text"),
-    "stage": ("at", "kind", "from", "to"),
+    "stakeholder-update": (*_WHEN, "audience", "status", "text"),
+    "stage": (*_WHEN, "from", "to"),
 }
 PUBLISHED_EVENT_TEXT_FIELDS = ("text",)
 # Known errors marked public: the fields shown.
@@ -91,7 +93,7 @@ def event_published(data: Mapping[str, Any]) -> bool:
 
 def event_fields(kind: str) -> tuple[str, ...]:
     """The fields a published event of ``kind`` keeps: the times only, unless this policy says more."""
-    return PUBLISHED_EVENT_FIELDS.get(kind, ("at", "kind"))
+    return PUBLISHED_EVENT_FIELDS.get(kind, _WHEN)
 
 
 def incident_view(

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import PurePosixPath
 from typing import Any
 
+from . import events, milestones, timing
 from .findings import Finding, dotted
 from .gates import process_problems
 from .layout import EVENT_FILE_PATTERN, INCIDENT_ID
@@ -20,7 +21,6 @@ from .model import Catalog, Process
 from .store import Bundle, Record
 
 __all__ = ["EVENT_FILE_PATTERN", "check_bundle", "check_catalog", "check_ids", "check_known_error", "check_process"]
-_EARLY_KINDS = frozenset({"alert", "note", "evidence"})
 
 
 def _at(record: Record, path: tuple[Any, ...], message: str, rule: str) -> Finding:
@@ -101,15 +101,21 @@ def check_bundle(
 
 
 def _times(bundle: Bundle, process: Process, now: datetime) -> list[Finding]:
+    """Times that cannot be: in the future, or (for kinds that may not) before the incident was detected.
+
+    Detection may come before the impact started (an early warning), so
+    ``started_at`` may be after ``detected_at``. A time known to the minute or
+    the day is before another only if all of it is; "about" and unknown times
+    are never said to be out of order.
+    """
     incident = bundle.model
     assert incident is not None
     out = []
-    detected = incident.detected_at
-    started = incident.started_at
+    detected = incident.time("detected_at")
+    assert detected is not None
     limit = now + timedelta(minutes=process.max_future_minutes)
-    if started and started > detected:
-        out.append(_at(bundle.incident, ("started_at",), "started_at is after detected_at", "time"))
-    if detected > limit:
+    early = events.early_kinds()
+    if detected.earliest > limit:
         out.append(_at(bundle.incident, ("detected_at",), "detected_at is in the future", "time"))
     by_name = {PurePosixPath(r.path).name: r for r in bundle.timeline}
     for event in incident.events:
@@ -118,16 +124,18 @@ def _times(bundle: Bundle, process: Process, now: datetime) -> list[Finding]:
         if named != event.kind:
             # CODEOWNERS routes stage events to the managers by their file name (*-stage-*).
             out.append(_at(record, ("kind",), f"kind {event.kind!r} does not match the kind in the file name ({named!r})", "path"))
-        if event.at < detected and event.kind not in _EARLY_KINDS:
+        if event.kind not in early and timing.before(event.known, detected):
+            allowed = ", ".join(sorted(early))
             out.append(
                 _at(
                     record,
                     ("at",),
-                    f"event time {event.data['at']} is before the incident was detected ({incident.data['detected_at']})",
+                    f"event time {event.data['at']} is before the incident was detected ({incident.data['detected_at']}); "
+                    f"only these kinds may be: {allowed} (if it was detected earlier, correct detected_at)",
                     "time",
                 )
             )
-        if event.at > limit:
+        if event.known.earliest > limit:
             out.append(_at(record, ("at",), f"event time {event.data['at']} is in the future", "time"))
     return out
 
@@ -229,6 +237,12 @@ def check_process(record: Record, process: Process) -> list[Finding]:
     ids = process.stage_ids
     if len(set(ids)) != len(ids):
         out.append(_at(record, ("stages",), "stage ids must be unique", "id"))
+    closing = [index for index, stage in enumerate(process.stages) if stage.closes]
+    for index in closing[1:]:
+        out.append(
+            _at(record, ("stages", index, "closes"), "only one stage may close the incident for readers (closes: true)", "reference")
+        )
+    out += [_at(record, where, message, "reference") for where, message in milestones.problems(process, tuple(events.KINDS))]
     for source, targets in process.reopen.items():
         for target in (source, *targets):
             if target not in ids:

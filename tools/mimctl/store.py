@@ -30,7 +30,7 @@ from .checkout import Checkout, open_checkout
 from .findings import Finding
 from .gitrepo import blob_id, object_format
 from .layout import INCIDENT_ID, INCIDENTS, KEDB, KNOWN_ERROR_ID, LAYOUT, RecordFolder, not_a_folder, sort_out
-from .model import Catalog, Event, Incident, KnownError, Process, parse_time
+from .model import Catalog, Event, Incident, KnownError, Process, parse_time, sort_events
 from .sources import FILE, FOLDER, Entry, GitTree, Source, SourceError, WorkTree, open_spec
 from .yamlio import Document, LoadError, load_bytes
 
@@ -409,9 +409,8 @@ def build_incident(incident: Record, timeline: list[Record], pir: Record | None)
         assert record.document is not None
         data = record.document.data
         events.append(Event(Path(record.path).name, parse_time(data["at"]), data["kind"], data))
-    events.sort(key=lambda e: (e.at, e.name))
     pir_data = pir.document.data if pir and pir.document is not None else None
-    return Incident(incident.document.data["id"], incident.document.data, tuple(events), pir_data)
+    return Incident(incident.document.data["id"], incident.document.data, sort_events(events), pir_data)
 
 
 # --- schemas -------------------------------------------------------------------------

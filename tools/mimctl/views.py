@@ -6,9 +6,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from . import cadence, lifecycle
+from . import cadence, lifecycle, milestones
 from .formatting import duration as duration  # one duration format; the site imports it from here
 from .model import Incident, Process, format_time
+from .timing import Known
 
 
 def describe(incident: Incident, process: Process, now: datetime | None = None) -> dict[str, Any]:
@@ -23,6 +24,7 @@ def describe(incident: Incident, process: Process, now: datetime | None = None) 
     stage = process.stage(incident.stage)
     gate_items = lifecycle.gate(incident, process) if stage and not stage.final else []
     d = incident.data
+    timeline = milestones.timeline(incident, process)
     return {
         "id": incident.id,
         "title": incident.title,
@@ -37,6 +39,10 @@ def describe(incident: Incident, process: Process, now: datetime | None = None) 
         "visibility": d.get("visibility", "internal"),
         "detected_at": d["detected_at"],
         "started_at": d.get("started_at"),
+        "declared_at": d.get("declared_at"),
+        "times": {path: _known(incident.time(path)) for path in ("started_at", "detected_at", "declared_at")},
+        "retrospective": d.get("retrospective"),
+        **timeline.as_dict(),
         "roles": d.get("roles", {}),
         "bridge": (d.get("bridge") or {}).get("url"),
         "stage_changes": incident.stage_changes(),
@@ -50,14 +56,35 @@ def describe(incident: Incident, process: Process, now: datetime | None = None) 
             for v in visits
         ],
         "time_in_stage_seconds": {k: round(v) for k, v in time_in.items()},
-        "containment": [{"id": a.id, "action": a.action, "rollback": a.rollback, "state": a.state} for a in incident.containment()],
+        "containment": [
+            {
+                "id": a.id,
+                "action": a.action,
+                "rollback": a.rollback,
+                "irreversible": a.irreversible or None,
+                "state": a.state,
+                "settled": a.settled,
+                "effective_at": format_time(a.effective_at) if a.effective_at else None,
+            }
+            for a in incident.containment()
+        ],
         "hypotheses": [{"id": h.id, "text": h.text, "state": h.state} for h in incident.hypotheses()],
+        "impacted": d.get("impacted_users"),
+        "data_loss": d.get("data_loss"),
+        "cause": d.get("cause"),
+        "resolution": d.get("resolution"),
+        "recovery": d.get("recovery"),
+        "closure": d.get("closure"),
         "events": len(incident.events),
         "latest_update": _latest_update(incident),
         **next_updates(incident, process, now),
         "gate": [i.as_dict() for i in gate_items],
         "gate_met": all(i.holds for i in gate_items),
     }
+
+
+def _known(known: Known | None) -> dict[str, Any] | None:
+    return known.as_dict() if known is not None else None
 
 
 def next_updates(incident: Incident, process: Process, now: datetime) -> dict[str, Any]:
@@ -118,12 +145,23 @@ def render_show(info: dict[str, Any]) -> str:
         f"  stage     {info['stage']} ({info['stage_title']})",
         f"  severity  {info['severity']}  priority P{info['priority']}  (impact {info['impact']}, urgency {info['urgency']})",
         f"  services  {', '.join(info['services'])}",
-        f"  detected  {info['detected_at']}",
     ]
+    if info.get("retrospective"):
+        lines.append(f"  recorded after the fact: {info['retrospective'].get('reason', '')}")
+        lines += [f"    source: {url}" for url in info["retrospective"].get("sources", ())]
     if info["roles"]:
         lines.append("  roles     " + ", ".join(f"{k}: {v}" for k, v in info["roles"].items()))
     if info["bridge"]:
         lines.append(f"  bridge    {info['bridge']}")
+    lines.append("")
+    lines.append("Milestones:")
+    for key, reached in info["milestones"].items():
+        when = f"{reached['text']}  ({reached['source']})" if reached else "-"
+        lines.append(f"  {(reached or {}).get('title', key):<16} {when}")
+    lines.append("")
+    lines.append("Durations:")
+    for key, measured in info["durations"].items():
+        lines.append(f"  {measured.get('title', key):<22} {_measured_text(measured)}")
     lines.append("")
     lines.append("Stages:")
     for visit in info["stages"]:
@@ -133,7 +171,8 @@ def render_show(info: dict[str, Any]) -> str:
         lines.append("")
         lines.append("Containment:")
         for action in info["containment"]:
-            lines.append(f"  {action['id']}  [{action['state']}] {action['action']}  (rollback: {action['rollback']})")
+            undo = f"irreversible: {action['irreversible']}" if action.get("irreversible") else f"rollback: {action['rollback']}"
+            lines.append(f"  {action['id']}  [{action['state']}] {action['action']}  ({undo})")
     if info["hypotheses"]:
         lines.append("")
         lines.append("Hypotheses:")
@@ -151,6 +190,18 @@ def render_show(info: dict[str, Any]) -> str:
         lines.append(f"Gate to leave {info['stage']} (next: {info['next_stage']}): {verdict}")
         lines += [f"  {lifecycle.checklist_line(item)}" for item in info["gate"]]
     return "\n".join(lines)
+
+
+def _measured_text(measured: dict[str, Any]) -> str:
+    if measured["seconds"] is None:
+        return f"- ({measured.get('missing', 'not reached')})"
+    if not measured["approximate"]:
+        return duration(measured["seconds"])
+    if "min_seconds" in measured:
+        return (
+            f"about {duration(measured['seconds'])} (between {duration(measured['min_seconds'])} and {duration(measured['max_seconds'])})"
+        )
+    return f"about {duration(measured['seconds'])}"
 
 
 def render_gate_failure(transition: lifecycle.Transition) -> str:

@@ -72,12 +72,13 @@ ACTION_STATUSES = enum("pir", "actions", "[]", "status")
 MAINTENANCE_STATUSES = enum("maintenance", "updates", "[]", "status")  # in the order work goes through them
 
 # What "settled" means: nothing more to do about it.
-CONTAINMENT_SETTLED = ("rolled-back", "made-permanent")
+# An ineffective or superseded action changed nothing that must be undone before recovery.
+CONTAINMENT_SETTLED = ("rolled-back", "made-permanent", "ineffective", "superseded")
 ACTION_SETTLED = ("done", "dropped")
 
 
 def containment_settled(state: str) -> bool:
-    """A containment action is settled once rolled back or made permanent."""
+    """A containment action is settled once rolled back, made permanent, found ineffective or superseded."""
     return state in CONTAINMENT_SETTLED
 
 

@@ -26,6 +26,7 @@ SECTIONS: dict[str, dict[str, tuple[str, str, str]]] = {
     "Lifecycle": {
         "new": ("record", "new", "Declare a major incident (stage: identify)."),
         "advance": ("lifecycle", "advance", "Move an incident to its next stage once the gate is met."),
+        "exempt": ("lifecycle", "exempt", "Exempt an incident recorded after the fact from live-only gate items."),
         "show": ("lifecycle", "show", "Show an incident: stage, times, next gate."),
         "list": ("lifecycle", "list_incidents", "List open incidents by stage and severity (alias: status)."),
     },
@@ -36,6 +37,7 @@ SECTIONS: dict[str, dict[str, tuple[str, str, str]]] = {
         "notified": ("record", "notified", "Record a notification that was sent."),
         "escalated": ("record", "escalated", "Record an escalation that was made."),
         "ack": ("record", "ack", "Record that a responder acknowledged the incident."),
+        "vendor": ("record", "vendor", "Record an escalation to a vendor or other third party."),
         "bridge": ("record", "bridge", "Record the bridge / war room link."),
         "update": ("record", "update", "Post a stakeholder update (internal or public)."),
         "note": ("record", "note", "Add a note to the timeline."),
@@ -57,7 +59,7 @@ SECTIONS: dict[str, dict[str, tuple[str, str, str]]] = {
         "pir": ("pir", "pir", "Schedule, write, complete and invite to the post-incident review."),
         "kedb": ("ingest", "kedb", "Match incidents against known errors; add known errors from incidents."),
         "actions": ("insight", "actions", "List PIR action items across all incidents; overdue ones stand out."),
-        "stats": ("insight", "stats", "Report counts, MTTA, time to contain, MTTR and time in each stage."),
+        "stats": ("insight", "stats", "Report milestones and durations (MTTA, time to mitigate, resolve, recover) by group or incident."),
     },
     "Automation": {
         "ingest": ("ingest", "ingest", "Open or update incidents from alert notifications (Alertmanager, generic)."),

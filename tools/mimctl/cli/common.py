@@ -19,6 +19,8 @@ import click
 
 from ..formatting import now as now  # commands take the clock from here
 from ..formatting import parse_moment
+from ..timing import Known, Unknown
+from ..timing import parse as parse_known
 from . import EXIT_FAILED as EXIT_FAILED  # exit codes are defined with the error boundary
 from . import EXIT_INTERRUPTED as EXIT_INTERRUPTED
 from . import EXIT_OK as EXIT_OK
@@ -50,6 +52,39 @@ class TimeParam(click.ParamType):  # type: ignore[type-arg,unused-ignore]
 
 
 TIME = TimeParam()
+
+
+class KnownTimeParam(click.ParamType):  # type: ignore[type-arg,unused-ignore]
+    """A time as it is known: ``2026-11-27`` (the day), ``2026-11-27T08:30Z`` (the minute), with seconds (exact),
+    ``~…`` or ``about …`` (approximate), ``…±15m`` (within a margin), ``now`` or ``unknown``."""
+
+    name = "TIME"
+
+    def __init__(self, allow_unknown: bool = True) -> None:
+        self.allow_unknown = allow_unknown
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Known | Unknown:
+        if isinstance(value, (Known, Unknown)):
+            return value
+        if isinstance(value, datetime):
+            return Known(value)
+        try:
+            found = parse_known(str(value))
+        except OverflowError:  # an offset pushed it past year 1 or 9999
+            self.fail(f"{value!r} is outside the years 0001 to 9999 in UTC", param, ctx)
+        except ValueError:
+            self.fail(
+                f"{value!r} is not a time like 2026-11-27T08:35:00Z, 2026-11-27T08:35Z, 2026-11-27, '~2026-11-27T08:35Z' or unknown",
+                param,
+                ctx,
+            )
+        if isinstance(found, Unknown) and not self.allow_unknown:
+            self.fail("this time must be known (the day, at least)", param, ctx)
+        return found
+
+
+KNOWN_TIME = KnownTimeParam()
+KNOWN_TIME_ONLY = KnownTimeParam(allow_unknown=False)
 INCIDENT = click.argument("incident_id", metavar="ID")
 
 
@@ -95,10 +130,17 @@ class Writing:
 
 @dataclass(frozen=True)
 class Recording(Writing):
-    """The options of every command that records an event: also when it happened and who did it."""
+    """The options of every command that records an event: also when it happened (as known) and who did it."""
 
-    at: datetime
+    when: Known | Unknown
     by: str | None
+
+    @property
+    def at(self) -> datetime:
+        """When it happened, for commands that need a known time (``--at unknown`` is a usage error for them)."""
+        if isinstance(self.when, Unknown):
+            raise click.BadParameter("this command needs a time: 'unknown' places an event on an incident's timeline", param_hint="--at")
+        return self.when.at
 
     @property
     def person(self) -> str:
@@ -109,22 +151,13 @@ class Recording(Writing):
 _NO_COMMIT = click.option("--no-commit", is_flag=True, help="Edit the files but do not commit.")
 
 
-def editing(func: F) -> F:
-    """Add the options of a command that edits records without a timeline event; it receives them as ``out``."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, no_commit: bool, output_format: str, repo: Path | None, **kwargs: Any) -> Any:
-        return func(*args, out=Writing(no_commit, output_format, repo), **kwargs)
-
-    command: Any = _NO_COMMIT(wrapper)
-    return format_option("text", "json")(repo_option(command))  # type: ignore[no-any-return]
-
-
 def recording(func: F) -> F:
     """Add the options every command that records something shares; the command receives them as ``rec``."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, at: datetime, by: str | None, no_commit: bool, output_format: str, repo: Path | None, **kwargs: Any) -> Any:
+    def wrapper(
+        *args: Any, at: Known | Unknown, by: str | None, no_commit: bool, output_format: str, repo: Path | None, **kwargs: Any
+    ) -> Any:
         return func(*args, rec=Recording(no_commit, output_format, repo, at, by), **kwargs)
 
     command: Any = wrapper
@@ -133,10 +166,14 @@ def recording(func: F) -> F:
             click.option(
                 "--at",
                 "at",
-                type=TIME,
+                type=KNOWN_TIME,
                 default="now",
                 show_default=True,
-                help="When it happened in the real world (UTC unless a zone is given).",
+                help=(
+                    "When it happened in the real world (UTC unless a zone is given), as known: "
+                    "2026-11-27T08:35:10Z, 2026-11-27T08:35Z (the minute), 2026-11-27 (the day), "
+                    "'~2026-11-27T08:35Z' (about), '2026-11-27T08:35Z±15m', or unknown."
+                ),
             ),
             click.option("--by", "by", default=None, help="Who did it (default: $MIMCTL_USER or the login name)."),
             _NO_COMMIT,
@@ -244,17 +281,11 @@ def apply_change(tr: Tracker, change: Change, out: Writing) -> int:
 
 
 def record_with(rec: Recording, incident_id: str, use_case: Callable[..., Change], *args: Any, **kwargs: Any) -> int:
-    """Run a use case on incident ID with the command's --at and --by, then apply its change and print it."""
-    from ..usecases.records import load_incident
+    """Run a use case on incident ID with the command's --at (an unknown time placed on its timeline) and --by,
+    then apply its change and print it."""
+    from ..usecases.records import load_incident, place
 
     tr = tracker(rec.repo)
-    change = use_case(tr, load_incident(tr, incident_id), *args, at=rec.at, by=rec.person, **kwargs)
+    incident = load_incident(tr, incident_id)
+    change = use_case(tr, incident, *args, at=place(rec.when, incident), by=rec.person, **kwargs)
     return apply_change(tr, change, rec)
-
-
-def edit_with(out: Writing, incident_id: str, use_case: Callable[..., Change], *args: Any, **kwargs: Any) -> int:
-    """Run a use case that edits incident ID's records without an event, then apply its change and print it."""
-    from ..usecases.records import load_incident
-
-    tr = tracker(out.repo)
-    return apply_change(tr, use_case(tr, load_incident(tr, incident_id), *args, **kwargs), out)

@@ -9,13 +9,16 @@ from typing import TYPE_CHECKING, Any, cast
 
 import click
 
+from .. import milestones
 from ..formatting import csv_text, duration, parse_day
-from ..metrics import DEFINITIONS, DIMENSIONS, DURATIONS, action_items, aggregate, overall, overdue_actions
+from ..metrics import DIMENSIONS, action_items, definitions_text, group_metrics, overall_of, overdue_actions, per_incident
+from ..model import format_time
 from ..output import terminal_safe
 from .common import EXIT_FAILED, emit, format_option, repo_option, tracker
 
 if TYPE_CHECKING:
-    from ..metrics import Dimension, Group, Summary
+    from ..metrics import Dimension, Group, IncidentMetrics, Summary
+    from ..milestones import Definitions, Measured
     from ..model import Incident
     from ..store import Tracker
 
@@ -126,86 +129,180 @@ def actions(owner: str | None, overdue: bool, today: str | None, output_format: 
 
 # --- stats ---------------------------------------------------------------------------
 
+BY_CHOICES = (*DIMENSIONS, "incident")
+
 
 def _summary(summary: Summary) -> dict[str, Any]:
-    return {"count": summary.count, "mean": summary.mean, "median": summary.median}
+    return {
+        "count": summary.count,
+        "mean": summary.mean,
+        "median": summary.median,
+        "approximate": summary.approximate,
+        "unknown": summary.unknown,
+    }
 
 
-def _group(group: Group) -> dict[str, Any]:
+def _group(group: Group, durations: Sequence[str]) -> dict[str, Any]:
     data: dict[str, Any] = {"key": group.key, "incidents": group.incidents}
-    data.update({name: _summary(group.duration(name)) for name in DURATIONS})
+    data.update({name: _summary(group.duration(name)) for name in durations})
     data["time_in_stage"] = {stage: _summary(s) for stage, s in group.time_in_stage}
     return data
 
 
-def _stats_csv(by: str, groups: Sequence[Group]) -> str:
+def _figure(summary: Summary) -> str:
+    """A mean as a person reads it: ``~`` in front when some of its figures are approximate."""
+    return ("~" if summary.approximate else "") + duration(summary.mean)
+
+
+def _measured(measured: Measured) -> str:
+    if measured.seconds is None:
+        return "?" if measured.unknown else "-"
+    return ("~" if measured.approximate else "") + duration(measured.seconds)
+
+
+def _stats_csv(by: str, groups: Sequence[Group], durations: Sequence[str]) -> str:
     stages = [stage for stage, _ in groups[0].time_in_stage] if groups else []
     header = ["by", "key", "incidents"]
-    header += [f"{name}_{part}" for name in DURATIONS for part in ("count", "mean_s", "median_s")]
+    parts = ("count", "mean_s", "median_s", "approximate", "unknown")
+    header += [f"{name}_{part}" for name in durations for part in parts]
     header += [f"stage_{stage}_{part}" for stage in stages for part in ("count", "mean_s", "median_s")]
     rows = []
     for group in groups:
         row: list[Any] = [by if group is not groups[-1] else "all", group.key, group.incidents]
-        for summary in [group.duration(name) for name in DURATIONS] + [group.stage(stage) for stage in stages]:
-            row += [summary.count, summary.mean, summary.median]
+        for name in durations:
+            d = group.duration(name)
+            row += [d.count, d.mean, d.median, d.approximate, d.unknown]
+        for stage in stages:
+            s = group.stage(stage)
+            row += [s.count, s.mean, s.median]
         rows.append(row)
     return csv_text(header, rows)
 
 
-def _stats_text(by: str, groups: Sequence[Group], overdue: int, day: date) -> str:
-    names = {"time_to_acknowledge": "MTTA", "time_to_contain": "contain", "time_to_resolve": "MTTR"}
-    lines = [f"{by:<14} {'incidents':>9} " + " ".join(f"{names[n]:>9}" for n in DURATIONS)]
+def _stats_text(by: str, groups: Sequence[Group], defined: Definitions, overdue: int, day: date) -> str:
+    labels = [d.label for d in defined.durations]
+    lines = [f"{by:<14} {'incidents':>9} " + " ".join(f"{label:>9}" for label in labels)]
     for group in groups:
-        lines.append(f"{group.key:<14} {group.incidents:>9} " + " ".join(f"{duration(group.duration(n).mean):>9}" for n in DURATIONS))
+        lines.append(f"{group.key:<14} {group.incidents:>9} " + " ".join(f"{_figure(group.duration(n)):>9}" for n in defined.duration_ids))
     total = groups[-1]
     spent = [f"{stage} {duration(s.mean)} (n={s.count})" for stage, s in total.time_in_stage if s.count]
     lines.append("mean time in stage: " + ("; ".join(spent) or "-"))
     lines.append(f"overdue action items on {day.isoformat()}: {overdue}")
-    lines.append("means over the incidents that reached each point; `--format json` has counts, medians and definitions")
+    unknown = {d.label: total.duration(d.id).unknown for d in defined.durations if total.duration(d.id).unknown}
+    if unknown:
+        lines.append("left out, a time unknown: " + ", ".join(f"{label} {n}" for label, n in unknown.items()))
+    lines.append(
+        "means over the incidents that reached each point; ~ some figures approximate (a time known to the day, or about);"
+        " `--format json` has counts, medians and definitions"
+    )
     return "\n".join(lines)
+
+
+def _incident_rows(figures: Sequence[IncidentMetrics], defined: Definitions) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": m.incident_id,
+            "title": m.title,
+            "severity": m.severity,
+            "services": list(m.services),
+            "month": m.month,
+            "retrospective": m.retrospective,
+            **m.timeline.as_dict(),
+            "time_in_stage_seconds": {stage: round(seconds) for stage, seconds in m.time_in_stage},
+        }
+        for m in figures
+    ]
+
+
+def _incidents_text(figures: Sequence[IncidentMetrics], defined: Definitions) -> str:
+    labels = [d.label for d in defined.durations]
+    lines = [f"{'incident':<14} {'severity':<8} " + " ".join(f"{label:>9}" for label in labels)]
+    for m in figures:
+        cells = " ".join(f"{_measured(m.measured(n)):>9}" for n in defined.duration_ids)
+        lines.append(f"{m.incident_id:<14} {m.severity:<8} {cells}" + ("  (retrospective)" if m.retrospective else ""))
+    if not figures:
+        lines.append("no incidents")
+    lines.append("- not reached; ? a time it needs is unknown; ~ approximate (a time known to the day, or about)")
+    return "\n".join(lines)
+
+
+def _incidents_csv(figures: Sequence[IncidentMetrics], defined: Definitions) -> str:
+    header = ["incident", "severity", "services", "month", "retrospective"]
+    header += [f"{m.id}_at" for m in defined.milestones]
+    header += [f"{d.id}_{part}" for d in defined.durations for part in ("s", "approximate", "min_s", "max_s")]
+    rows = []
+    for m in figures:
+        row: list[Any] = [m.incident_id, m.severity, " ".join(m.services), m.month, m.retrospective]
+        for milestone in defined.milestones:
+            reached = m.timeline.reached.get(milestone.id)
+            row.append("" if reached is None else reached.known.text() if reached.known.unknown else format_time(reached.known.at))
+        for d in defined.durations:
+            measured = m.measured(d.id)
+            row += [measured.seconds, measured.approximate if measured.seconds is not None else "", measured.low, measured.high]
+        rows.append(row)
+    return csv_text(header, rows)
 
 
 @click.command()
 @click.option(
     "--by",
     "by",
-    type=click.Choice(DIMENSIONS),
+    type=click.Choice(BY_CHOICES),
     default="severity",
     show_default=True,
-    help="Group incidents by this (an incident with several services counts for each).",
+    help="Group incidents by this (an incident with several services counts for each), or one row per incident.",
 )
 @click.option("--today", metavar="DATE", help="The date overdue action items are judged on (default: today).")
 @format_option("text", "json", "csv")
 @repo_option
 def stats(by: str, today: str | None, output_format: str, repo: Path | None) -> int:
-    """Report over all incidents: counts, MTTA, time to contain, MTTR, time in each stage.
+    """Report over all incidents: time to detect, acknowledge, mitigate, resolve, recover; time in each stage.
 
-    Durations are from detection, in seconds in JSON and CSV (means and
+    Each duration is between two milestones that process.yaml defines
+    (docs/metrics.md): for example time to resolve is from detected to
+    resolved, service restored for users. Seconds in JSON and CSV (means and
     medians over the incidents that reached that point); the last row is all
-    incidents together.
+    incidents together. A figure from a time known only to the day, or about,
+    is approximate (~, and counted as such); one from an unknown time is left
+    out. --by incident lists every incident with its milestones and durations.
 
     \b
     Examples:
       mimctl stats
       mimctl stats --by month --format csv > stats.csv
+      mimctl stats --by incident --format json | jq '.incidents[] | {id, durations}'
     """
     day = _today(today)
     tr = tracker(repo)
     incidents, skipped = _incidents(tr)
-    groups = [*aggregate(incidents, tr.process, cast("Dimension", by)), overall(incidents, tr.process)]
+    defined = milestones.definitions(tr.process)
+    figures = per_incident(incidents, tr.process)
     late = len(overdue_actions(incidents, day))
-    if output_format == "csv":
-        click.echo(terminal_safe(_stats_csv(by, groups)))
+    if by == "incident":
+        if output_format == "csv":
+            click.echo(terminal_safe(_incidents_csv(figures, defined)))
+            return 0
+        rows: dict[str, Any] = {
+            "by": by,
+            "incidents": _incident_rows(figures, defined),
+            "skipped": list(skipped),
+            "definitions": definitions_text(tr.process),
+        }
+        emit(output_format, rows, _incidents_text(figures, defined))
         return 0
-    data = {
+    groups = [*group_metrics(figures, tr.process, cast("Dimension", by)), overall_of(figures, tr.process)]
+    if output_format == "csv":
+        click.echo(terminal_safe(_stats_csv(by, groups, defined.duration_ids)))
+        return 0
+    data: dict[str, Any] = {
         "by": by,
         "incidents": len(incidents),
         "skipped": list(skipped),
         "today": day.isoformat(),
         "overdue_actions": late,
-        "definitions": DEFINITIONS,
-        "groups": [_group(g) for g in groups[:-1]],
-        "overall": _group(groups[-1]),
+        "definitions": definitions_text(tr.process),
+        "groups": [_group(g, defined.duration_ids) for g in groups[:-1]],
+        "overall": _group(groups[-1], defined.duration_ids),
     }
-    emit(output_format, data, _stats_text(by, groups, late, day))
+    emit(output_format, data, _stats_text(by, groups, defined, late, day))
     return 0

@@ -26,11 +26,23 @@ def containment() -> None:
 @containment.command("add")
 @INCIDENT
 @click.option("--action", required=True, help="What was done.")
-@click.option("--rollback", required=True, help="How to undo it.")
+@click.option("--rollback", help="How to undo it.")
+@click.option("--irreversible", metavar="REASON", help="It cannot be undone: why (instead of --rollback).")
 @recording
-def containment_add(incident_id: str, action: str, rollback: str, rec: Recording) -> int:
-    """Log a containment action with its rollback; prints its id (C-xxxx)."""
-    return record_with(rec, incident_id, contain.add_containment, action, rollback)
+def containment_add(incident_id: str, action: str, rollback: str | None, irreversible: str | None, rec: Recording) -> int:
+    """Log a containment action with its rollback (or why it has none); prints its id (C-xxxx).
+
+    --at is when the action was taken; the mitigated milestone is when one
+    was recorded effective (containment set ID effective --at TIME). If the
+    source gives no time for the action, --at unknown places it after what
+    is recorded so far, and nothing is measured from it.
+
+    \b
+    Examples:
+      mimctl containment add INC-0042 --action "Disabled flag pricing-v2" --rollback "Re-enable flag pricing-v2"
+      mimctl containment add INC-0042 --action "Purged the poisoned cache" --irreversible "Purged entries cannot be restored"
+    """
+    return record_with(rec, incident_id, contain.add_containment, action, rollback, irreversible=irreversible)
 
 
 @containment.command("set")
@@ -40,7 +52,16 @@ def containment_add(incident_id: str, action: str, rollback: str, rec: Recording
 @click.option("--text", help="Details.")
 @recording
 def containment_set(incident_id: str, action_id: str, state: str, text: str | None, rec: Recording) -> int:
-    """Record a containment action's new state."""
+    """Record a containment action's new state.
+
+    effective: it stopped the impact (the mitigated milestone is the first of
+    these); ineffective or superseded: it changed nothing left to undo;
+    rolled-back or made-permanent: settled once the incident recovers.
+
+    \b
+    Example:
+      mimctl containment set INC-0042 C-1a2b effective --at 2026-11-27T09:12Z
+    """
     return record_with(rec, incident_id, contain.set_containment, action_id, state, text=text)
 
 

@@ -8,9 +8,10 @@ import click
 
 from .. import views
 from ..output import terminal_safe
+from ..usecases import identify
 from ..usecases.advance import advance as judge_and_advance
-from ..usecases.records import load_incident, valid_incidents
-from .common import EXIT_FAILED, INCIDENT, Recording, apply_change, emit, format_option, recording, repo_option, tracker
+from ..usecases.records import load_incident, place, valid_incidents
+from .common import EXIT_FAILED, INCIDENT, Recording, apply_change, emit, format_option, record_with, recording, repo_option, tracker
 
 
 @click.command()
@@ -33,7 +34,7 @@ def advance(incident_id: str, target: str | None, reason: str | None, rec: Recor
     """
     tr = tracker(rec.repo)
     incident = load_incident(tr, incident_id)
-    move = judge_and_advance(tr, incident, rec.at, rec.person, target, reason)
+    move = judge_and_advance(tr, incident, place(rec.when, incident), rec.person, target, reason)
     transition = move.transition
     if move.change is None:
         data = {
@@ -90,3 +91,25 @@ def list_incidents(show_all: bool, stages: tuple[str, ...], severities: tuple[st
     rows = views.list_rows(loaded.incidents, tr.process, show_all=show_all, stages=stages, severities=severities)
     emit(output_format, {"incidents": rows, "invalid": list(loaded.skipped)}, views.render_list(rows, loaded.skipped))
     return 0
+
+
+@click.command()
+@INCIDENT
+@click.argument("items", nargs=-1, required=True, metavar="ITEM...")
+@click.option("--reason", required=True, help="Why the records cannot hold it (e.g. the postmortem does not say).")
+@recording
+def exempt(incident_id: str, items: tuple[str, ...], reason: str, rec: Recording) -> int:
+    """Exempt an incident recorded after the fact from gate items only a live response produces.
+
+    ITEM is a gate item name, as `mimctl show` and `mimctl advance` list it
+    (bridge_recorded, manager_assigned, ...). Only a retrospective incident
+    (mimctl new --retrospective) may be exempt, and only from items marked
+    live_only: what a record can state (the cause, the times) must be recorded.
+    The stage change records the items it was exempt from.
+
+    \b
+    Example:
+      mimctl exempt INC-0042 bridge_recorded manager_assigned \\
+        --reason "Recorded from the published postmortem, which names no bridge and no manager"
+    """
+    return record_with(rec, incident_id, identify.exempt, items, reason)

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import click
 
 from .. import vocabulary
+from ..formatting import parse_day
+from ..timing import Known
 from ..usecases import close as closing
 from ..usecases import review
 from .common import (
     INCIDENT,
-    TIME,
+    KNOWN_TIME_ONLY,
     Recording,
-    Writing,
     default_person,
-    edit_with,
-    editing,
     field_value,
     json_value,
     now,
@@ -45,13 +43,11 @@ def pir() -> None:
 
 @pir.command("schedule")
 @INCIDENT
-@click.option("--when", type=TIME, help="When the review meeting is.")
+@click.option("--when", type=KNOWN_TIME_ONLY, help="When the review meeting is.")
 @click.option("--attendee", "attendees", multiple=True, help="Invitee (repeatable).")
 @click.option("--not-required", "not_required_reason", help="Why no review is needed.")
 @recording
-def pir_schedule(
-    incident_id: str, when: datetime | None, attendees: tuple[str, ...], not_required_reason: str | None, rec: Recording
-) -> int:
+def pir_schedule(incident_id: str, when: Known | None, attendees: tuple[str, ...], not_required_reason: str | None, rec: Recording) -> int:
     """Schedule the review meeting (or record why none is needed)."""
     if not_required_reason:
         return record_with(rec, incident_id, closing.review_not_required, not_required_reason)
@@ -62,29 +58,29 @@ def pir_schedule(
 
 @pir.command("new")
 @INCIDENT
-@editing
-def pir_new(incident_id: str, out: Writing) -> int:
+@recording
+def pir_new(incident_id: str, rec: Recording) -> int:
     """Start the review, pre-filled from the incident (summary, impact, cause)."""
-    return edit_with(out, incident_id, review.start_review)
+    return record_with(rec, incident_id, review.start_review)
 
 
 @pir.command("set")
 @INCIDENT
 @field_value("VALUE is JSON (a list or mapping).")
-@editing
-def pir_set(incident_id: str, field: str, value: str, as_json: bool, out: Writing) -> int:
+@recording
+def pir_set(incident_id: str, field: str, value: str, as_json: bool, rec: Recording) -> int:
     """Set a field of the review (summary, root_causes, known_errors, ...)."""
-    return edit_with(out, incident_id, review.set_review_field, field, json_value(value, as_json))
+    return record_with(rec, incident_id, review.set_review_field, field, json_value(value, as_json))
 
 
 @pir.command("complete")
 @INCIDENT
-@click.option("--held", type=TIME, required=True, help="When the meeting was held.")
+@click.option("--held", type=KNOWN_TIME_ONLY, required=True, help="When the meeting was held (2026-12-02 if only the day is known).")
 @click.option("--attendee", "attendees", multiple=True, required=True, help="Who attended (repeatable).")
-@editing
-def pir_complete(incident_id: str, held: datetime, attendees: tuple[str, ...], out: Writing) -> int:
-    """Record the meeting and mark the review complete."""
-    return edit_with(out, incident_id, review.complete_review, held, attendees)
+@recording
+def pir_complete(incident_id: str, held: Known, attendees: tuple[str, ...], rec: Recording) -> int:
+    """Record the meeting and mark the review complete (--at: when this was recorded; default now)."""
+    return record_with(rec, incident_id, review.complete_review, held, attendees)
 
 
 @pir.group("action")
@@ -98,20 +94,42 @@ def pir_action() -> None:
 @click.option("--owner", required=True)
 @click.option("--due", required=True, help="Due date, YYYY-MM-DD.")
 @click.option("--kind", type=click.Choice(vocabulary.ACTION_KINDS))
-@editing
-def pir_action_add(incident_id: str, title: str, owner: str, due: str, kind: str | None, out: Writing) -> int:
-    """Add an action item (id A1, A2, ...)."""
-    return edit_with(out, incident_id, review.add_action, title, owner, due, kind)
+@click.option("--link", help="A link to the work item (http/https).")
+@click.option("--note", help="More about it.")
+@recording
+def pir_action_add(
+    incident_id: str, title: str, owner: str, due: str, kind: str | None, link: str | None, note: str | None, rec: Recording
+) -> int:
+    """Add an action item; prints its id (A1, A2, ...).
+
+    \b
+    Example:
+      mimctl pir action add INC-0042 --title "Alert on pool saturation" --owner bob --due 2026-12-15 \\
+        --kind detect --link https://tracker.example.com/OPS-12
+    """
+    return record_with(rec, incident_id, review.add_action, title, owner, _due(due), kind=kind, link=link, note=note)
 
 
 @pir_action.command("set")
 @INCIDENT
 @click.argument("action_id")
 @click.argument("status", type=click.Choice(vocabulary.ACTION_STATUSES))
-@editing
-def pir_action_set(incident_id: str, action_id: str, status: str, out: Writing) -> int:
-    """Set an action item's status."""
-    return edit_with(out, incident_id, review.set_action, action_id, status)
+@recording
+def pir_action_set(incident_id: str, action_id: str, status: str, rec: Recording) -> int:
+    """Set an action item's status; done or dropped records when (--at) and by whom (--by).
+
+    \b
+    Example:
+      mimctl pir action set INC-0042 A1 done --at 2026-12-14 --by bob
+    """
+    return record_with(rec, incident_id, review.set_action, action_id, status)
+
+
+def _due(value: str) -> str:
+    try:
+        return parse_day(value).isoformat()
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-12-15", param_hint="--due") from None
 
 
 @pir.command("invite")

@@ -9,8 +9,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from .. import maintenance as maintenance_records
-from .. import publication
+from .. import milestones, publication
 from ..maintenance import Maintenance
+from ..milestones import Timeline
 from ..model import Catalog, Incident, KnownError, Process
 from ..publication import INTERNAL, PUBLIC
 from ..store import Tracker
@@ -74,6 +75,17 @@ class SiteData:
     def _known_errors_by_id(self) -> dict[str, KnownError]:
         return {k.id: k for k in self.known_errors}
 
+    def timeline(self, incident: Incident) -> Timeline:
+        """The incident's milestones and durations (measured on the full record, in either edition)."""
+        found = self._timelines.get(incident.id)
+        if found is None or found.incident_id != incident.id:
+            found = self._timelines[incident.id] = milestones.timeline(incident, self.process)
+        return found
+
+    @cached_property
+    def _timelines(self) -> dict[str, Timeline]:
+        return {}
+
     def is_active(self, incident: Incident) -> bool:
         """Still impairing service: in a stage marked active in process.yaml."""
         stage = self.process.stage(incident.stage)
@@ -104,7 +116,8 @@ def views(
             continue
         view = publication.incident_view(bundle.model, catalog, edition, known_errors)
         if view is not None:
-            shown.append(view)
+            # The milestones are measured on the whole record; a view keeps their times only.
+            shown.append(view if view is bundle.model else milestones.keep(view, bundle.model, tracker.process))
     return shown, skipped
 
 

@@ -9,7 +9,20 @@ from ..model import Incident, format_time
 from ..views import duration
 from . import layout
 from .data import SiteData
-from .parts import IMPACT_LABEL, component_status, lasted, link, names, rows, severity, status_badge, table, when
+from .parts import (
+    IMPACT_LABEL,
+    component_status,
+    lasted,
+    link,
+    names,
+    retrospective_badge,
+    rows,
+    severity,
+    status_badge,
+    table,
+    when,
+    when_known,
+)
 from .safe import block, heading, rich, text, url
 
 # Kept for other modules' imports.
@@ -29,11 +42,11 @@ def incident_table(site: SiteData, page: str, incidents: Iterable[Incident]) -> 
         ongoing = " so far" if facts.restored is None and facts.impairing else ""
         row = [
             link(page, layout.incident_page(inc.id), inc.id),
-            text(inc.title),
+            text(inc.title) + retrospective_badge(inc),
             status_badge(facts.status),
             severity(site, inc.severity) if not site.public else text(IMPACT_LABEL.get(facts.impact, facts.impact)),
             _services(site, page, facts.components),
-            when(format_time(facts.started)),
+            when_known(facts.started_known),
             text(lasted(facts.seconds(site.now)) + ongoing),
         ]
         if not site.public:
@@ -116,11 +129,11 @@ def summary_sentence(site: SiteData, inc: Incident) -> str:
     """One sentence on what the incident does or did to service: present tense while ongoing, past once over."""
     facts = site.state.incident(inc.id)
     affected = names(site, facts.components) or "some services"
-    started = when(format_time(facts.started))
+    started = when_known(facts.started_known)
     spent = lasted(facts.seconds(site.now))
     if facts.impairing:
         return f"<p>{status_badge(facts.status)} This incident is affecting {text(affected)} since {started} ({text(spent)} so far).</p>"
-    restored = when(format_time(facts.restored)) if facts.restored else "—"
+    restored = when_known(facts.restored_known) if facts.restored else "—"
     over = "Resolved" if facts.status == "resolved" else "Service restored"
     ended = f" {over} at {restored}." if facts.restored else ""
     return f"<p>{status_badge(facts.status)} This incident affected {text(affected)} from {started} for {text(spent)}.{ended}</p>"
@@ -137,13 +150,19 @@ def _components_now(site: SiteData, inc: Incident) -> str:
 
 
 def _reader_updates(site: SiteData, inc: Incident) -> str:
-    """The updates readers were given, newest first (with any the stages implied)."""
+    """The updates readers were given, newest first (with any the stages implied).
+
+    An incident recorded after the fact shows only the updates on record (a published status post, say):
+    the ones the stages imply were never posted while it happened, and the page says so."""
     facts = site.state.incident(inc.id)
+    retrospective = bool(inc.data.get("retrospective"))
     items = "".join(
-        f"<li>{status_badge(u.status)} {when(format_time(u.at))}{rich(u.text) if u.recorded else f'<p>{text(u.text)}</p>'}</li>"
+        f"<li>{status_badge(u.status)} {when_known(u.known) if u.known else when(format_time(u.at))}"
+        f"{rich(u.text) if u.recorded else f'<p>{text(u.text)}</p>'}</li>"
         for u in reversed(facts.updates)
+        if u.recorded or not retrospective
     )
-    return f'<ul class="mim-updates">{items}</ul>'
+    return f'<ul class="mim-updates">{items}</ul>' if items else ""
 
 
 def _known_error_links(site: SiteData, page: str, inc: Incident) -> str:
@@ -169,13 +188,20 @@ def public_incident_page(site: SiteData, inc: Incident) -> str:
     regions = ", ".join(inc.data.get("regions", []))
     parts = [
         layout.front_matter(f"{inc.id}: {inc.title}"),
-        block(heading(1, f"{inc.title}", layout.slug(inc.id)) + summary_sentence(site, inc) + _components_now(site, inc), "mim-head"),
+        block(
+            heading(1, f"{inc.title}", layout.slug(inc.id))
+            + summary_sentence(site, inc)
+            + _retrospective_note(inc)
+            + _components_now(site, inc),
+            "mim-head",
+        ),
     ]
     if regions:
         parts.append(block(f"<p>Regions: {text(regions)}</p>"))
     due = site.state.next_update(inc)
     next_line = f'<p class="mim-next">Next update by {when(format_time(due))}</p>' if due else ""
-    parts += ["## Updates\n", block(next_line + _reader_updates(site, inc))]
+    updates = next_line + _reader_updates(site, inc)
+    parts += ["## Updates\n", block(updates)] if updates else []
     kes = _known_error_links(site, page, inc)
     if kes:
         parts += ["## Workaround\n", block(kes)]
@@ -262,13 +288,14 @@ def _classification(site: SiteData, page: str, inc: Incident) -> list[str]:
         ("Why major", rich(d.get("major_reason"))),
         ("Affected services", _services(site, page, inc.services)),
         ("Dependents that were at risk" if over else "Dependents at risk", text(names(site, at_risk))),
-        ("Impacted users", text(" — ".join(str(v) for v in (users.get("count"), users.get("segment")) if v is not None))),
+        ("Impacted", text(_impacted(users))),
+        ("Data loss", _data_loss(d.get("data_loss"))),
         ("Regions", text(", ".join(d.get("regions", [])))),
         ("Risks", "".join(rich(r) for r in d.get("risks", []))),
         ("Detected by", text(" / ".join(str(v) for v in detected_by if v))),
-        ("Started", when(d.get("started_at"))),
-        ("Detected", when(d.get("detected_at"))),
-        ("Declared", when(d.get("declared_at"))),
+        ("Started", when_known(inc.time("started_at"))),
+        ("Detected", when_known(inc.time("detected_at"))),
+        ("Declared", when_known(inc.time("declared_at"))),
         ("Validated by", text((d.get("validation") or {}).get("confirmed_by", ""))),
         ("Scope", rich((d.get("validation") or {}).get("scope"))),
     ]
@@ -293,10 +320,70 @@ def _updates(inc: Incident) -> list[str]:
     return _section("Stakeholder updates", f'<ul class="mim-updates">{items}</ul>' if items else "")
 
 
+def _impacted(users: dict[str, object]) -> str:
+    counts = [
+        f"{users[k]} {label}"
+        for k, label in (("count", "users"), ("customers", "customers"), ("devices", "devices"))
+        if users.get(k) is not None
+    ]
+    return " — ".join([", ".join(counts), str(users["segment"])] if users.get("segment") else [", ".join(counts)]).strip(" —")
+
+
+def _data_loss(loss: object) -> str:
+    if not isinstance(loss, dict):
+        return ""
+    if not loss.get("occurred"):
+        return "None"
+    records = f"<p>{text(loss['records'])} records lost.</p>" if loss.get("records") is not None else ""
+    return (rich(loss.get("summary")) or "<p>Yes.</p>") + records
+
+
+def _retrospective_note(inc: Incident) -> str:
+    """For readers: this incident was recorded after the fact (the reason and sources stay internal)."""
+    if not inc.data.get("retrospective"):
+        return ""
+    return '<p class="mim-retro-note">This incident was recorded after the fact: no updates were posted here while it happened.</p>'
+
+
+def _retrospective(inc: Incident) -> list[str]:
+    retro = inc.data.get("retrospective")
+    if not isinstance(retro, dict):
+        return []
+    sources = "".join(
+        f'<li><a href="{url(s)}" rel="noopener noreferrer nofollow">{text(s)}</a></li>' for s in retro.get("sources", ()) if url(s)
+    )
+    exemptions = "".join(f"<li><code>{text(item)}</code>: {rich(reason)}</li>" for item, reason in (retro.get("exemptions") or {}).items())
+    html = f"<p><strong>Recorded after the fact.</strong></p>{rich(retro.get('reason'))}"
+    html += f"<p>Sources:</p><ul>{sources}</ul>" if sources else ""
+    html += f"<p>Exempt from gate items a live response would have met:</p><ul>{exemptions}</ul>" if exemptions else ""
+    return _section("Recorded after the fact", html)
+
+
+def _milestones(site: SiteData, inc: Incident) -> list[str]:
+    timeline = site.timeline(inc)
+    marks = [
+        (m.title, when_known(timeline.reached[m.id].known) if m.id in timeline.reached else "—") for m in timeline.definitions.milestones
+    ]
+    figures = []
+    for d in timeline.definitions.durations:
+        measured = timeline.durations[d.id]
+        if measured.seconds is None:
+            shown = "unknown (a time it needs is unknown)" if measured.unknown else "—"
+        elif measured.approximate:
+            bounds = f" (between {duration(measured.low)} and {duration(measured.high)})" if measured.low is not None else ""
+            shown = f"about {duration(measured.seconds)}{bounds}"
+        else:
+            shown = duration(measured.seconds)
+        figures.append((d.title, text(shown)))
+    return _section("Milestones", rows(marks) + rows(figures))
+
+
 def _containment(inc: Incident) -> list[str]:
+    known = {e.data.get("id"): e.known for e in inc.events_of("containment")}
     rows = "".join(
-        f"<tr><td>{text(a.id)}</td><td>{rich(a.action)}</td><td>{rich(a.rollback)}</td><td>{text(a.state)}</td>"
-        f"<td>{_when(format_time(a.at))}</td></tr>"
+        f"<tr><td>{text(a.id)}</td><td>{rich(a.action)}</td>"
+        f"<td>{rich(a.rollback) if a.rollback else '<em>irreversible</em>' + rich(a.irreversible)}</td><td>{text(a.state)}</td>"
+        f"<td>{when_known(known.get(a.id))}</td></tr>"
         for a in inc.containment()
     )
     head = "<tr><th>Id</th><th>Action</th><th>Rollback</th><th>State</th><th>When</th></tr>"
@@ -333,6 +420,7 @@ _OUTCOMES: tuple[tuple[str, str, tuple[tuple[str, str, str], ...]], ...] = (
             ("Validated in", "validated_in", "text"),
             ("Implemented", "implemented_at", "when"),
             ("By", "implemented_by", "text"),
+            ("Service restored", "service_restored_at", "when"),
             ("Stable since", "stable_since", "when"),
             ("Confirmed by", "confirmed_by", "text"),
             ("Confirmed", "confirmed_at", "when"),
@@ -356,19 +444,29 @@ _OUTCOMES: tuple[tuple[str, str, tuple[tuple[str, str, str], ...]], ...] = (
             ("Summary", "summary", "rich"),
             ("Closed", "closed_at", "when"),
             ("By", "closed_by", "text"),
-            ("Problem", "problem_ref", "text"),
+            ("Problem", "problem_ref", "list"),
             ("No problem record because", "no_problem_reason", "rich"),
         ),
     ),
 )
-_SHOW = {"when": _when, "rich": rich, "text": text}
+
+
+def _list(value: object) -> str:
+    return text(", ".join(str(v) for v in value) if isinstance(value, list) else value)
+
+
+_SHOW = {"when": _when, "rich": rich, "text": text, "list": _list}
 
 
 def _outcomes(inc: Incident) -> list[str]:
     parts: list[str] = []
     for title, key, fields in _OUTCOMES:
         section = inc.data.get(key) or {}
-        rows = [(label, _SHOW[how](section[field])) for label, field, how in fields if section.get(field) not in (None, "")]
+        rows = [
+            (label, when_known(inc.time(f"{key}.{field}")) if how == "when" else _SHOW[how](section[field]))
+            for label, field, how in fields
+            if section.get(field) not in (None, "")
+        ]
         parts += _section(title, _rows(rows) if rows else "")
     return parts
 
@@ -379,7 +477,7 @@ def _links(site: SiteData, page: str, inc: Incident) -> list[str]:
     if inc.pir is not None:
         links.append(f"<li>Post-incident review: {_link(page, layout.review_page(inc.id), 'read the review')}</li>")
     elif (d.get("pir") or {}).get("scheduled_at"):
-        links.append(f"<li>Post-incident review scheduled for {_when(d['pir']['scheduled_at'])}</li>")
+        links.append(f"<li>Post-incident review scheduled for {when_known(inc.time('pir.scheduled_at'))}</li>")
     for ke in known_errors_of(site, inc):
         known = site.known_error(ke)
         if known is not None:
@@ -395,7 +493,7 @@ def _links(site: SiteData, page: str, inc: Incident) -> list[str]:
 
 def _timeline(inc: Incident) -> list[str]:
     items = "".join(
-        f'<li class="mim-event mim-{text(e.kind)}">{_when(e.data["at"])} <strong>{text(e.kind)}</strong>'
+        f'<li class="mim-event mim-{text(e.kind)}">{when_known(e.known)} <strong>{text(e.kind)}</strong>'
         f"{' by ' + text(e.data['by']) if e.data.get('by') else ''}<div>{_event(inc, e.data)}</div></li>"
         for e in inc.events
     )
@@ -408,10 +506,15 @@ def incident_page(site: SiteData, inc: Incident) -> str:
     parts = [
         layout.front_matter(f"{inc.id}: {inc.title}"),
         block(
-            heading(1, f"{inc.id}: {inc.title}", layout.slug(inc.id)) + summary_sentence(site, inc) + rich(inc.data.get("summary")),
+            heading(1, f"{inc.id}: {inc.title}", layout.slug(inc.id))
+            + summary_sentence(site, inc)
+            + (f"<p>{retrospective_badge(inc).strip()}</p>" if inc.data.get("retrospective") else "")
+            + rich(inc.data.get("summary")),
             "mim-head",
         ),
         block(_stage_progress(site, inc), "mim-progress"),
+        *_retrospective(inc),
+        *_milestones(site, inc),
         *_classification(site, page, inc),
         *_people(site, inc),
         *_updates(inc),

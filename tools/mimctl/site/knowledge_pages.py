@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from ..model import Incident, KnownError
+from ..model import Incident, KnownError, get_path, parse_time
+from ..timing import from_note
 from . import layout
 from .data import SiteData
 from .parts import link as _link
-from .parts import names, table
+from .parts import names, table, when_known
 from .parts import rows as _rows
 from .parts import when as _when
 from .safe import block, heading, rich, text
@@ -121,7 +122,7 @@ def public_review_page(site: SiteData, inc: Incident) -> str:
         layout.front_matter(f"Incident report: {inc.title}")
         + block(
             heading(1, f"Incident report: {inc.title}", layout.slug(inc.id))
-            + f"<p>{_link(page, layout.incident_page(inc.id), 'The incident and its updates')} · started {_when(facts.started)}</p>",
+            + f"<p>{_link(page, layout.incident_page(inc.id), 'The incident and its updates')} · started {when_known(facts.started_known)}</p>",
             "mim-head",
         )
         + block(rich((inc.pir or {}).get("public_summary")))
@@ -143,7 +144,7 @@ def review_page(site: SiteData, inc: Incident) -> str:
         block(
             heading(1, f"Review of {inc.id}", layout.slug(inc.id))
             + f'<p class="mim-title">{text(inc.title)}</p><p>Incident: {_link(page, layout.incident_page(inc.id), inc.id)} · status {text(pir.get("status", "draft"))}</p>'
-            + _rows([("Held", _when(meeting.get("held_at"))), ("Attendees", text(", ".join(meeting.get("attendees", []))))]),
+            + _rows([("Held", _held(inc)), ("Attendees", text(", ".join(meeting.get("attendees", []))))]),
             "mim-head",
         ),
     ]
@@ -190,7 +191,7 @@ def public_review_pages(site: SiteData) -> dict[str, str]:
     reviewed = sorted((i for i in site.incidents if i.pir is not None), key=lambda i: i.data["detected_at"], reverse=True)
     pages = {layout.review_page(i.id): public_review_page(site, i) for i in reviewed}
     index = "reviews/index.md"
-    body = [[_link(index, layout.review_page(i.id), i.title), _when(site.state.incident(i.id).started)] for i in reviewed]
+    body = [[_link(index, layout.review_page(i.id), i.title), when_known(site.state.incident(i.id).started_known)] for i in reviewed]
     pages[index] = (
         layout.front_matter("Incident reports")
         + "# Incident reports\n\nWhat happened and what is being done so it does not happen again.\n"
@@ -237,3 +238,11 @@ def review_pages(site: SiteData) -> dict[str, str]:
         )
     )
     return pages
+
+
+def _held(inc: Incident) -> str:
+    """When the review meeting was held, as known (pir.yaml's ``times.meeting.held_at``)."""
+    held = get_path(inc.pir or {}, "meeting.held_at")
+    if not isinstance(held, str):
+        return ""
+    return when_known(from_note(parse_time(held), get_path(inc.pir or {}, "times.meeting.held_at")))

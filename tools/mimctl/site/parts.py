@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from ..model import format_time
+from ..model import Incident, format_time
+from ..timing import Known
 from ..views import duration
 from . import layout
 from .data import SiteData
@@ -42,6 +43,24 @@ def when(value: object) -> str:
     if isinstance(value, datetime):
         value = format_time(value)
     return f'<time datetime="{text(value)}">{text(str(value).replace("T", " ").replace("Z", " UTC"))}</time>' if value else "—"
+
+
+def when_known(known: Known | None) -> str:
+    """A time as the records know it, as ``<time>``: ``2026-11-27 (day)``, ``about … UTC``, ``… ± 15m``, or ``unknown``."""
+    if known is None:
+        return "—"
+    if known.unknown:
+        return '<span class="mim-unknown">unknown</span>'
+    stamp = known.at.strftime("%Y-%m-%d") if known.precision == "day" else format_time(known.at)
+    cls = ' class="mim-about"' if known.rough else ""
+    return f'<time datetime="{text(stamp)}"{cls}>{text(known.text())}</time>'
+
+
+def retrospective_badge(incident: Incident) -> str:
+    """A mark for an incident recorded after the fact (none otherwise)."""
+    if not incident.data.get("retrospective"):
+        return ""
+    return ' <span class="mim-retro" title="Recorded after the fact: no update was sent while it happened">recorded after the fact</span>'
 
 
 def link(page: str, target: str, label: str) -> str:

@@ -14,17 +14,19 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from .. import milestones
 from ..metrics import (
-    DEFINITIONS,
     DIMENSIONS,
-    DURATIONS,
     Group,
     Summary,
     actions_by_owner,
-    aggregate,
-    overall,
+    definitions_text,
+    group_metrics,
+    overall_of,
     overdue_actions,
+    per_incident,
 )
+from ..milestones import Definitions
 from ..model import format_time
 from ..views import duration
 from .charts import bar_chart, stacked_bar_chart
@@ -35,8 +37,10 @@ from .safe import text as md
 
 BASE = "reports/"
 HEADINGS = {"severity": "Severity", "service": "Service", "month": "Month of detection"}
-SHORT = {"time_to_acknowledge": "MTTA", "time_to_contain": "Mean time to contain", "time_to_resolve": "MTTR"}
-CSV_FIELDS = ("dimension", "key", "metric", "count", "mean_seconds", "median_seconds")
+CSV_FIELDS = ("dimension", "key", "metric", "count", "mean_seconds", "median_seconds", "approximate", "unknown")
+# The durations charted by severity, and by service and month (when process.yaml defines them).
+CHARTED = ("time_to_acknowledge", "time_to_mitigate", "time_to_resolve")
+CHARTED_BY_SERVICE_AND_MONTH = ("time_to_resolve",)
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -48,7 +52,7 @@ def _dur(summary: Summary, incidents: int | None = None, median: bool = False) -
     value = summary.median if median else summary.mean
     if value is None:
         return "—"
-    text = duration(value)
+    text = ("~" if summary.approximate else "") + duration(value)
     return f"{text} (n={summary.count})" if incidents is not None and summary.count < incidents else text
 
 
@@ -83,14 +87,14 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], numbers: bool =
     return [block(table(header, rows, "mim-numbers" if numbers else "")), ""]
 
 
-def _response_table(first: str, groups: Sequence[Group]) -> list[str]:
+def _response_table(first: str, groups: Sequence[Group], defined: Definitions) -> list[str]:
     header = [first, "Incidents"]
-    for name in DURATIONS:
-        header += [SHORT[name], "median"]
+    for d in defined.durations:
+        header += [d.label, "median"]
     rows = []
     for g in groups:
         row = [md(g.key), str(g.incidents)]
-        for name in DURATIONS:
+        for name in defined.duration_ids:
             row += [_dur(g.duration(name), g.incidents), _dur(g.duration(name), median=True)]
         rows.append(row)
     return _table(header, rows)
@@ -102,7 +106,7 @@ def _stage_table(site: SiteData, first: str, groups: Sequence[Group]) -> list[st
     return _table([first] + [s.title for s in stages], rows)
 
 
-def _charts(site: SiteData, groups: dict[str, tuple[Group, ...]]) -> dict[str, tuple[str, str]]:
+def _charts(site: SiteData, groups: dict[str, tuple[Group, ...]], defined: Definitions) -> dict[str, tuple[str, str]]:
     """Chart file name → (alt text, SVG)."""
 
     def durations(title: str, by: str, name: str) -> tuple[str, str]:
@@ -126,17 +130,24 @@ def _charts(site: SiteData, groups: dict[str, tuple[Group, ...]]) -> dict[str, t
         "h",
         _as_duration,
     )
-    return {
-        "incidents-by-severity.svg": counts("Incidents by severity", "severity"),
-        "mtta-by-severity.svg": durations("Mean time to acknowledge by severity", "severity", "time_to_acknowledge"),
-        "mttc-by-severity.svg": durations("Mean time to contain by severity", "severity", "time_to_contain"),
-        "mttr-by-severity.svg": durations("Mean time to resolve by severity", "severity", "time_to_resolve"),
-        "stage-time-by-severity.svg": (stage_title, stage_svg),
-        "incidents-by-service.svg": counts("Incidents by service", "service"),
-        "mttr-by-service.svg": durations("Mean time to resolve by service", "service", "time_to_resolve"),
-        "incidents-by-month.svg": counts("Incidents by month of detection", "month"),
-        "mttr-by-month.svg": durations("Mean time to resolve by month of detection", "month", "time_to_resolve"),
-    }
+    charts = {"incidents-by-severity.svg": counts("Incidents by severity", "severity")}
+    for name in CHARTED:
+        d = defined.duration(name)
+        if d is not None:
+            charts[_chart_name(name, "severity")] = durations(f"Mean {d.title.lower()} by severity", "severity", name)
+    charts["stage-time-by-severity.svg"] = (stage_title, stage_svg)
+    charts["incidents-by-service.svg"] = counts("Incidents by service", "service")
+    charts["incidents-by-month.svg"] = counts("Incidents by month of detection", "month")
+    for name in CHARTED_BY_SERVICE_AND_MONTH:
+        d = defined.duration(name)
+        if d is not None:
+            charts[_chart_name(name, "service")] = durations(f"Mean {d.title.lower()} by service", "service", name)
+            charts[_chart_name(name, "month")] = durations(f"Mean {d.title.lower()} by month of detection", "month", name)
+    return charts
+
+
+def _chart_name(duration_id: str, by: str) -> str:
+    return f"{duration_id.replace('_', '-')}-by-{by}.svg"
 
 
 def _image(charts: dict[str, tuple[str, str]], name: str) -> str:
@@ -163,38 +174,44 @@ def _actions_section(site: SiteData) -> list[str]:
     return lines + _table(["Due", "Incident", "Action", "Owner", "Status", "Title"], rows, numbers=False)
 
 
-def _page(site: SiteData, total: Group, groups: dict[str, tuple[Group, ...]], charts: dict[str, tuple[str, str]]) -> str:
+def _page(
+    site: SiteData, total: Group, groups: dict[str, tuple[Group, ...]], charts: dict[str, tuple[str, str]], defined: Definitions
+) -> str:
     scope = "public incidents" if site.public else "incidents"
     overall_row = replace(total, key="All incidents")
+    words = definitions_text(site.process)
+    unknown = [f"{d.label} {total.duration(d.id).unknown}" for d in defined.durations if total.duration(d.id).unknown]
     lines = [
         "# Incident reports",
         "",
         f"Figures over {total.incidents} {scope}, as of {format_time(site.now)}. "
         "Download them as [CSV](metrics.csv) or [JSON](metrics.json).",
         "",
-        "How they are measured (every time from the moment the incident was detected):",
+        "How they are measured (each duration is between two milestones of process.yaml):",
         "",
-        *(f"- **{label}**: {DEFINITIONS[name]}." for name, label in SHORT.items()),
-        f"- **Time in each stage**: {DEFINITIONS['time_in_stage']}.",
+        *(f"- **{md(d.label)}**: {md(words[d.id])}" for d in defined.durations),
+        f"- **Time in each stage**: {words['time_in_stage']}.",
         "",
         "Means and medians count only the incidents that reached the point measured; `n=` shows how many when that is fewer than all.",
+        "A figure marked ~ rests on some times known only to the day, or about; a time that is unknown is never measured"
+        + (f" (left out: {md(', '.join(unknown))})." if unknown else "."),
         "",
         "## Overview",
         "",
-        *_response_table("Scope", [overall_row]),
+        *_response_table("Scope", [overall_row], defined),
         *_stage_table(site, "Scope", [overall_row]),
     ]
     images = {
-        "severity": ["incidents-by-severity.svg", "mtta-by-severity.svg", "mttc-by-severity.svg", "mttr-by-severity.svg"],
-        "service": ["incidents-by-service.svg", "mttr-by-service.svg"],
-        "month": ["incidents-by-month.svg", "mttr-by-month.svg"],
+        "severity": ["incidents-by-severity.svg", *(_chart_name(n, "severity") for n in CHARTED)],
+        "service": ["incidents-by-service.svg", *(_chart_name(n, "service") for n in CHARTED_BY_SERVICE_AND_MONTH)],
+        "month": ["incidents-by-month.svg", *(_chart_name(n, "month") for n in CHARTED_BY_SERVICE_AND_MONTH)],
     }
     for by in DIMENSIONS:
         lines += [f"## By {by}", ""]
         if by == "service":
             lines += ["An incident affecting several services counts once for each of them.", ""]
-        lines += [_image(charts, name) + "\n" for name in images[by]]
-        lines += _response_table(HEADINGS[by], groups[by])
+        lines += [_image(charts, name) + "\n" for name in images[by] if name in charts]
+        lines += _response_table(HEADINGS[by], groups[by], defined)
         lines += [f"### Time in each stage by {by}", ""]
         if by == "severity":
             lines += [_image(charts, "stage-time-by-severity.svg"), ""]
@@ -205,12 +222,18 @@ def _page(site: SiteData, total: Group, groups: dict[str, tuple[Group, ...]], ch
 
 
 def _summary_data(summary: Summary) -> dict[str, Any]:
-    return {"count": summary.count, "mean_seconds": _round(summary.mean), "median_seconds": _round(summary.median)}
+    return {
+        "count": summary.count,
+        "mean_seconds": _round(summary.mean),
+        "median_seconds": _round(summary.median),
+        "approximate": summary.approximate,
+        "unknown": summary.unknown,
+    }
 
 
 def _group_data(group: Group) -> dict[str, Any]:
     data: dict[str, Any] = {"key": group.key, "incidents": group.incidents}
-    data.update({name: _summary_data(group.duration(name)) for name in DURATIONS})
+    data.update({name: _summary_data(summary) for name, summary in group.durations})
     data["time_in_stage"] = {stage: _summary_data(summary) for stage, summary in group.time_in_stage}
     return data
 
@@ -221,7 +244,7 @@ def _json(site: SiteData, total: Group, groups: dict[str, tuple[Group, ...]]) ->
     data = {
         "generated_at": format_time(site.now),
         "edition": site.edition,
-        "definitions": DEFINITIONS,
+        "definitions": definitions_text(site.process),
         "stages": [stage for stage, _ in total.time_in_stage],
         "groups": by_group,
     }
@@ -239,22 +262,24 @@ def _csv(total: Group, groups: dict[str, tuple[Group, ...]]) -> str:
     writer.writerow(CSV_FIELDS)
 
     def row(by: str, g: Group, metric: str, s: Summary) -> list[object]:
-        return [by, _cell(g.key), metric, s.count, _cell(_round(s.mean)), _cell(_round(s.median))]
+        return [by, _cell(g.key), metric, s.count, _cell(_round(s.mean)), _cell(_round(s.median)), s.approximate, s.unknown]
 
     for by, items in (("all", (total,)), *((by, groups[by]) for by in DIMENSIONS)):
         for g in items:
-            writer.writerow([by, _cell(g.key), "incidents", g.incidents, "", ""])
-            writer.writerows(row(by, g, name, g.duration(name)) for name in DURATIONS)
+            writer.writerow([by, _cell(g.key), "incidents", g.incidents, "", "", "", ""])
+            writer.writerows(row(by, g, name, summary) for name, summary in g.durations)
             writer.writerows(row(by, g, f"stage:{stage}", s) for stage, s in g.time_in_stage)
     return out.getvalue()
 
 
 def reports(site: SiteData) -> dict[str, str]:
     """The report files of the site, by path: ``reports/index.md``, its SVG charts, ``metrics.csv``/``.json``."""
-    total = overall(site.incidents, site.process)
-    groups: dict[str, tuple[Group, ...]] = {by: aggregate(site.incidents, site.process, by) for by in DIMENSIONS}
-    charts = _charts(site, groups)
-    files = {BASE + "index.md": _page(site, total, groups, charts)}
+    figures = per_incident(site.incidents, site.process)
+    defined = milestones.definitions(site.process)
+    total = overall_of(figures, site.process)
+    groups: dict[str, tuple[Group, ...]] = {by: group_metrics(figures, site.process, by) for by in DIMENSIONS}
+    charts = _charts(site, groups, defined)
+    files = {BASE + "index.md": _page(site, total, groups, charts, defined)}
     files.update({BASE + name: svg for name, (_, svg) in charts.items()})
     files[BASE + "metrics.csv"] = _csv(total, groups)
     files[BASE + "metrics.json"] = _json(site, total, groups)

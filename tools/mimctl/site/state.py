@@ -4,13 +4,21 @@ One derivation from the records, used by the status home, the incident pages,
 the Statuspage API and the feeds, so that none of them can contradict another.
 It follows Statuspage's model:
 
-- An incident is **impairing** while it is in an active stage (``active: true``
-  in process.yaml): its components take its severity's ``component_status``;
-  its status is its latest update's (``investigating`` before any; a
-  ``resolved`` update reads as ``monitoring`` while the incident is still active).
-- Once it leaves the active stages, service is restored and its components
-  are operational again. It is **monitoring** until a ``resolved`` update is
-  posted or it reaches the close stage; then it is **resolved**.
+- An incident is **impairing** from when its impact started (else when it was
+  detected) until service was restored for users: the ``resolved`` milestone
+  (``milestones``, one definition for stats, show, these pages and the API).
+  Its components take its severity's ``component_status``; its status is its
+  latest update's (``investigating`` before any; a ``resolved`` update reads
+  as ``monitoring`` while it still impairs). An incident waiting in ``resolve``
+  for a permanent fix after service came back no longer impairs.
+- Reopened (moved from a stage that is not active back into an active one)
+  after service was restored, it impairs again until a later fact says
+  service was restored.
+- Once service is restored, its components are operational again. It is
+  **monitoring** until a ``resolved`` update is posted, it is closed (the
+  ``closed`` milestone) or it reaches the closing stage (``closes: true`` in
+  process.yaml); then it is **resolved**. Reaching the closing stage or being
+  closed also ends an impairment no fact ended.
 - **Impact** (none, minor, major, critical) is the severity's ``indicator``
   while impairing and once resolved (the worst it had); ``none`` while
   monitoring, as service is restored.
@@ -35,9 +43,11 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import PurePosixPath
 
-from .. import cadence
+from .. import cadence, milestones
 from ..maintenance import UNDERWAY, Maintenance
-from ..model import Incident, parse_time
+from ..milestones import Timeline
+from ..model import Incident
+from ..timing import Known
 from .data import PUBLIC, SiteData
 
 # Least to most severe, as Statuspage ranks them.
@@ -58,7 +68,6 @@ DESCRIPTIONS = {
     "critical": "Major Service Outage",
 }
 UNRESOLVED = ("investigating", "identified", "monitoring")
-CLOSE_STAGE = "close"  # reaching this stage ends an incident for readers
 DOWNTIME_WEIGHT = {"major_outage": 1.0, "partial_outage": 0.3}  # Statuspage's uptime: partial outages count 30%
 HISTORY_DAYS = 90
 
@@ -79,6 +88,7 @@ class Update:
     text: str
     effect: str  # the status the incident gave its components from this update on
     recorded: bool = True
+    known: Known | None = None  # how well its time is known (recorded updates)
 
 
 @dataclass(frozen=True)
@@ -90,10 +100,12 @@ class IncidentState:
     components: tuple[str, ...]  # shown service ids
     updates: tuple[Update, ...]  # oldest first, never empty
     started: datetime
-    restored: datetime | None  # service restored (left the active stages)
+    restored: datetime | None  # service restored for users (the resolved milestone), None while impairing
     resolved_at: datetime | None
     windows: tuple[tuple[datetime, datetime | None], ...]  # when it impaired service
     component_status: str  # its severity's, while impairing
+    started_known: Known | None = None  # ``started`` as the records know it
+    restored_known: Known | None = None  # ``restored`` as the records know it
 
     @property
     def unresolved(self) -> bool:
@@ -128,11 +140,6 @@ class MaintenanceState:
     @property
     def underway(self) -> bool:
         return self.status in UNDERWAY
-
-
-def _first_window_start(incident: Incident) -> datetime:
-    times = [t for t in (incident.started_at, incident.detected_at) if t is not None]
-    return min(times)
 
 
 class PageState:
@@ -211,9 +218,11 @@ class PageState:
         impaired = severity.component_status if severity else "partial_outage"
         impact = severity.indicator if severity else "major"
         components = tuple(s for s in incident.services if s in site.catalog.services)
-        windows, reached_close = self._windows(incident)
-        active = site.is_active(incident)
-        restored = None if active or not windows else windows[-1][1]
+        timeline = site.timeline(incident)
+        windows, reached_close, restored_known = self._windows(incident, timeline)
+        start = timeline.impaired[0].start if timeline.impaired else Known(windows[0][0])
+        active = windows[-1][1] is None
+        restored = None if active else windows[-1][1]
         recorded = incident.updates(PUBLIC if site.public else None)
 
         def effect_at(moment: datetime) -> str:
@@ -224,12 +233,12 @@ class PageState:
         for u in recorded:
             said = str(u.data.get("status", "investigating"))
             if said == "resolved" and active:
-                said, effect = "monitoring", effect_at(u.at)  # not over while the stages say it impairs service
+                said, effect = "monitoring", effect_at(u.at)  # not over while service is still impaired
             else:
                 effect = "operational" if said == "resolved" else effect_at(u.at)
-            updates.append(Update(f"{incident.id}-{PurePosixPath(u.name).stem}", u.at, said, u.text, effect))
+            updates.append(Update(f"{incident.id}-{PurePosixPath(u.name).stem}", u.at, said, u.text, effect, known=u.known))
         if not updates:
-            declared = parse_time(incident.data["declared_at"]) if incident.data.get("declared_at") else incident.detected_at
+            declared = timeline.at("declared") or incident.detected_at
             names = ", ".join(site.service_name(s) for s in components)
             text = f"We are investigating an issue affecting {names}." if names else "We are investigating an issue."
             updates.append(Update(f"{incident.id}-declared", declared, "investigating", text, effect_at(declared), recorded=False))
@@ -261,31 +270,42 @@ class PageState:
             resolved_at=resolved_at,
             windows=tuple(windows),
             component_status=impaired,
+            started_known=start if start.at == windows[0][0] else Known(windows[0][0]),
+            restored_known=None if restored is None else restored_known or Known(restored),
         )
 
-    def _windows(self, incident: Incident) -> tuple[list[tuple[datetime, datetime | None]], datetime | None]:
-        """When the incident impaired service (its visits to active stages), and when it first reached the close stage."""
+    def _windows(
+        self, incident: Incident, timeline: Timeline
+    ) -> tuple[list[tuple[datetime, datetime | None]], datetime | None, Known | None]:
+        """When the incident impaired service (``Timeline.impaired``), when it was over for readers (closed, or the
+        closing stage reached: that also ends an impairment no fact ended), and how well the end of the last is known.
+
+        The stage changes of an incident recorded after the fact (``retrospective``) happen when it is written
+        up, years later perhaps: they say nothing of when it was over, so only its facts (restored, closed) do."""
         process = self.site.process
-        ids = process.stage_ids
-        close = ids.index(CLOSE_STAGE) if CLOSE_STAGE in ids else len(ids)
-        windows: list[tuple[datetime, datetime | None]] = []
-        reached_close: datetime | None = None
-        for visit in incident.stage_history(ids[0]):
-            stage = process.stage(visit.stage)
-            if stage is not None and stage.active:
-                start = visit.entered if windows else min(_first_window_start(incident), visit.entered)
-                if windows and windows[-1][1] == visit.entered:
-                    start = windows.pop()[0]  # one window across consecutive active stages
-                windows.append((start, visit.left))
-                reached_close = None  # reopened: only a later close counts
-            elif reached_close is None and visit.stage in ids and ids.index(visit.stage) >= close:
-                reached_close = visit.entered
-        if not windows:  # recorded after the fact without stage events: the declaration as a moment
-            start = _first_window_start(incident)
-            windows.append((start, start))
-        if reached_close is None and incident.stage in ids and ids.index(incident.stage) >= close:
-            reached_close = windows[-1][1] or windows[-1][0]
-        return windows, reached_close
+        periods = timeline.impaired or (milestones.Period(Known(incident.detected_at), None),)
+        windows: list[tuple[datetime, datetime | None]] = [(p.start.at, p.end.at if p.end else None) for p in periods]
+        reopened = milestones.reopens(incident, process)
+        last = reopened[-1] if reopened else None
+        stages = [] if incident.data.get("retrospective") else incident.events_of("stage")
+        reached_close = next(
+            (e.at for e in stages if process.reached_closing(str(e.data["to"])) and (last is None or e.at >= last)),
+            None,
+        )
+        if (
+            reached_close is None
+            and process.reached_closing(incident.stage)
+            and not any(process.reached_closing(str(e.data["to"])) for e in stages)
+        ):
+            reached_close = windows[-1][1] or windows[-1][0]  # recorded that way, without stage events (or after the fact)
+        closed = timeline.at("closed")
+        if closed is not None and (last is None or closed >= last):
+            reached_close = min(reached_close, closed) if reached_close else closed
+        ended = periods[-1].end
+        start, end = windows[-1]
+        if end is None and reached_close is not None:
+            windows[-1] = (start, max(start, reached_close))
+        return windows, reached_close, ended
 
     # --- history bars ---------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from ..model import format_time
 from . import layout
 from .data import SiteData
 from .incident_pages import incident_table, known_errors_of
-from .parts import IMPACT_LABEL, STATUS_LABEL, component_status, lasted, link, names, status_badge, when
+from .parts import IMPACT_LABEL, STATUS_LABEL, component_status, lasted, link, names, status_badge, when, when_known
 from .safe import block, rich, text
 from .state import HISTORY_DAYS, IncidentState
 
@@ -70,7 +70,7 @@ def _current(site: SiteData) -> str:
             f'<article class="mim-active mim-impact-{text(facts.impact)}"><h3>{link(PAGE, layout.incident_page(inc.id), inc.title)}</h3>'
             f"<p>{text(IMPACT_LABEL.get(facts.impact, facts.impact))}"
             + (f" · affecting {text(affected)}" if affected and facts.impairing else f" · {text(affected)}" if affected else "")
-            + f" · {since} {when(format_time(facts.started))} ({text(lasted(facts.seconds(site.now)))})"
+            + f" · {since} {when_known(facts.started_known)} ({text(lasted(facts.seconds(site.now)))})"
             + f" · {text(inc.id)}</p>{_latest(site, facts)}{workaround}</article>"
         )
     if not articles:

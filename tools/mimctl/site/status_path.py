@@ -42,7 +42,7 @@ from ..sources import FOLDER
 from ..store import INCIDENTS_DIR, Tracker
 from .data import SiteData, collect, views
 from .feeds import MAX_ENTRIES
-from .state import CLOSE_STAGE, HISTORY_DAYS
+from .state import HISTORY_DAYS
 from .statusapi import MAX_RECORDS
 
 RECENT_DAYS = 7  # incidents changed this recently get their page rebuilt on the status path
@@ -61,9 +61,9 @@ class Candidates:
 
 def candidates(tracker: Tracker, now: datetime) -> Candidates:
     """The ids that must be loaded in full for the status pages (before the feeds), from one pass over the heads."""
-    ids = tracker.process.stage_ids
-    close = ids.index(CLOSE_STAGE) if CLOSE_STAGE in ids else len(ids)
-    open_stages = set(ids[:close])
+    process = tracker.process
+    ids = process.stage_ids
+    open_stages = {s for s in ids if not process.reached_closing(s)}
     window = file_stamp(now - timedelta(days=HISTORY_DAYS + 1))
     recent = file_stamp(now - timedelta(days=RECENT_DAYS))
     chosen: set[str] = set()

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from .. import lifecycle
-from ..model import Incident, format_time
+from ..model import Incident
 from ..store import Tracker
+from ..timing import When, known
 from ..transaction import Change
 from .records import record
 
@@ -20,9 +20,10 @@ class Move:
     change: Change | None
 
 
-def advance(tracker: Tracker, incident: Incident, at: datetime, by: str, target: str | None = None, reason: str | None = None) -> Move:
+def advance(tracker: Tracker, incident: Incident, at: When, by: str, target: str | None = None, reason: str | None = None) -> Move:
     """Judge the move to ``target`` (default: the next stage); when allowed, the change that makes it."""
-    transition = lifecycle.judge(incident, tracker.process, target, reason, at=at)
+    when = known(at)
+    transition = lifecycle.judge(incident, tracker.process, target, reason, at=when.at)
     if not transition.allowed:
         return Move(transition, None)
     fields: dict[str, object] = {"from": transition.source, "to": transition.target, "reason": reason}
@@ -34,7 +35,7 @@ def advance(tracker: Tracker, incident: Incident, at: datetime, by: str, target:
     edits: dict[str, object] = {"stage": transition.target}
     stage = tracker.process.stage(transition.target)
     if stage is not None and stage.final:
-        edits["completed_at"] = format_time(at)
+        edits["completed_at"] = when
     verb = "reopen" if transition.backward else "advance"
     trailers = {
         "Stage": transition.target,

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
-from ..model import Incident, format_time
+from ..model import Incident
 from ..store import Tracker
+from ..timing import When, known
 from ..transaction import Change
 from . import Invalid
 from .records import record
 
 
-def assign(tracker: Tracker, incident: Incident, role: str, person: str, at: datetime, by: str) -> Change:
+def assign(tracker: Tracker, incident: Incident, role: str, person: str, at: When, by: str) -> Change:
     """Give ``role`` to ``person``; when someone held it, the event records a hand-over from them."""
     roles = tracker.process.roles
     if role not in roles:
@@ -27,7 +27,7 @@ def notified(
     tracker: Tracker,
     incident: Incident,
     recipients: Sequence[str],
-    at: datetime,
+    at: When,
     by: str,
     *,
     channel: str | None = None,
@@ -47,7 +47,7 @@ def escalated(
     tracker: Tracker,
     incident: Incident,
     recipients: Sequence[str],
-    at: datetime,
+    at: When,
     by: str,
     *,
     level: int | None = None,
@@ -73,19 +73,38 @@ def escalated(
     return record(tracker, incident, "escalation", at, by, subject, fields, edits, trailers, summary)
 
 
-def acknowledge(tracker: Tracker, incident: Incident, at: datetime, by: str) -> Change:
+def acknowledge(tracker: Tracker, incident: Incident, at: When, by: str) -> Change:
     """``by`` acknowledged the incident (which stops further escalation)."""
-    edits = {"escalation.acknowledged_by": by, "escalation.acknowledged_at": format_time(at)}
+    edits = {"escalation.acknowledged_by": by, "escalation.acknowledged_at": known(at)}
     return record(tracker, incident, "ack", at, by, f"acknowledged by {by}", None, edits)
 
 
-def bridge(tracker: Tracker, incident: Incident, url: str, at: datetime, by: str) -> Change:
+def bridge(tracker: Tracker, incident: Incident, url: str, at: When, by: str) -> Change:
     """The bridge / virtual war room was opened at ``url``."""
-    edits = {"bridge.url": url, "bridge.opened_at": format_time(at)}
+    edits = {"bridge.url": url, "bridge.opened_at": known(at)}
     return record(tracker, incident, "bridge", at, by, "bridge opened", {"url": url}, edits)
 
 
-def stakeholder_update(tracker: Tracker, incident: Incident, text: str, status: str, audience: str, at: datetime, by: str) -> Change:
+def stakeholder_update(tracker: Tracker, incident: Incident, text: str, status: str, audience: str, at: When, by: str) -> Change:
     """An update to stakeholders (``audience`` internal or public) with a Statuspage-style status."""
     fields = {"audience": audience, "status": status, "text": text}
     return record(tracker, incident, "stakeholder-update", at, by, f"{audience} update: {status}", fields)
+
+
+def vendor_escalation(
+    tracker: Tracker,
+    incident: Incident,
+    vendor: str,
+    at: When,
+    by: str,
+    *,
+    case: str | None = None,
+    url: str | None = None,
+    text: str | None = None,
+) -> Change:
+    """An escalation to a vendor or other third party (a support case): not a level of the escalation path."""
+    if url and not url.startswith(("http://", "https://")):
+        raise Invalid("must start with http:// or https://", param="url")
+    fields = {"vendor": vendor, "case": case, "url": url, "text": text}
+    subject = f"escalated to {vendor}" + (f" (case {case})" if case else "")
+    return record(tracker, incident, "vendor-escalation", at, by, subject, fields, summary={"vendor": vendor, "case": case})

@@ -7,7 +7,6 @@ import re
 import secrets
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from .. import events
@@ -15,6 +14,7 @@ from ..formatting import file_stamp
 from ..model import ABSENT, Incident, format_time, get_path
 from ..sources import SourceError
 from ..store import INCIDENT_FILE, INCIDENTS_DIR, PIR_FILE, TIMELINE_DIR, Tracker
+from ..timing import Known, Unknown, When, known
 from ..transaction import Change, Refused
 from ..yamlio import dump_new, edit_file
 
@@ -36,9 +36,9 @@ def pir_path(incident_id: str) -> str:
     return f"{INCIDENTS_DIR}/{incident_id}/{PIR_FILE}"
 
 
-def event_path(incident_id: str, at: datetime, kind: str) -> str:
+def event_path(incident_id: str, at: When, kind: str) -> str:
     """A new timeline file: ``incidents/INC-…/timeline/<time>-<kind>-<6 hex>.yaml`` (the one place names are made)."""
-    return f"{INCIDENTS_DIR}/{incident_id}/{TIMELINE_DIR}/{file_stamp(at)}-{kind}-{secrets.token_hex(3)}.yaml"
+    return f"{INCIDENTS_DIR}/{incident_id}/{TIMELINE_DIR}/{file_stamp(known(at).at)}-{kind}-{secrets.token_hex(3)}.yaml"
 
 
 def new_short_id(prefix: str) -> str:
@@ -127,11 +127,55 @@ def clean(data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v not in (None, "", [], (), {})}
 
 
-def event_text(at: datetime, kind: str, by: str | None, fields: Mapping[str, Any]) -> str:
-    """A new timeline event file's text; the fields must belong to the kind (``events``)."""
+def place(when: When | Unknown, incident: Incident) -> Known:
+    """A time for an event of ``incident``: as given, or, when unknown, placed after the events recorded so far.
+
+    An unknown time is held at the latest time on the timeline (the declaration
+    or detection when there is none), so the event lists after them; its
+    precision stays ``unknown`` and no figure is measured from it.
+    """
+    if not isinstance(when, Unknown):
+        return known(when)
+    times = [e.at for e in incident.events] + [t.at for t in (incident.time("declared_at"), incident.time("detected_at")) if t is not None]
+    return Known(max(times), "unknown")
+
+
+def next_seq(incident: Incident | None) -> int:
+    """The recording order of the next event on ``incident``'s timeline: one more than any so far (1 for a new incident)."""
+    if incident is None:
+        return 1
+    return max(max((e.seq for e in incident.events), default=0), len(incident.events)) + 1
+
+
+def event_text(at: When, kind: str, by: str | None, fields: Mapping[str, Any], seq: int | None = None) -> str:
+    """A new timeline event file's text; the fields must belong to the kind (``events``).
+
+    ``seq`` is its place in recording order (``model.event_order``): it orders
+    events recorded for the same instant. A time not known to the second says
+    how it is known under ``times.at`` (``timing``).
+    """
     events.check_fields(kind, fields)
-    data = clean({"at": format_time(at), "kind": kind, "by": by, **fields})
+    when = known(at)
+    note = when.note()
+    data = clean({"at": format_time(when.at), "kind": kind, "by": by, "seq": seq, "times": {"at": note} if note else None, **fields})
     return dump_new(data, SCHEMA_FROM_EVENT)
+
+
+def time_edits(data: Mapping[str, Any], edits: Mapping[str, Any]) -> dict[str, Any]:
+    """``edits`` with every ``Known`` value written as a record time, and its note under ``times.<path>``.
+
+    A time known to the second has no note; a stale note from an earlier, rougher value is removed.
+    """
+    out: dict[str, Any] = {}
+    for path, value in edits.items():
+        if not isinstance(value, Known):
+            out[path] = value
+            continue
+        out[path] = format_time(value.at)
+        note = value.note()
+        if note is not None or get_path(data.get("times") or {}, path) is not ABSENT:
+            out[f"times.{path}"] = note
+    return out
 
 
 def set_path(data: Any, dotted: str, value: Any) -> None:
@@ -147,11 +191,27 @@ def set_path(data: Any, dotted: str, value: Any) -> None:
         data[parts[-1]] = value
 
 
+def prune(data: Any, dotted: str) -> None:
+    """Remove the mapping at ``a.b`` and each one above it that is left empty."""
+    parts = dotted.split(".")
+    while parts:
+        trail = [data]
+        for part in parts[:-1]:
+            inner = trail[-1].get(part) if isinstance(trail[-1], dict) else None
+            if not isinstance(inner, dict):
+                return
+            trail.append(inner)
+        if trail[-1].get(parts[-1]) != {}:
+            return
+        trail[-1].pop(parts[-1])
+        parts = parts[:-1]
+
+
 def record(
     tracker: Tracker,
     incident: Incident,
     kind: str,
-    at: datetime,
+    at: When,
     by: str | None,
     subject: str,
     fields: Mapping[str, Any] | None = None,
@@ -159,14 +219,20 @@ def record(
     trailers: Mapping[str, str] | None = None,
     summary: Mapping[str, object] | None = None,
 ) -> Change:
-    """An event on the timeline plus edits to incident.yaml (dotted path -> value; None removes), as one change."""
+    """An event on the timeline plus edits to incident.yaml (dotted path -> value; None removes), as one change.
+
+    A ``Known`` value in ``edits`` is a time: it is written with how it is known (``time_edits``).
+    """
     writes: dict[str, str] = {}
+    edits = time_edits(incident.data, edits or {})
     if edits:
         path = incident_path(incident.id)
 
         def change(data: Any) -> None:
             for dotted, value in edits.items():
                 set_path(data, dotted, value)
+                if value is None and dotted.startswith("times."):
+                    prune(data, dotted.rsplit(".", 1)[0])
 
         writes[path] = edit_file(tracker.root / path, change, path)  # as stored: CRLF, a BOM stay
     # The event carries the values it set, so the incident as of any moment is a replay (Incident.as_of).
@@ -174,7 +240,7 @@ def record(
     sets = copy.deepcopy(
         {p: v for p, v in (edits or {}).items() if p != "stage" and (v is not None or get_path(incident.data, p) is not ABSENT)}
     )
-    writes[event_path(incident.id, at, kind)] = event_text(at, kind, by, {**(fields or {}), "sets": sets})
+    writes[event_path(incident.id, at, kind)] = event_text(at, kind, by, {**(fields or {}), "sets": sets}, next_seq(incident))
     return Change(
         incident.id,
         writes,
@@ -184,8 +250,14 @@ def record(
     )
 
 
-def add_event(change: Change, incident_id: str, at: datetime, kind: str, by: str | None, fields: Mapping[str, Any]) -> str:
-    """Add one more timeline event to ``change`` (several events in one commit); its path."""
+def add_event(
+    change: Change, incident_id: str, at: When, kind: str, by: str | None, fields: Mapping[str, Any], incident: Incident | None = None
+) -> str:
+    """Add one more timeline event to ``change`` (several events in one commit); its path.
+
+    It is recorded after the events already in the change and, when given, after ``incident``'s own.
+    """
     path = event_path(incident_id, at, kind)
-    change.writes[path] = event_text(at, kind, by, fields)
+    written = sum(1 for p in change.writes if f"/{TIMELINE_DIR}/" in p)  # each has the next seq after the incident's own
+    change.writes[path] = event_text(at, kind, by, fields, next_seq(incident) + written)
     return path

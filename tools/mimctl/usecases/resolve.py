@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from ..model import Incident, format_time
+from ..model import Incident
 from ..store import Tracker
+from ..timing import When, known
 from ..transaction import Change
 from . import Invalid
 from .records import record
@@ -14,17 +13,19 @@ from .records import record
 def resolution(
     tracker: Tracker,
     incident: Incident,
-    at: datetime,
+    at: When,
     by: str,
     *,
     change_ref: str | None = None,
     summary: str | None = None,
     validated_in: str | None = None,
     stable: bool = False,
+    service_restored: bool = False,
     confirmed_by: str | None = None,
 ) -> Change:
-    """Any of: the fix in production at ``at`` (``change_ref``), what it was, where it was tested, stable since ``at``, who confirmed it."""
-    stamp = format_time(at)
+    """Any of: the fix in production at ``at`` (``change_ref``), what it was, where it was tested, stable since ``at``,
+    service restored for users at ``at`` (the resolved milestone), who confirmed it."""
+    stamp = known(at)
     edits: dict[str, object] = {}
     done = []
     if change_ref:
@@ -34,6 +35,9 @@ def resolution(
         edits["resolution.summary"] = summary
     if validated_in:
         edits["resolution.validated_in"] = validated_in
+    if service_restored:
+        edits["resolution.service_restored_at"] = stamp
+        done.append("service restored")
     if stable:
         edits["resolution.stable_since"] = stamp
         done.append("stable")
@@ -41,7 +45,9 @@ def resolution(
         edits.update({"resolution.confirmed_by": confirmed_by, "resolution.confirmed_at": stamp})
         done.append(f"confirmed by {confirmed_by}")
     if not edits:
-        raise Invalid("nothing to record: give a change reference, a summary, where it was validated, stability or a confirmation")
+        raise Invalid(
+            "nothing to record: give a change reference, a summary, where it was validated, service restored, stability or a confirmation"
+        )
     text = "; ".join(done) or "resolution details"
     return record(tracker, incident, "resolution", at, by, f"resolution: {text}", {"text": summary or text}, edits)
 
@@ -49,7 +55,7 @@ def resolution(
 def recovery(
     tracker: Tracker,
     incident: Incident,
-    at: datetime,
+    at: When,
     by: str,
     *,
     summary: str | None = None,
@@ -57,7 +63,7 @@ def recovery(
     dependents_validated: bool = False,
 ) -> Change:
     """Recovery: what was restored, everything restored at ``at``, dependent services validated at ``at``."""
-    stamp = format_time(at)
+    stamp = known(at)
     edits: dict[str, object] = {}
     if summary is not None:
         edits["recovery.summary"] = summary

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..model import Incident, format_time, parse_time
+from ..model import ABSENT, Incident, format_time, get_path, parse_time
 from ..store import Tracker
+from ..timing import When, known
 from ..transaction import Change, Refused
+from ..vocabulary import action_settled
 from ..yamlio import dump_new, edit_file, edit_text
 from . import Invalid
 from .records import SCHEMA_FROM_PIR, clean, pir_path, record, set_path
@@ -43,37 +45,58 @@ def _impact_text(incident: Incident) -> str:
     return " ".join(parts)
 
 
-def edit_review(tracker: Tracker, incident: Incident, subject: str, change: Edit) -> Change:
-    """Apply ``change`` to the incident's pir.yaml (created from the incident if there is none yet)."""
+def edit_review(tracker: Tracker, incident: Incident, subject: str, change: Edit, at: When, by: str, text: str | None = None) -> Change:
+    """Apply ``change`` to the incident's pir.yaml (created from the incident if there is none yet), with a ``review`` event.
+
+    The event dates the edit (``at``, ``by``): a review has no time of its own
+    but the meeting's. Nothing is written when the review would not change.
+    """
     path = pir_path(incident.id)
     current = tracker.root / path
-    text = edit_file(current, change, path) if current.exists() else edit_text(pir_text(incident), change, path)
-    return Change(
-        incident.id,
-        {path: text},
-        f"{incident.id}: {subject}",
-        trailers={"Incident": incident.id, "Stage": incident.stage, "Record": "pir"},
-    )
+    exists = current.exists()
+    before = current.read_text(encoding="utf-8") if exists else pir_text(incident)
+    after = edit_file(current, change, path) if exists else edit_text(before, change, path)
+    trailers = {"Record": "pir"}
+    if exists and after == before:
+        return Change(incident.id, {}, f"{incident.id}: {subject}", trailers={"Incident": incident.id, "Stage": incident.stage, **trailers})
+    recorded = record(tracker, incident, "review", at, by, subject, {"text": text or subject[:1].upper() + subject[1:]}, trailers=trailers)
+    recorded.writes[path] = after
+    return recorded
 
 
-def start_review(tracker: Tracker, incident: Incident) -> Change:
+def start_review(tracker: Tracker, incident: Incident, at: When, by: str) -> Change:
     """pir.yaml, pre-filled from the incident (no change if it exists)."""
-    return edit_review(tracker, incident, "start the post-incident review", lambda data: None)
+    return edit_review(tracker, incident, "start the post-incident review", lambda data: None, at, by, "Review started")
 
 
-def set_review_field(tracker: Tracker, incident: Incident, field: str, value: Any) -> Change:
+def set_review_field(tracker: Tracker, incident: Incident, field: str, value: Any, at: When, by: str) -> Change:
     """Set a field of the review (dotted path): summary, root_causes, known_errors, ..."""
-    return edit_review(tracker, incident, f"review: set {field}", lambda data: set_path(data, field, value))
+    if field.split(".")[0] in ("incident", "times"):
+        raise Invalid(f"{field} is set by mimctl, not by hand", param="field")
+    return edit_review(tracker, incident, f"review: set {field}", lambda data: set_path(data, field, value), at, by)
 
 
-def complete_review(tracker: Tracker, incident: Incident, held: datetime, attendees: Sequence[str]) -> Change:
+def complete_review(tracker: Tracker, incident: Incident, held: When, attendees: Sequence[str], at: When, by: str) -> Change:
     """The meeting was held (when, who attended); the review is complete."""
+    meeting = known(held)
+    if meeting.unknown:
+        raise Invalid("when the meeting was held is needed (the day, at least)", param="held")
 
     def change(data: Any) -> None:
-        data["meeting"] = {"held_at": format_time(held), "attendees": list(attendees)}
+        data["meeting"] = {"held_at": format_time(meeting.at), "attendees": list(attendees)}
         data["status"] = "complete"
+        note = meeting.note()
+        if note is not None:
+            set_path(data, "times.meeting.held_at", note)
+        elif get_path(data.get("times") or {}, "meeting.held_at") is not ABSENT:
+            set_path(data, "times.meeting.held_at", None)
+            if not data["times"].get("meeting"):
+                data["times"].pop("meeting", None)
+            if not data["times"]:
+                data.pop("times")
 
-    return edit_review(tracker, incident, "review complete", change)
+    text = f"Review complete: meeting held {meeting.text()}, attended by {', '.join(attendees)}"
+    return edit_review(tracker, incident, "review complete", change, at, by, text)
 
 
 def next_action_id(actions: Sequence[Any]) -> str:
@@ -82,30 +105,57 @@ def next_action_id(actions: Sequence[Any]) -> str:
     return f"A{max(used, default=0) + 1}"
 
 
-def add_action(tracker: Tracker, incident: Incident, title: str, owner: str, due: str, kind: str | None = None) -> Change:
-    """An improvement action item (status open), with the next free id ``A<n>``."""
+def add_action(
+    tracker: Tracker,
+    incident: Incident,
+    title: str,
+    owner: str,
+    due: str,
+    at: When,
+    by: str,
+    kind: str | None = None,
+    link: str | None = None,
+    note: str | None = None,
+) -> Change:
+    """An improvement action item (status open), with the next free id ``A<n>``, in ``summary['action_id']``."""
+    if link and not link.startswith(("http://", "https://")):
+        raise Invalid("must start with http:// or https://", param="link")
+    existing = (incident.pir or {}).get("actions")
+    action_id = next_action_id(existing if isinstance(existing, list) else [])
 
     def change(data: Any) -> None:
         actions = data.setdefault("actions", [])
-        item = {"id": next_action_id(actions), "title": title, "owner": owner, "due": due, "status": "open"}
-        if kind:
-            item["kind"] = kind
+        item = {"id": action_id, "title": title, "owner": owner, "due": due, "status": "open"}
+        item.update(clean({"kind": kind, "link": link, "note": note}))
         actions.append(item)
 
-    return edit_review(tracker, incident, f"review action: {title[:60]}", change)
+    made = edit_review(tracker, incident, f"review action {action_id}: {title[:60]}", change, at, by)
+    made.summary["action_id"] = action_id
+    return made
 
 
-def set_action(tracker: Tracker, incident: Incident, action_id: str, status: str) -> Change:
-    """An action item's new status; Invalid when the review has no such item."""
+def set_action(tracker: Tracker, incident: Incident, action_id: str, status: str, at: When, by: str) -> Change:
+    """An action item's new status; done or dropped records when and by whom (``settled_at``/``settled_by``).
+
+    Invalid when the review has no such item.
+    """
+    when = known(at)
+    if when.unknown:
+        raise Invalid("when it was done is needed (the day, at least)", param="at")
 
     def change(data: Any) -> None:
         for item in data.get("actions", []):
             if item.get("id") == action_id:
                 item["status"] = status
+                if action_settled(status):
+                    item["settled_at"], item["settled_by"] = format_time(when.at), by
+                else:
+                    item.pop("settled_at", None)
+                    item.pop("settled_by", None)
                 return
         raise Invalid(f"no action {action_id!r} in the review", param="action_id")
 
-    return edit_review(tracker, incident, f"review action {action_id} {status}", change)
+    return edit_review(tracker, incident, f"review action {action_id} {status}", change, at, by)
 
 
 # --- the calendar invite ------------------------------------------------------------------

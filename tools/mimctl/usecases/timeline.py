@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from ..model import Incident
 from ..store import Tracker
+from ..timing import When
 from ..transaction import Change
 from . import Invalid
 from .records import record
@@ -15,12 +15,12 @@ from .records import record
 PROTECTED_FIELDS = ("id", "stage")
 
 
-def note(tracker: Tracker, incident: Incident, text: str, at: datetime, by: str) -> Change:
+def note(tracker: Tracker, incident: Incident, text: str, at: When, by: str) -> Change:
     """A note on the timeline."""
     return record(tracker, incident, "note", at, by, "note", {"text": text})
 
 
-def set_field(tracker: Tracker, incident: Incident, field: str, value: Any, at: datetime, by: str) -> Change:
+def set_field(tracker: Tracker, incident: Incident, field: str, value: Any, at: When, by: str) -> Change:
     """Set any field of incident.yaml (dotted path) to ``value``; the result must still validate."""
     if field in PROTECTED_FIELDS:
         raise Invalid("id and stage are changed by 'mimctl advance' only", param="field")
