@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import gitrepo
 from .gitrepo import GitError, Location, Sparseness
-from .sources import FILE, FOLDER, GIT, WORKTREE, Entry, GitTree, Source, SourceError, WorkTree
+from .sources import FILE, FOLDER, GIT, WORKTREE, Entry, GitTree, Source, SourceError, WorkTree, walk_listings
 from .yamlio import MAX_BYTES
 
 
@@ -131,15 +131,7 @@ class Checkout:
         if not self.checked_out(folder, True) and self.work.entry(folder) is None:
             tree = self.git
             return tree.walk(folder) if tree is not None else []
-        out: list[Entry] = []
-        todo = [folder]
-        while todo:
-            current = todo.pop()
-            for entry in self.listing(current) or []:
-                out.append(entry)
-                if entry.kind == FOLDER:
-                    todo.append(entry.path)
-        return sorted(out, key=lambda e: e.path)
+        return walk_listings(self.listing, folder)
 
     def entry(self, path: str) -> Entry | None:
         here = self.work.entry(path)

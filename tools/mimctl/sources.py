@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -79,6 +79,18 @@ class Source(Protocol):
         """A hint that everything under ``folders`` is about to be read (a partial clone fetches what it lacks at once)."""
 
     def close(self) -> None: ...
+
+
+def walk_listings(listing: Callable[[str], list[Entry] | None], folder: str) -> list[Entry]:
+    """Every entry at any depth under ``folder``, by path, from a source's one-folder ``listing``."""
+    out: list[Entry] = []
+    todo = [folder]
+    while todo:
+        for entry in listing(todo.pop()) or []:
+            out.append(entry)
+            if entry.kind == FOLDER:
+                todo.append(entry.path)
+    return sorted(out, key=lambda e: e.path)
 
 
 def _bad_path(path: str) -> bool:
@@ -169,15 +181,7 @@ class WorkTree:
             return None
 
     def walk(self, folder: str) -> list[Entry]:
-        out: list[Entry] = []
-        todo = [folder]
-        while todo:
-            current = todo.pop()
-            for entry in self.listing(current) or []:
-                out.append(entry)
-                if entry.kind == FOLDER:
-                    todo.append(entry.path)
-        return sorted(out, key=lambda e: e.path)
+        return walk_listings(self.listing, folder)
 
     def entry(self, path: str) -> Entry | None:
         if _bad_path(path):
