@@ -78,25 +78,14 @@ def test_clone_checks_out_the_configuration_the_kedb_and_the_open_incidents_only
     assert _blob(responder, f"incidents/{CLOSED}/incident.yaml") not in _missing(responder)
 
 
+# A responder declares an incident in the sparse checkout (its id must come from git, not from what is checked out).
+DECLARE_SEARCH_INCIDENT = ["new", "--title", "Search is slow", "--service", "search", "--impact", "low", "--urgency", "low",
+                           "--severity", "SEV4", "--source", "alert"]  # fmt: skip
+
+
 def test_ids_listings_and_references_come_from_git(responder: Path) -> None:
     new = ok(
-        [
-            "new",
-            "--title",
-            "Search is slow",
-            "--service",
-            "search",
-            "--impact",
-            "low",
-            "--urgency",
-            "low",
-            "--severity",
-            "SEV4",
-            "--source",
-            "alert",
-            "--format",
-            "json",
-        ],
+        [*DECLARE_SEARCH_INCIDENT, "--format", "json"],
         responder,
     ).json()
     assert new["incident"] == "INC-0010", "the next id after INC-0009, which is not checked out"
@@ -144,21 +133,7 @@ def test_writing_to_an_incident_not_checked_out_checks_it_out_first(responder: P
 
 def test_a_new_incident_is_checked_out_with_its_first_commit(responder: Path) -> None:
     ok(
-        [
-            "new",
-            "--title",
-            "Search is slow",
-            "--service",
-            "search",
-            "--impact",
-            "low",
-            "--urgency",
-            "low",
-            "--severity",
-            "SEV4",
-            "--source",
-            "alert",
-        ],
+        DECLARE_SEARCH_INCIDENT,
         responder,
     )
     assert (responder / "incidents" / "INC-0010" / "incident.yaml").is_file()
