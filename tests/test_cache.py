@@ -79,6 +79,54 @@ def test_an_unchanged_tracker_is_not_read_again(repo: Path, monkeypatch: pytest.
     assert (repo / ".git" / "mimctl" / "cache.sqlite").is_file()
 
 
+def test_an_unchanged_tracker_is_judged_as_a_whole(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second run of an unchanged tracker, on disk or from a commit, takes one kept result: no folder is listed or read."""
+    first, committed = judged(repo), judged(repo, rev="HEAD")
+    import mimctl.validate
+
+    def judging(*args: object) -> None:
+        raise AssertionError("the record folders were judged again")
+
+    monkeypatch.setattr(mimctl.validate, "_records", judging)
+    for again, before in (
+        (validate(Tracker(repo), now=NOW, jobs=1), first),
+        (validate(Tracker(repo, committed_source(repo, "HEAD")), now=NOW, jobs=1), committed),
+    ):
+        assert again.findings == before.findings and again.files == before.files
+        assert again.kept == INCIDENTS + KNOWN_ERRORS
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "a stray file, not in git",
+        "a stray file, ignored by git",
+        "a stray file, committed",
+        "a known error removed, not committed",
+        "a maintenance record, committed",
+    ],
+)
+def test_the_whole_result_never_hides_a_change(repo: Path, change: str) -> None:
+    judged(repo)
+    judged(repo, rev="HEAD")
+    if "stray" in change:
+        (repo / "incidents" / "notes.txt").write_text("scratch\n", encoding="utf-8")
+        expected = "incidents/notes.txt"
+        if "ignored" in change:
+            (repo / ".git" / "info" / "exclude").write_text("notes.txt\n", encoding="utf-8")
+    elif "known error" in change:
+        (repo / "kedb" / "KE-0003.yaml").unlink()  # INC-0006 names it as its known error
+        expected = "incidents/INC-0006/incident.yaml"
+    else:
+        (repo / "maintenance").mkdir()
+        (repo / "maintenance" / "MNT-0001.yaml").write_text("id: MNT-0001\n", encoding="utf-8")
+        expected = "maintenance/MNT-0001.yaml"
+    if "committed" in change and "not committed" not in change:
+        commit_all(repo, change)
+        assert any(m.startswith(expected) for m in messages(judged(repo, rev="HEAD"))), change
+    assert any(m.startswith(expected) for m in messages(judged(repo))), change
+
+
 def test_a_changed_record_is_judged_again_on_disk_committed_and_reverted(repo: Path) -> None:
     judged(repo)
     record = repo / "incidents" / "INC-0003" / "incident.yaml"

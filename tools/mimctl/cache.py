@@ -164,13 +164,13 @@ class Clock:
             return None
         now = _micros(self.now)
         times = [_micros(t) for t in self.turns]
-        before = max((t for t in times if t <= now), default=_NEVER_BEFORE)
-        after = min((t for t in times if t > now), default=_NEVER_AFTER)
+        before = max((t for t in times if t <= now), default=NEVER_BEFORE)
+        after = min((t for t in times if t > now), default=NEVER_AFTER)
         return (before, after)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_NEVER_BEFORE, _NEVER_AFTER = -(2**62), 2**62
+NEVER_BEFORE, NEVER_AFTER = -(2**62), 2**62
 
 
 def _micros(moment: datetime) -> int:
@@ -190,8 +190,9 @@ class Judged:
     files: int
     findings: list[Finding]
     asked: dict[str, dict[str, bool]] = field(default_factory=dict)  # container name -> {id: was it there}
-    holds: tuple[int, int] | None = (_NEVER_BEFORE, _NEVER_AFTER)
+    holds: tuple[int, int] | None = (NEVER_BEFORE, NEVER_AFTER)
     key: str | None = None  # where to keep it (None: not to be kept)
+    records: int = 1  # how many records it is the result of (a whole validation's: all of them)
 
     def still_holds(self, containers: dict[str, Container[str]], now: datetime) -> bool:
         if self.holds is None or not self.holds[0] < _micros(now) < self.holds[1]:
@@ -205,6 +206,7 @@ class Judged:
                 "findings": [[f.path, f.line, f.column, f.message, f.field, f.rule, f.severity] for f in self.findings],
                 "asked": self.asked,
                 "holds": self.holds,
+                **({"records": self.records} if self.records != 1 else {}),
             },
             separators=(",", ":"),
         )
@@ -213,7 +215,8 @@ class Judged:
     def load(cls, text: str) -> Judged:
         data = json.loads(text)
         holds = data["holds"]
-        return cls(data["files"], [Finding(*f) for f in data["findings"]], data["asked"], (holds[0], holds[1]) if holds else None)
+        spans = (holds[0], holds[1]) if holds else None
+        return cls(data["files"], [Finding(*f) for f in data["findings"]], data["asked"], spans, records=data.get("records", 1))
 
 
 # --- keys ---------------------------------------------------------------------------------------------

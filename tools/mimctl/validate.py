@@ -8,6 +8,7 @@ it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Container
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from pathlib import Path, PurePosixPath
 from . import cache, rules, secret_scan
 from .cache import Asked, Clock, Judged, Results
 from .findings import Finding
-from .layout import KEDB
+from .layout import KEDB, LAYOUT
 from .model import Catalog, Process
 from .sources import FOLDER
 from .store import (
@@ -127,6 +128,53 @@ def validate(
     results = Results.for_tracker(tracker.source) if keep and not tracker.overlay else None
     generation = cache.generation([process_record.blob, catalog_blob])
 
+    # An unchanged tracker, validated whole: one result for everything below the rules.
+    version = _whole_version(tracker) if results is not None and scope == Scope() else None
+    whole = cache.key(generation, "tracker", version) if version else None
+    memo = _kept_whole(results, whole, now)
+    if memo is not None:
+        report.files += memo.files
+        report.findings += memo.findings
+        report.kept += memo.records
+    else:
+        part = _records(tracker, scope, catalog, results, generation, now, jobs)
+        report.files += part.files
+        report.findings += part.findings
+        report.kept += part.kept
+        if whole is not None and results is not None:
+            results.put(generation, {whole: part.summary().dump()})
+    if results is not None:
+        results.close()
+    report.findings = sorted(set(report.findings))
+    return report
+
+
+@dataclass
+class _Part:
+    """What judging the record folders found, and every result it rests on."""
+
+    files: int = 0
+    findings: list[Finding] = field(default_factory=list)
+    kept: int = 0
+    judged: list[Judged] = field(default_factory=list)
+
+    def summary(self) -> Judged:
+        """One result for all of it: it holds while every result it is made of holds."""
+        spans = [j.holds for j in self.judged]
+        holds = None
+        if None not in spans:
+            holds = (
+                max((s[0] for s in spans if s), default=cache.NEVER_BEFORE),
+                min((s[1] for s in spans if s), default=cache.NEVER_AFTER),
+            )
+        return Judged(self.files, self.findings, {}, holds, records=len(self.judged))
+
+
+def _records(
+    tracker: Tracker, scope: Scope, catalog: Catalog, results: Results | None, generation: str, now: datetime, jobs: int | None
+) -> _Part:
+    """Layout, stray files, known errors, maintenance and incidents: everything below the rules."""
+    report = _Part()
     folders = tracker.incident_folders()
     incident_ids = set(folders)
     ke_paths = tracker.known_error_paths()
@@ -157,6 +205,7 @@ def validate(
             report.files += found.files
             report.findings += found.findings
         report.kept += len(kept)
+        report.judged += judged.values()
 
     if scope.maintenance:
         from . import maintenance  # scheduled maintenance records (their own module)
@@ -171,17 +220,44 @@ def validate(
     judged = dict(kept)
     judged.update(_check_in_parallel(tracker, [path.split("/", 1)[1] for path in missed], incident_ids, known_error_ids, now, jobs))
     _keep(results, generation, "incident", judged, kept)
-    if results is not None:
-        results.close()
     for found in judged.values():
         report.files += found.files
         report.findings += found.findings
     report.kept += len(kept)
-    report.findings = sorted(set(report.findings))
+    report.judged += judged.values()
     return report
 
 
 # --- results kept between runs ------------------------------------------------------------------------
+
+
+def _whole_version(tracker: Tracker) -> str | None:
+    """A name for everything a whole validation reads below the rules (None when something in it has no name)."""
+    named = []
+    for source, names in ((tracker.source, [folder.name for folder in LAYOUT]), (tracker.rules, [SCHEMAS_DIR])):
+        for name in names:
+            if source.entry(name) is None:
+                named.append(f"{name}\0-")
+                continue
+            version = source.version(name)
+            if version is None:
+                return None
+            named.append(f"{name}\0{version}")
+    return "whole:" + hashlib.sha256("\0".join(named).encode()).hexdigest()
+
+
+def _kept_whole(results: Results | None, key: str | None, now: datetime) -> Judged | None:
+    """The result kept for a whole validation under ``key``, if it still holds at ``now``."""
+    if results is None or key is None:
+        return None
+    text = results.get({key}).get(key)
+    if text is None:
+        return None
+    try:
+        judged = Judged.load(text)
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
+    return judged if judged.still_holds({}, now) else None
 
 
 def _kept(
