@@ -252,6 +252,9 @@ def bytecode_ready() -> None:
 OPEN_STAGES = ("identify", "contain", "investigate", "resolve", "recover", "review")
 
 
+STAGING = "staging"  # generate_history's scratch folder, in no commit
+
+
 def generate_history(
     target: Path, incidents: int, known_errors: int = 0, events: int = 20, open_incidents: int = 10, seed: int = 1, per_commit: int = 1000
 ) -> Path:
@@ -301,12 +304,17 @@ def generate_history(
                 write_file(f"schemas/{schema.name}", schema.read_text(encoding="utf-8"))
             for n in range(1, known_errors + 1):
                 write_file(f"kedb/KE-{n:05d}.yaml", known_error_text(ke_templates[(n - 1) % len(ke_templates)], n, incidents, rng))
+        # fast-import finds a name in a folder by a linear search: the files go into a small folder first, and each
+        # incident is then copied into incidents/ as one entry (one search of it per incident, not one per file).
         for n in range(first, last + 1):
             still_open = n > incidents - open_incidents
             template = templates[open_kinds[n % len(open_kinds)]] if still_open else templates["complete"]
             start = EARLIEST_START + span * (n / max(incidents, 1)) - timedelta(minutes=rng.randrange(0, 600))
             for rel, text in incident_files(template, n, incidents, known_errors, events, rng, start).items():
-                write_file(f"incidents/INC-{n:05d}/{rel}", text)
+                write_file(f"{STAGING}/INC-{n:05d}/{rel}", text)
+        for n in range(first, last + 1):
+            out.write(f"C {STAGING}/INC-{n:05d} incidents/INC-{n:05d}\n".encode())
+        out.write(f"D {STAGING}\n".encode())
     out.write(b"done\n")
     out.close()
     if importer.wait() != 0:
