@@ -149,6 +149,17 @@ def test_a_file_added_by_hand_to_an_unchanged_folder_is_found(repo: Path) -> Non
     assert any("'notes.txt' is not a record file" in m for m in messages(judged(repo))), "ignored by git, still there"
 
 
+def test_a_file_git_is_told_not_to_look_at_is_judged_as_git_shows_it_until_no_cache(repo: Path) -> None:
+    """The documented limit: kept results trust git's view of the work tree; --no-cache reads the file itself."""
+    judged(repo)
+    git("update-index", "--assume-unchanged", "incidents/INC-0003/incident.yaml", cwd=repo)
+    edit(repo / "incidents" / "INC-0003" / "incident.yaml", "severity: SEV2", "severity: SEV9")
+    assert git("status", "--porcelain", cwd=repo) == "", "git itself does not see the edit"
+    assert validate(Tracker(repo), now=NOW, jobs=1).ok, "judged as git shows it"
+    fresh = validate(Tracker(repo), now=NOW, jobs=1, keep=False)
+    assert "incidents/INC-0003/incident.yaml: unknown severity 'SEV9'; severities: SEV1, SEV2, SEV3, SEV4" in messages(fresh)
+
+
 def test_a_changed_rule_file_judges_every_record_again(repo: Path) -> None:
     judged(repo)
     catalog = repo / "catalog.yaml"
