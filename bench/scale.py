@@ -168,9 +168,11 @@ def open_incident(repo: Path) -> str:
 def responder(repo: Path, label: str, runs: int) -> list[Measured]:
     """Recording commands against plain git add + commit, in one checkout."""
     plain = Measured(f"{label}: git add FILE && git commit")
+    floor = Measured(f"{label}: start Python and import the recording commands, nothing else")
     rows = {name: Measured(f"{label}: mimctl {name}", baseline=plain.name) for name in ("note", "update", "new", "advance")}
     incident = open_incident(repo)
     for n in range(runs):
+        floor.samples.append(run([sys.executable, "-c", "import mimctl.cli.record"], repo))
         scratch = f"incidents/{incident}/timeline/20260101T0000{n:02d}Z-note-{uuid.uuid4().hex[:6]}.yaml"
         (repo / scratch).write_text(f"at: '2026-01-01T00:00:{n:02d}Z'\nkind: note\nby: bench\ntext: plain git {n}\n", encoding="utf-8")
         plain.samples.append(run(["sh", "-c", f"git add '{scratch}' && git commit -q -m plain"], repo))
@@ -182,7 +184,7 @@ def responder(repo: Path, label: str, runs: int) -> list[Measured]:
         subprocess.run([*MIMCTL, "confirm", newest], cwd=repo, env=ENV, check=True, capture_output=True)
         subprocess.run([*MIMCTL, "classify", newest, "--reason", "bench"], cwd=repo, env=ENV, check=True, capture_output=True)
         rows["advance"].samples.append(run([*MIMCTL, "advance", newest], repo))
-    return [plain, *rows.values()]
+    return [plain, floor, *rows.values()]
 
 
 DECLARE = [
