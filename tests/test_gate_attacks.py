@@ -274,6 +274,15 @@ def test_emptying_a_gate_and_crossing_it_in_the_same_pull_request_fails(pr: Path
     assert "`process.yaml`" in text.split("### Stage changes")[0]
 
 
+def test_deleting_the_process_is_a_finding_not_a_missing_tracker(pr: Path) -> None:
+    (pr / "process.yaml").unlink()
+    commit_all(pr, "No more process")
+    result = fails_naming(pr, "process.yaml")
+    assert "not a tracker" not in result.output, result
+    inside = run(["check", "--base", "main", "--format", "github"], pr / "incidents" / INC)  # from a folder inside it
+    assert inside.exit_code == 1 and "process.yaml" in annotated(inside), inside
+
+
 def test_reordering_stages_and_moving_along_the_new_order_fails(pr: Path) -> None:
     path = pr / "process.yaml"
     text = path.read_text(encoding="utf-8")

@@ -101,6 +101,36 @@ def find_root(start: Path) -> Path:
     )
 
 
+def find_root_at(start: Path, rev: str) -> Path | None:
+    """The nearest folder at or above ``start`` whose process.yaml commit ``rev`` holds (None: none, or not in git).
+
+    A pull request may delete process.yaml: its check still judges it, at the
+    folder where the base has its tracker.
+    """
+    from .gitrepo import GitError, TreeReader, locate
+
+    location = locate(start.resolve())
+    if location is None:
+        return None
+    top = location.top.resolve()
+    reader = TreeReader(top)
+    try:
+        sha = reader.resolve(rev)
+        start = start.resolve()
+        for folder in (start, *start.parents):
+            if folder != top and top not in folder.parents:
+                break
+            rel = folder.relative_to(top).as_posix()
+            wanted = PROCESS_FILE if rel == "." else f"{rel}/{PROCESS_FILE}"
+            if any(row.path == wanted and row.type == "blob" for row in reader.ls_tree(sha, [wanted], sizes=False)):
+                return folder
+    except GitError:
+        return None
+    finally:
+        reader.close()
+    return None
+
+
 def committed_source(root: Path, rev: str) -> GitTree:
     """The files of the tracker at ``root`` as commit ``rev`` holds them; TrackerError outside git or for an unknown revision."""
     from .gitrepo import GitError, TreeReader, locate

@@ -95,8 +95,15 @@ def check(base: str, summary_path: Path | None, uncommitted: bool, output_format
       mimctl check --base main --uncommitted            # before committing
     """
     from ..prcheck import as_data, run_check, stage_change_findings, summary_markdown
+    from ..store import Tracker, TrackerError, find_root_at
 
-    tr = tracker(repo)
+    try:
+        tr = tracker(repo)
+    except TrackerError:
+        root = find_root_at(repo or Path.cwd(), base)
+        if root is None:
+            raise
+        tr = Tracker(root)  # the change deletes process.yaml: judged where the base has its tracker
     result = run_check(tr, base, worktree=uncommitted)
     markdown = summary_markdown(result)
     target = summary_path or (Path(os.environ["GITHUB_STEP_SUMMARY"]) if os.environ.get("GITHUB_STEP_SUMMARY") else None)
