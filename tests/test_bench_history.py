@@ -57,3 +57,17 @@ def test_the_history_validates_and_only_the_newest_incidents_are_open(origin: Pa
     assert responder["open_incidents"] == open_ids and responder["incidents"] == INCIDENTS
     on_disk = sorted(p.name for p in (Path(responder["path"]) / "incidents").iterdir())
     assert on_disk == open_ids
+
+
+def test_reading_every_head_from_git_keeps_no_entry_of_the_folders_read(origin: Path, tmp_path: Path) -> None:
+    """Memory stays flat over the history: the heads of every incident stream past, and the commit's tree keeps no entry of them."""
+    from mimctl.heads import heads
+    from mimctl.store import Tracker, committed_source
+
+    full = tmp_path / "full"
+    git("clone", "--quiet", str(origin), str(full), cwd=tmp_path)
+    source = committed_source(full, "HEAD")
+    seen = [h.id for h in heads(Tracker(full, source))]
+    assert len(seen) == INCIDENTS
+    kept = [path for path in source._entries if path.count("/") > 1]  # anything inside an incident folder
+    assert kept == [], kept[:5]

@@ -159,6 +159,11 @@ class Checkout:
         if tree is not None and tree.promisor:
             tree.prefetch([f for f in folders if not self.checked_out(f, True) and self.work.entry(f) is None])
 
+    def list_ahead(self, folders: list[str]) -> None:
+        tree = self.git if self.sparse else None
+        if tree is not None:
+            tree.list_ahead([f for f in folders if not self.checked_out(f, True) and self.work.entry(f) is None])
+
     # --- names for what is shown, for results kept between runs ------------------------------
 
     def origin(self, path: str) -> str | None:

@@ -153,7 +153,7 @@ def heads(tracker: Tracker) -> Iterator[Head]:
 def _read_from_git(git: GitTree, incident_ids: list[str]) -> dict[str, Head]:
     """Heads of incident folders read from git objects: one listing of all of them, then each incident.yaml."""
     folders = [f"{INCIDENTS_DIR}/{i}" for i in incident_ids]
-    walked = git.walk_many(folders, fetch=False) if folders else {}
+    walked = git.walk_many(folders, fetch=False, remember=False) if folders else {}  # memory stays flat over the history
     wanted = {e.ref for entries in walked.values() for e in entries if e.name == INCIDENT_FILE and e.parent.count("/") == 1}
     git.prefetch(folders, only=wanted)  # a partial clone fetches each incident.yaml it lacks, in one request, and nothing else
     out = {}
@@ -161,7 +161,7 @@ def _read_from_git(git: GitTree, incident_ids: list[str]) -> dict[str, Head]:
         entries = walked.get(folder, [])
         record = next((e for e in entries if e.path == f"{folder}/{INCIDENT_FILE}" and e.kind == FILE), None)
         try:
-            text = git.read(record.path).decode("utf-8", "replace") if record is not None else ""
+            text = git.read_entry(record).decode("utf-8", "replace") if record is not None else ""
         except SourceError:
             text = ""
         timeline = f"{folder}/{TIMELINE_DIR}/"

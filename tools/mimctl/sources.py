@@ -78,6 +78,9 @@ class Source(Protocol):
     def prefetch(self, folders: list[str]) -> None:
         """A hint that everything under ``folders`` is about to be read (a partial clone fetches what it lacks at once)."""
 
+    def list_ahead(self, folders: list[str]) -> None:
+        """A hint that ``folders`` are about to be walked (a git tree lists them all with one ``ls-tree``)."""
+
     def close(self) -> None: ...
 
 
@@ -119,6 +122,9 @@ class WorkTree:
         return WORKTREE
 
     def prefetch(self, folders: list[str]) -> None:
+        pass
+
+    def list_ahead(self, folders: list[str]) -> None:
         pass
 
     def close(self) -> None:
@@ -261,6 +267,7 @@ class GitTree:
         self.fetched = 0  # objects fetched from the promisor so far
         self._lists: dict[str, list[Entry] | None] = {}
         self._entries: dict[str, Entry] = {}
+        self._walks: dict[str, list[Entry]] = {}  # folders listed ahead, until walked
 
     def spec(self) -> tuple[str, ...]:
         return ("git", str(self.repo_root), self.rev, self.prefix)
@@ -293,7 +300,7 @@ class GitTree:
     def close(self) -> None:
         self.reader.close()
 
-    def _entry(self, mode: str, kind: str, sha: str, size: int | None, path: str) -> Entry:
+    def _entry(self, mode: str, kind: str, sha: str, size: int | None, path: str, remember: bool = True) -> Entry:
         from .gitrepo import GITLINK_MODE, SYMLINK_MODE
 
         if mode == SYMLINK_MODE:
@@ -307,15 +314,16 @@ class GitTree:
         else:
             what = OTHER
         entry = Entry(path[len(self.prefix) :], what, size, sha)
-        self._entries[entry.path] = entry
+        if remember:
+            self._entries[entry.path] = entry
         return entry
 
-    def _listed(self, paths: list[str], recursive: bool) -> list[Entry]:
-        """Entries of tracker-relative ``paths`` (a trailing / lists a folder; "" the tracker's top)."""
+    def _listed(self, paths: list[str], recursive: bool, remember: bool = True) -> list[Entry]:
+        """Entries of tracker-relative ``paths`` (a trailing / lists a folder; "" the tracker's top); ``remember``: for :meth:`entry`."""
         full = [self.prefix + p if p else (self.prefix or ".") for p in paths]
         # Sizes mean looking at every blob: a partial clone would fetch each missing one.
         rows = self.reader.ls_tree(self.rev, full, recursive, sizes=self.promisor is None)
-        return [self._entry(r.mode, r.type, r.sha, r.size, r.path) for r in rows if r.path.startswith(self.prefix)]
+        return [self._entry(r.mode, r.type, r.sha, r.size, r.path, remember) for r in rows if r.path.startswith(self.prefix)]
 
     def listing(self, folder: str) -> list[Entry] | None:
         folder = "" if folder == "." else folder.rstrip("/")
@@ -329,15 +337,29 @@ class GitTree:
         return self._lists[folder]
 
     def walk(self, folder: str) -> list[Entry]:
+        if folder in self._walks:
+            return self._walks.pop(folder)  # listed ahead (list_ahead): its entries are remembered
         return self.walk_many([folder]).get(folder, [])
 
-    def walk_many(self, folders: list[str], fetch: bool = True) -> dict[str, list[Entry]]:
-        """:meth:`walk` of several folders with one ``ls-tree``; ``fetch``: in a partial clone, fetch what they hold (it is read next)."""
+    def list_ahead(self, folders: list[str]) -> None:
+        """A hint that ``folders`` are about to be walked: one ``ls-tree`` for all of them instead of one each."""
+        todo = [f for f in folders if f not in self._walks]
+        if len(todo) > 1:
+            self._walks.update(self.walk_many(todo, fetch=False))
+
+    def walk_many(self, folders: list[str], fetch: bool = True, remember: bool = True) -> dict[str, list[Entry]]:
+        """:meth:`walk` of several folders with one ``ls-tree``.
+
+        ``fetch``: in a partial clone, fetch what they hold (it is read next).
+        ``remember``: keep their entries for :meth:`entry` and :meth:`read`;
+        without, memory stays flat however many folders are walked, and their
+        files are read with :meth:`read_entry`.
+        """
         wanted = [f for f in folders if (e := self.entry(f)) is not None and e.kind == FOLDER]
         if fetch:
             self.prefetch(wanted)
         found: dict[str, list[Entry]] = {f: [] for f in folders}
-        for entry in self._listed([f + "/" for f in wanted], True):
+        for entry in self._listed([f + "/" for f in wanted], True, remember):
             parts = entry.path.split("/")
             for depth in range(1, len(parts)):
                 folder = "/".join(parts[:depth])
@@ -361,11 +383,15 @@ class GitTree:
         return next((e for e in rows if e.path == path), None)
 
     def read(self, path: str, limit: int = MAX_BYTES) -> bytes:
-        from .gitrepo import GitError
-
         entry = self.entry(path)
         if entry is None:
             raise SourceError("no such file in the commit")
+        return self.read_entry(entry, limit)
+
+    def read_entry(self, entry: Entry, limit: int = MAX_BYTES) -> bytes:
+        """The bytes of a file this tree listed (:meth:`walk_many`), without looking it up again."""
+        from .gitrepo import GitError
+
         if entry.kind == LINK:
             raise SourceError("a record may not be a symbolic link")
         if entry.kind != FILE:

@@ -187,6 +187,12 @@ class Tracker:
         """A hint that these incidents are about to be read (a partial clone fetches what it lacks in one go)."""
         self.source.prefetch([f"{INCIDENTS_DIR}/{i}" for i in incident_ids])
 
+    def read_ahead(self, incident_ids: Collection[str]) -> None:
+        """A hint that these incidents are about to be loaded: their folders listed at once, what a partial clone lacks fetched at once."""
+        folders = [f"{INCIDENTS_DIR}/{i}" for i in incident_ids]
+        self.source.list_ahead(folders)
+        self.source.prefetch(folders)
+
     def spec(self) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
         """Enough to open the same tracker in another process (see :meth:`from_spec`)."""
         return (str(self.root), self.source.spec(), self.rules.spec())

@@ -109,6 +109,8 @@ def views(
     """The incidents ``edition`` shows among ``incident_ids``, and the invalid ones left out."""
     shown: list[Incident] = []
     skipped: list[str] = []
+    incident_ids = list(incident_ids)
+    tracker.read_ahead(incident_ids)
     for incident_id in incident_ids:
         bundle = tracker.load_bundle(incident_id)
         if bundle.model is None:

@@ -31,6 +31,7 @@ as a full build (tests/test_status_path.py compares them).
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -48,6 +49,7 @@ from .statusapi import MAX_RECORDS
 RECENT_DAYS = 7  # incidents changed this recently get their page rebuilt on the status path
 RECENT_ON_HOME = 10  # the status home's past incidents (status_page.RECENT)
 FEED_RESERVE = 4 * MAX_ENTRIES  # heads kept in feed order before a second pass is needed
+READ_AHEAD = 50  # incidents in feed order listed together, ahead of loading them one by one
 
 
 @dataclass
@@ -106,6 +108,13 @@ def _feed_order(tracker: Tracker, reserve: list[tuple[str, str, Head]], chosen: 
         page = sorted(following, reverse=True)
 
 
+def _listed_ahead(tracker: Tracker, order: Iterator[Head], page: int = READ_AHEAD) -> Iterator[Head]:
+    """``order`` as it is, each ``page`` of incidents listed (and in a partial clone fetched) together before the first is loaded."""
+    while batch := list(itertools.islice(order, page)):
+        tracker.read_ahead([h.id for h in batch])
+        yield from batch
+
+
 def collect_status(tracker: Tracker, edition: str, now: datetime | None = None, site_url: str = "") -> SiteData:
     """The records the status path shows: the incidents the status pages need, every maintenance and known error."""
     now = now or datetime.now(timezone.utc)
@@ -118,7 +127,7 @@ def collect_status(tracker: Tracker, edition: str, now: datetime | None = None, 
     catalog = tracker.catalog
     known = {k.id for k in site.known_errors}
     times: list[datetime] = sorted((u.at for s in site.state.incidents.values() for u in s.updates), reverse=True)
-    for head in found.feed_order:
+    for head in _listed_ahead(tracker, found.feed_order):
         if len(times) >= MAX_ENTRIES and head.feed < file_stamp(times[MAX_ENTRIES - 1]):
             break
         shown, invalid = views(tracker, [head.id], edition, catalog, known)
