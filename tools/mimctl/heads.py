@@ -34,7 +34,7 @@ _STAMP = re.compile(r"^([0-9]{8}T[0-9]{6}Z)-([a-z-]+?)-[0-9a-f]+\.yaml$")
 _FEED_KINDS = ("stakeholder-update", "stage", "declared")
 HEAD_BYTES = 16384  # the head of incident.yaml that is looked at
 HEADS = "heads"  # the kind of result kept between runs
-BATCH = 1000  # incident folders looked up (and read from git) at a time
+BATCH = 10_000  # incident folders looked up (and read from git, in a partial clone fetched) at a time: each fetch is a pack, and git repacks all once there are 50
 
 
 @dataclass(frozen=True)
