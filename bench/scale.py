@@ -157,9 +157,14 @@ def full(bare: Path, incidents: int) -> Path:
     return target
 
 
+def newest_incident(repo: Path) -> str:
+    """The incident with the highest number that the checkout has on disk (INC-100000 comes after INC-99999)."""
+    return max((p.name for p in (repo / "incidents").iterdir() if p.name.startswith("INC-")), key=lambda name: int(name[4:]))
+
+
 def open_incident(repo: Path) -> str:
     """An open incident that the checkout has on disk (the newest)."""
-    return sorted(p.name for p in (repo / "incidents").iterdir())[-1]
+    return newest_incident(repo)
 
 
 # --- measurements --------------------------------------------------------------------------------
@@ -180,7 +185,7 @@ def responder(repo: Path, label: str, runs: int) -> list[Measured]:
         rows["update"].samples.append(run([*MIMCTL, "update", incident, "--internal", "--status", "investigating", f"bench {n}"], repo))
         declared = run([*MIMCTL, "new", *DECLARE], repo)
         rows["new"].samples.append(declared)
-        newest = sorted(p.name for p in (repo / "incidents").iterdir() if p.name.startswith("INC-"))[-1]
+        newest = newest_incident(repo)
         subprocess.run([*MIMCTL, "confirm", newest], cwd=repo, env=ENV, check=True, capture_output=True)
         subprocess.run([*MIMCTL, "classify", newest, "--reason", "bench"], cwd=repo, env=ENV, check=True, capture_output=True)
         rows["advance"].samples.append(run([*MIMCTL, "advance", newest], repo))
