@@ -312,6 +312,8 @@ def test_a_terminated_command_puts_its_change_back(repo: Path, signum: int) -> N
     before = snapshot(repo)
 
     def signal_after_staging() -> None:
+        # Ctrl-C as in a terminal, whatever SIGINT handling the test run itself inherited.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         original = GitRepo.stage_and_commit
 
         def stage_and_commit(self: GitRepo, paths: list[str], message: str) -> str | None:
