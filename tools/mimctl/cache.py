@@ -247,6 +247,19 @@ def digest_of(package: Path) -> str:
     return digest.hexdigest()[:32]
 
 
+def code_version(*modules: str) -> str:
+    """A digest of the named modules of this mimctl (``heads.py`` ...): for results that only those modules compute."""
+    from . import __version__
+
+    digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0".encode())
+    for name in modules:
+        try:
+            digest.update(name.encode() + b"\0" + (PACKAGE / name).read_bytes() + b"\0")
+        except OSError:
+            digest.update(b"unreadable\0")
+    return digest.hexdigest()[:32]
+
+
 def _library_version(name: str) -> str:
     from importlib import metadata
 

@@ -10,8 +10,13 @@ that simply (a stage given twice, quoted oddly, missing) selects its incident.
 Heads are kept between runs (cache.py), filed under the git tree id of the
 incident's folder, and read from git objects whenever git holds exactly what
 the tracker shows there (a commit's tree, or a folder unchanged in the
-checkout); only folders changed on disk are read from files. A second run
-lists the incidents' folder and reads nothing else of the history.
+checkout); only folders changed on disk are read from files. Read from a
+commit, all of them are also kept as one index under the incidents/ folder's
+tree id: a second run from the same tree reads that one result and nothing
+else, and a run from a later commit reads again only the folders whose tree
+id changed. They are filed under a digest of the modules that compute them
+(not of all of mimctl, so that an upgrade which leaves those modules alone
+does not read the whole history again).
 """
 
 from __future__ import annotations
@@ -19,14 +24,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import cache
 from .cache import Results
 from .checkout import Checkout
 from .formatting import file_stamp
 from .model import Stage, parse_time
-from .sources import FILE, GitTree, SourceError
+from .sources import FILE, FOLDER, GitTree, SourceError
 from .store import INCIDENT_FILE, INCIDENTS_DIR, TIMELINE_DIR, Tracker
 
 _HEAD = re.compile(r"^(stage|detected_at|declared_at):[ \t]*['\"]?([^'\"#\s]+)['\"]?[ \t]*(?:#.*)?$", re.MULTILINE)
@@ -34,11 +39,11 @@ _STAMP = re.compile(r"^([0-9]{8}T[0-9]{6}Z)-([a-z-]+?)-[0-9a-f]+\.yaml$")
 _FEED_KINDS = ("stakeholder-update", "stage", "declared")
 HEAD_BYTES = 16384  # the head of incident.yaml that is looked at
 HEADS = "heads"  # the kind of result kept between runs
+_COMPUTED_BY = ("heads.py", "formatting.py", "model.py")  # the code a head depends on: a change to any other module keeps them
 BATCH = 10_000  # incident folders looked up (and read from git, in a partial clone fetched) at a time: each fetch is a pack, and git repacks all once there are 50
 
 
-@dataclass(frozen=True)
-class Head:
+class Head(NamedTuple):
     """What the cheap scan learnt of one incident folder."""
 
     id: str
@@ -48,14 +53,15 @@ class Head:
     first: str  # earliest timeline stamp (YYYYMMDDTHHMMSSZ), "" if none
     last: str
     feed: str  # newest stamp of an event the feeds may show
+    tree: str = ""  # the git tree id of the folder it was read from, "" when read from files
 
     def dump(self) -> str:
         return json.dumps([self.stage, self.detected, self.declared, self.first, self.last, self.feed])
 
     @classmethod
-    def load(cls, incident_id: str, text: str) -> Head:
+    def load(cls, incident_id: str, text: str, tree: str = "") -> Head:
         stage, detected, declared, first, last, feed = json.loads(text)
-        return cls(incident_id, stage, detected, declared, first, last, feed)
+        return cls(incident_id, stage, detected, declared, first, last, feed, tree)
 
 
 def _isostamp(value: str) -> str:
@@ -122,32 +128,113 @@ def heads(tracker: Tracker) -> Iterator[Head]:
     """Every incident's head: kept from an earlier run, read from git objects, or (changed on disk) from the files."""
     git = _git_side(tracker)
     results = Results.for_tracker(tracker.source) if git is not None else None
-    generation = cache.generation([HEADS])
-    ids = tracker.incident_ids()
+    generation = cache.code_version(*_COMPUTED_BY)
     try:
+        index = _Index.load(results, generation)
+        top = _top(tracker, git)
+        if top and index.top == top:
+            yield from index.heads.values()  # the incidents' folder is as it was: nothing to look up
+            return
+        ids = tracker.incident_ids()
+        seen: dict[str, Head] = {}
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
-            trees = {i: _committed(tracker, f"{INCIDENTS_DIR}/{i}") for i in chunk} if git is not None else {}
-            keys = {i: cache.key(generation, HEADS, tree) for i, tree in trees.items() if tree}
+            trees = _folder_trees(tracker, git, chunk, top) if git is not None else {}
+            indexed = {i: index.heads[i] for i, tree in trees.items() if tree and i in index.heads and index.heads[i].tree == tree}
+            keys = {i: cache.key(generation, HEADS, tree) for i, tree in trees.items() if tree and i not in indexed}
             kept = results.get(set(keys.values())) if results is not None else {}
             fresh: dict[str, str] = {}
             unread = [i for i in keys if keys[i] not in kept]
             read = _read_from_git(git, unread) if git is not None else {}
             for incident_id in chunk:
                 key = keys.get(incident_id)
-                if key is not None and key in kept:
-                    yield Head.load(incident_id, kept[key])
+                tree = trees.get(incident_id) or ""
+                if incident_id in indexed:
+                    head = indexed[incident_id]
+                elif key is not None and key in kept:
+                    head = Head.load(incident_id, kept[key], tree)
                 elif incident_id in read:
-                    head = read[incident_id]
+                    head = read[incident_id]._replace(tree=tree)
                     fresh[keys[incident_id]] = head.dump()
-                    yield head
                 else:
-                    yield scan(tracker, incident_id)
+                    head = scan(tracker, incident_id)  # changed on disk (or not a folder): indexed only with the whole tree
+                if tree or top:
+                    seen[incident_id] = head
+                yield head
             if results is not None:
                 results.put(generation, fresh)
+        if top is not None:
+            _Index(top, seen).save(results, generation, index)
+        elif any(index.heads.get(i) != h for i, h in seen.items()):
+            _Index("", {**index.heads, **seen}).save(results, generation, index)  # for the folders alone
     finally:
         if results is not None:
             results.close()
+
+
+def _top(tracker: Tracker, git: GitTree | None) -> str | None:
+    """The git tree id of incidents/ when the tracker is read from a commit that holds exactly that folder; None otherwise.
+
+    Only a commit's tree counts: in a checkout, what is on disk decides, and is
+    looked at folder by folder.
+    """
+    if git is None or tracker.source is not git:
+        return None
+    return _committed(tracker, INCIDENTS_DIR)
+
+
+def _folder_trees(tracker: Tracker, git: GitTree, ids: list[str], top: str | None) -> dict[str, str | None]:
+    """The git tree id of each incident folder git holds exactly as the tracker shows it (None: read it from files)."""
+    if top is not None:
+        listed = {e.name: e.ref for e in git.listing(INCIDENTS_DIR) or [] if e.kind == FOLDER}
+        return {i: listed.get(i) for i in ids}
+    return {i: _committed(tracker, f"{INCIDENTS_DIR}/{i}") for i in ids}
+
+
+class _Index:
+    """Every head of one incidents/ tree, kept as one result: a run that finds that tree again reads nothing else.
+
+    One line per incident (its id, its folder's tree id, its head); ``top`` is
+    the tree id of the incidents/ folder they were all read from, "" when some
+    were not (a checkout, a folder changed on disk, an id that cannot be written
+    on a line), so that the index only serves folder by folder.
+    """
+
+    KIND = "heads-index"
+
+    def __init__(self, top: str, found: dict[str, Head]) -> None:
+        self.top = top
+        self.heads = found
+
+    @classmethod
+    def load(cls, results: Results | None, generation: str) -> _Index:
+        key = cache.key(generation, cls.KIND, "")
+        text = results.get({key}).get(key, "") if results is not None else ""
+        top, _, body = text.partition("\n")
+        found: dict[str, Head] = {}
+        try:
+            for line in body.splitlines():
+                incident_id, tree, stage, detected, declared, first, last, feed = line.split("\t")
+                found[incident_id] = Head(incident_id, stage or None, detected, declared, first, last, feed, tree)
+        except ValueError:
+            return cls("", {})  # not what this code writes: as if nothing was kept
+        return cls(top, found)
+
+    def save(self, results: Results | None, generation: str, before: _Index) -> None:
+        if results is None or (self.top == before.top and self.heads == before.heads):
+            return
+        lines = []
+        top = self.top
+        for h in self.heads.values():
+            fields = (h.id, h.tree, h.stage or "", h.detected, h.declared, h.first, h.last, h.feed)
+            if any(_UNWRITABLE.search(f) for f in fields):
+                top = ""
+                continue
+            lines.append("\t".join(fields))
+        results.put(generation, {cache.key(generation, self.KIND, ""): top + "\n" + "\n".join(lines)})
+
+
+_UNWRITABLE = re.compile(r"[\t\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")  # what would split a line or a field
 
 
 def _read_from_git(git: GitTree, incident_ids: list[str]) -> dict[str, Head]:
