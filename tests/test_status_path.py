@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from gitutil import ok, t
+from gitutil import git, ok, t
+from mimctl.site import status_path
 from mimctl.site.data import INTERNAL, PUBLIC, collect
 from mimctl.site.generate import generate
 from mimctl.site.status_path import collect_status
-from mimctl.store import Tracker
+from mimctl.store import Tracker, committed_source
 from site_fixtures import REPO_ROOT, sample_tracker, update
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))
@@ -66,3 +67,78 @@ def test_a_status_path_alone_is_a_site(tmp_path: Path) -> None:
     ok(["site", "build", "--status-only", "-o", str(out), "--repo", str(sample.root)], sample.root)
     assert (out / "index.html").is_file() and (out / "api" / "v2" / "status.json").is_file()
     assert (out / "incidents" / f"{sample.active}.html").is_file() and not (out / "kedb").exists()
+
+
+@pytest.fixture
+def committed(tmp_path: Path) -> Path:
+    root = synth.generate(tmp_path / "tracker", 400, events=6, seed=7)
+    git("config", "user.name", "t", cwd=root)
+    git("config", "user.email", "t@example.invalid", cwd=root)
+    return root
+
+
+def _status_from_commit(root: Path, edition: str, now: datetime, loaded: list[str] | None = None) -> dict[str, str]:
+    tracker = Tracker(root, committed_source(root, "HEAD"))
+    try:
+        return generate(collect_status(tracker, edition, now=now))
+    finally:
+        tracker.close()
+
+
+def _differences(root: Path, edition: str, now: datetime) -> list[str]:
+    full = generate(collect(Tracker(root), edition, now=now))
+    fast = _status_from_commit(root, edition, now)
+    return sorted(path for path, text in fast.items() if full.get(path) != text)
+
+
+def _counting_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    loaded: list[str] = []
+    views = status_path.views
+
+    def counted(tracker: Tracker, ids: object, *args: object) -> object:
+        ids = list(ids)  # type: ignore[call-overload]
+        loaded.extend(ids)
+        return views(tracker, ids, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(status_path, "views", counted)
+    return loaded
+
+
+@pytest.mark.parametrize("edition", [INTERNAL, PUBLIC])
+def test_kept_feed_times_load_fewer_incidents_and_change_nothing(committed: Path, edition: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    now = MOMENTS[0]
+    loaded = _counting_loads(monkeypatch)
+    assert not _differences(committed, edition, now)
+    first = len(loaded)
+    loaded.clear()
+    assert not _differences(committed, edition, now), "the second run, ordered by the kept newest entries, says the same"
+    assert len(loaded) < first, (len(loaded), first)
+
+
+def test_a_late_update_on_an_old_incident_reaches_the_feeds_whatever_was_kept(committed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    now = MOMENTS[0]
+    loaded = _counting_loads(monkeypatch)
+    assert not _differences(committed, PUBLIC, now)
+    first = set(loaded)
+    loaded.clear()
+    assert not _differences(committed, PUBLIC, now)
+    # An old incident the first run loaded for the feeds and the second did not (its newest entry, kept,
+    # is older than the feeds' oldest) gets an update: outside the history bars' window, so only its
+    # place in the feeds can bring it in, but newer than the feeds' oldest entry (2024-08-30).
+    old = next(
+        committed / "incidents" / i
+        for i in sorted(first - set(loaded))
+        if "visibility: public" in (committed / "incidents" / i / "incident.yaml").read_text(encoding="utf-8")
+    )
+    event = old / "timeline" / "20250101T120000Z-stakeholder-update-0a0a0a.yaml"
+    event.write_text(
+        "at: '2025-01-01T12:00:00Z'\nkind: stakeholder-update\nby: t\naudience: public\nstatus: resolved\n"
+        "text: A late word on an old incident.\n",
+        encoding="utf-8",
+    )
+    git("add", "-A", cwd=committed)
+    git("commit", "-q", "-m", "a late update", cwd=committed)
+    assert not _differences(committed, PUBLIC, now)
+    feed = _status_from_commit(committed, PUBLIC, now)["history.atom"]
+    assert "A late word on an old incident." in feed
+    assert feed.index("A late word") < feed.index("2024-"), "among the entries of 2025, before those of 2024"

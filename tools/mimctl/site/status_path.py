@@ -19,9 +19,17 @@ the past incidents on the status home and of incidents changed in the last
 week; the full build that follows writes the others.
 
 Heads come from heads.py: kept between runs by the git id of each folder,
-so a second run lists the incidents' folder and reads nothing else of the
-history; memory stays flat, as heads stream past and only the few candidates
-are kept.
+and from a commit as one index under the incidents' folder id, so a second
+run reads one kept result and nothing else of the history; only the few
+candidates are kept as heads stream past.
+
+The feeds take incidents in order of their newest feed entry. A head only
+bounds it from above (the newest stage change or update file, though a stage
+change after the incident closed, or an internal update, makes no public
+entry), so an incident once loaded has its newest entry kept, under its
+folder's tree id, the edition, the rules and mimctl's digest: the next run
+orders by that instead of the bound, and loads about as many incidents as
+the feeds show rather than every one closed since the newest entries.
 
 A head that cannot be read that simply (quoted oddly, missing) makes the
 incident a candidate: the strict loader then decides. The result says the same
@@ -37,10 +45,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from .. import cache
+from ..cache import Results
 from ..formatting import file_stamp
 from ..heads import Head, heads
 from ..sources import FOLDER
-from ..store import INCIDENTS_DIR, Tracker
+from ..store import CATALOG_FILE, INCIDENTS_DIR, PROCESS_FILE, Tracker
 from .data import SiteData, collect, views
 from .feeds import MAX_ENTRIES
 from .state import HISTORY_DAYS
@@ -50,6 +60,41 @@ RECENT_DAYS = 7  # incidents changed this recently get their page rebuilt on the
 RECENT_ON_HOME = 10  # the status home's past incidents (status_page.RECENT)
 FEED_RESERVE = 4 * MAX_ENTRIES  # heads kept in feed order before a second pass is needed
 READ_AHEAD = 50  # incidents in feed order listed together, ahead of loading them one by one
+FEED_TIMES = "feed-times"  # the kind of result kept: each loaded incident's newest feed entry, by folder tree id
+
+
+class FeedTimes:
+    """Each incident's newest feed entry (a stamp, "" for none) as a build of one edition found it, by folder tree id."""
+
+    def __init__(self, tracker: Tracker, edition: str) -> None:
+        self.results = Results.for_tracker(tracker.source)
+        # Filed under the rules as git holds them: a rule file changed on disk (no version) means nothing is kept.
+        process = tracker.rules.version(PROCESS_FILE)
+        catalog = tracker.rules.version(CATALOG_FILE) if tracker.has_catalog() else "no catalog"
+        kept = process is not None and catalog is not None
+        self.key = cache.key(cache.generation([FEED_TIMES, edition, process or "", catalog or ""]), FEED_TIMES, "") if kept else None
+        text = self.results.get({self.key}).get(self.key, "") if self.results is not None and self.key else ""
+        self.kept = dict(line.split("\t", 1) for line in text.splitlines() if "\t" in line)
+        self.learnt: dict[str, str] = {}
+
+    def of(self, head: Head) -> str:
+        """The newest feed entry of ``head``'s incident if known, else the head's bound on it."""
+        return self.kept.get(head.tree, head.feed) if head.tree else head.feed
+
+    def learn(self, head: Head, newest: str) -> None:
+        if head.tree and self.kept.get(head.tree) != newest:
+            self.learnt[head.tree] = newest
+
+    def save(self, trees: set[str]) -> None:
+        """Keep what was learnt, for the folders of this tree only (the others have changed or gone)."""
+        if self.results is None or self.key is None:
+            return
+        try:
+            if self.learnt or not trees.issuperset(self.kept):
+                merged = {t: v for t, v in {**self.kept, **self.learnt}.items() if t in trees}
+                self.results.put(self.key.split(":", 1)[0], {self.key: "\n".join(f"{t}\t{v}" for t, v in merged.items())})
+        finally:
+            self.results.close()
 
 
 @dataclass
@@ -59,9 +104,11 @@ class Candidates:
     chosen: set[str]
     changed: set[str]
     feed_order: Iterator[Head]  # the heads not chosen, newest feed entry first
+    heads: dict[str, Head]  # of the chosen incidents
+    trees: set[str]  # every incident folder's tree id (where known)
 
 
-def candidates(tracker: Tracker, now: datetime) -> Candidates:
+def candidates(tracker: Tracker, now: datetime, feed_times: FeedTimes) -> Candidates:
     """The ids that must be loaded in full for the status pages (before the feeds), from one pass over the heads."""
     process = tracker.process
     ids = process.stage_ids
@@ -70,20 +117,25 @@ def candidates(tracker: Tracker, now: datetime) -> Candidates:
     recent = file_stamp(now - timedelta(days=RECENT_DAYS))
     chosen: set[str] = set()
     changed: set[str] = set()
+    trees: set[str] = set()
+    kept: dict[str, Head] = {}
     tops: dict[str, list[tuple[str, str]]] = {"detected": [], "declared": [], "first": []}
     feeds: list[tuple[str, str, Head]] = []
     for h in heads(tracker):
+        trees.add(h.tree)
         if h.stage is None or h.stage in open_stages or h.stage not in ids or not h.detected or not h.declared or h.last >= window:
             chosen.add(h.id)
         if h.last >= recent:
             changed.add(h.id)
         for key, heap in tops.items():
             _keep_top(heap, (getattr(h, key), h.id), MAX_RECORDS)
-        if h.feed:
-            _keep_top(feeds, (h.feed, h.id, h), FEED_RESERVE)
+        if feed := feed_times.of(h):
+            _keep_top(feeds, (feed, h.id, h), FEED_RESERVE)
+        if h.id in chosen:
+            kept[h.id] = h
     for heap in tops.values():
         chosen.update(incident_id for _, incident_id in heap)
-    return Candidates(chosen, changed, _feed_order(tracker, feeds, chosen))
+    return Candidates(chosen, changed, _feed_order(tracker, feeds, chosen, feed_times), kept, trees)
 
 
 def _keep_top(heap: list[Any], item: Any, size: int) -> None:
@@ -93,7 +145,7 @@ def _keep_top(heap: list[Any], item: Any, size: int) -> None:
         heapq.heapreplace(heap, item)
 
 
-def _feed_order(tracker: Tracker, reserve: list[tuple[str, str, Head]], chosen: set[str]) -> Iterator[Head]:
+def _feed_order(tracker: Tracker, reserve: list[tuple[str, str, Head]], chosen: set[str], feed_times: FeedTimes) -> Iterator[Head]:
     """Heads not chosen, newest feed entry first; past the reserve, another pass over the heads gives the next ones."""
     page = sorted(reserve, reverse=True)
     while page:
@@ -103,8 +155,8 @@ def _feed_order(tracker: Tracker, reserve: list[tuple[str, str, Head]], chosen: 
         floor = page[-1][:2]
         following: list[tuple[str, str, Head]] = []
         for h in heads(tracker):
-            if h.feed and (h.feed, h.id) < floor:
-                _keep_top(following, (h.feed, h.id, h), FEED_RESERVE)
+            if (feed := feed_times.of(h)) and (feed, h.id) < floor:
+                _keep_top(following, (feed, h.id, h), FEED_RESERVE)
         page = sorted(following, reverse=True)
 
 
@@ -118,7 +170,9 @@ def _listed_ahead(tracker: Tracker, order: Iterator[Head], page: int = READ_AHEA
 def collect_status(tracker: Tracker, edition: str, now: datetime | None = None, site_url: str = "") -> SiteData:
     """The records the status path shows: the incidents the status pages need, every maintenance and known error."""
     now = now or datetime.now(timezone.utc)
-    found = candidates(tracker, now)
+    feed_times = FeedTimes(tracker, edition)
+    found = candidates(tracker, now, feed_times)
+    loaded_heads = dict(found.heads)
     chosen = found.chosen
     site = collect(tracker, edition, now=now, site_url=site_url, incident_ids=sorted(chosen))
     incidents = list(site.incidents)
@@ -128,8 +182,9 @@ def collect_status(tracker: Tracker, edition: str, now: datetime | None = None, 
     known = {k.id for k in site.known_errors}
     times: list[datetime] = sorted((u.at for s in site.state.incidents.values() for u in s.updates), reverse=True)
     for head in _listed_ahead(tracker, found.feed_order):
-        if len(times) >= MAX_ENTRIES and head.feed < file_stamp(times[MAX_ENTRIES - 1]):
+        if len(times) >= MAX_ENTRIES and feed_times.of(head) < file_stamp(times[MAX_ENTRIES - 1]):
             break
+        loaded_heads[head.id] = head
         shown, invalid = views(tracker, [head.id], edition, catalog, known)
         skipped += invalid
         if shown:
@@ -151,6 +206,10 @@ def collect_status(tracker: Tracker, edition: str, now: datetime | None = None, 
     shown, invalid = views(tracker, present, edition, catalog, known)
     incidents += shown
     skipped += invalid
+    for incident_id, head in loaded_heads.items():
+        state = loaded.state.incidents.get(incident_id)
+        feed_times.learn(head, file_stamp(max(u.at for u in state.updates)) if state is not None else "")
+    feed_times.save(found.trees)
     return SiteData(
         edition=site.edition,
         process=site.process,
