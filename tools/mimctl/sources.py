@@ -355,6 +355,7 @@ class GitTree:
         without, memory stays flat however many folders are walked, and their
         files are read with :meth:`read_entry`.
         """
+        self._look_up(folders)
         wanted = [f for f in folders if (e := self.entry(f)) is not None and e.kind == FOLDER]
         if fetch:
             self.prefetch(wanted)
@@ -367,6 +368,16 @@ class GitTree:
                     found[folder].append(entry)
                     break
         return {f: sorted(v, key=lambda e: e.path) for f, v in found.items()}
+
+    def _look_up(self, paths: list[str]) -> None:
+        """Learn the entries of ``paths`` with one ``ls-tree`` for all that :meth:`entry` would look up one by one."""
+        unknown = [
+            p
+            for p in paths
+            if not _bad_path(p) and p not in self._entries and (parent := p.rpartition("/")[0]) and parent not in self._lists
+        ]
+        if len(unknown) > 1:
+            self._listed(unknown, False)
 
     def entry(self, path: str) -> Entry | None:
         if _bad_path(path):
