@@ -70,6 +70,23 @@ def test_the_status_path_deploys_on_its_own_and_the_archive_never_deploys(folder
 
 
 @pytest.mark.parametrize("folder", FOLDERS, ids=IDS)
+def test_the_status_path_keeps_what_it_learnt_between_runs(folder: Path) -> None:
+    """Each run starts on a fresh machine: the heads and feed order mimctl keeps must travel in the Actions cache."""
+    steps = _jobs(folder / "deploy.yml")["status"]["steps"]
+    (build,) = [i for i, s in enumerate(steps) if "--status-only" in str(s.get("run", ""))]
+    kept_at = steps[build]["env"]["MIMCTL_CACHE"]
+    assert "--rev HEAD" in steps[build]["run"], "read from the commit: one kept index answers for the whole history"
+    restore = [
+        i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("actions/cache/restore@") and s["with"]["path"] == kept_at
+    ]
+    save = [i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("actions/cache/save@") and s["with"]["path"] == kept_at]
+    assert len(restore) == 1 and len(save) == 1 and restore[0] < build < save[0]
+    assert steps[restore[0]]["with"]["restore-keys"] == "mimctl-kept-"
+    # A cache entry cannot be written twice: each run (and each re-run) saves under its own key.
+    assert steps[save[0]]["with"]["key"] == "mimctl-kept-${{ github.run_id }}-${{ github.run_attempt }}"
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=IDS)
 def test_the_internal_edition_never_goes_to_pages(folder: Path) -> None:
     steps = _jobs(folder / "archive.yml")["site"]["steps"]
     internal = [s for s in steps if "site-internal" in str(s.get("run", "")) + str((s.get("with") or {}).get("path", ""))]
@@ -91,7 +108,8 @@ def test_public_builds_link_to_the_address_pages_reports(folder: Path) -> None:
         for i in builds:
             # The address reaches the command through the environment, never expanded inside the script.
             assert '--site-url "$PAGES_URL"' in steps[i]["run"] and "${{" not in steps[i]["run"]
-            assert steps[i]["env"] == {"PAGES_URL": f"${{{{ steps.{step_id}.outputs.base_url }}}}"}
+            assert steps[i]["env"]["PAGES_URL"] == f"${{{{ steps.{step_id}.outputs.base_url }}}}"
+            assert set(steps[i]["env"]) <= {"PAGES_URL", "MIMCTL_CACHE"}
 
 
 def test_the_template_installs_the_pinned_mimctl() -> None:
