@@ -136,10 +136,14 @@ def heads(tracker: Tracker) -> Iterator[Head]:
             yield from index.heads.values()  # the incidents' folder is as it was: nothing to look up
             return
         ids = tracker.incident_ids()
+        listed = _folder_trees(git) if git is not None and top is not None else None
         seen: dict[str, Head] = {}
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
-            trees = _folder_trees(tracker, git, chunk, top) if git is not None else {}
+            if listed is not None:
+                trees = {i: listed.get(i) for i in chunk}
+            else:
+                trees = {i: _committed(tracker, f"{INCIDENTS_DIR}/{i}") for i in chunk} if git is not None else {}
             indexed = {i: index.heads[i] for i, tree in trees.items() if tree and i in index.heads and index.heads[i].tree == tree}
             keys = {i: cache.key(generation, HEADS, tree) for i, tree in trees.items() if tree and i not in indexed}
             kept = results.get(set(keys.values())) if results is not None else {}
@@ -183,12 +187,9 @@ def _top(tracker: Tracker, git: GitTree | None) -> str | None:
     return _committed(tracker, INCIDENTS_DIR)
 
 
-def _folder_trees(tracker: Tracker, git: GitTree, ids: list[str], top: str | None) -> dict[str, str | None]:
-    """The git tree id of each incident folder git holds exactly as the tracker shows it (None: read it from files)."""
-    if top is not None:
-        listed = {e.name: e.ref for e in git.listing(INCIDENTS_DIR) or [] if e.kind == FOLDER}
-        return {i: listed.get(i) for i in ids}
-    return {i: _committed(tracker, f"{INCIDENTS_DIR}/{i}") for i in ids}
+def _folder_trees(git: GitTree) -> dict[str, str]:
+    """The git tree id of each incident folder in the commit's incidents/, by name."""
+    return {e.name: e.ref for e in git.listing(INCIDENTS_DIR) or [] if e.kind == FOLDER and e.ref}
 
 
 class _Index:
