@@ -22,7 +22,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from conftest import make_tracker
-from gitutil import ok, t
+from gitutil import git, ok, t
 from mimctl.model import parse_time
 from mimctl.site.build import build_site
 from mimctl.yamlio import atomic_write, dump_new
@@ -116,6 +116,19 @@ def declare(
         root,
     )
     return str(out.json()["incident"])
+
+
+def committed_synthetic(target: Path, incidents: int, events: int, seed: int) -> Path:
+    """A synthetic tracker (bench/synth.py) committed in its own repository, where tests may commit as "t"."""
+    import sys
+
+    sys.path.insert(0, str(REPO_ROOT / "bench"))
+    import synth
+
+    root: Path = synth.generate(target, incidents, events=events, seed=seed)
+    git("config", "user.name", "t", cwd=root)
+    git("config", "user.email", "t@example.invalid", cwd=root)
+    return root
 
 
 def update(root: Path, incident_id: str, status: str, text: str, at: str, public: bool = True) -> None:

@@ -10,7 +10,6 @@ removed, one changed on disk only, an index that is not what mimctl writes.
 from __future__ import annotations
 
 import sqlite3
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,18 +19,12 @@ from gitutil import git
 from mimctl import heads as heads_module
 from mimctl.heads import Head, heads
 from mimctl.store import Tracker, committed_source
-from site_fixtures import REPO_ROOT
-
-sys.path.insert(0, str(REPO_ROOT / "bench"))
-import synth  # noqa: E402
+from site_fixtures import committed_synthetic
 
 
 @pytest.fixture
 def tracker_repo(tmp_path: Path) -> Path:
-    root = synth.generate(tmp_path / "tracker", 40, events=4, seed=3)
-    git("config", "user.name", "t", cwd=root)
-    git("config", "user.email", "t@example.invalid", cwd=root)
-    return root
+    return committed_synthetic(tmp_path / "tracker", 40, events=4, seed=3)
 
 
 def _fresh(root: Path, rev: str | None, monkeypatch: pytest.MonkeyPatch) -> list[Head]:

@@ -14,7 +14,7 @@ from mimctl.site.data import INTERNAL, PUBLIC, collect
 from mimctl.site.generate import generate
 from mimctl.site.status_path import collect_status
 from mimctl.store import Tracker, committed_source
-from site_fixtures import REPO_ROOT, sample_tracker, update
+from site_fixtures import REPO_ROOT, committed_synthetic, sample_tracker, update
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 import synth  # noqa: E402
@@ -71,10 +71,7 @@ def test_a_status_path_alone_is_a_site(tmp_path: Path) -> None:
 
 @pytest.fixture
 def committed(tmp_path: Path) -> Path:
-    root = synth.generate(tmp_path / "tracker", 400, events=6, seed=7)
-    git("config", "user.name", "t", cwd=root)
-    git("config", "user.email", "t@example.invalid", cwd=root)
-    return root
+    return committed_synthetic(tmp_path / "tracker", 400, events=6, seed=7)
 
 
 def _status_from_commit(root: Path, edition: str, now: datetime, loaded: list[str] | None = None) -> dict[str, str]:
