@@ -199,3 +199,68 @@ def test_a_tracker_in_a_folder_of_a_sparse_checkout(tmp_path: Path) -> None:
     listed = ok(["list", "--all", "--format", "json"], here).json()
     assert len(listed["incidents"]) == 8, listed
     assert ok(["validate", "--format", "json"], here).json()["ok"] is True
+
+
+def _cone_files_flags(repo: Path, folder: str) -> list[str]:
+    """``git ls-files -t`` of ``folder`` as the index holds it (S: left out of the checkout, H: in it), not looking on disk."""
+    return sorted(git("-c", "sparse.expectFilesOutsideOfPatterns=true", "ls-files", "-t", "--", folder, cwd=repo).splitlines())
+
+
+def test_a_folder_left_on_disk_outside_the_cone_is_taken_back_as_plain_git_takes_it(tmp_path: Path) -> None:
+    """Git looks for files on disk that the cone leaves out before every command; mimctl tells it not to only when there are none.
+
+    Two clones by ``mimctl clone``, each with the completed INC-0001 (not in
+    the cone) put back on disk, edited: a note committed by mimctl in one, a
+    file committed by plain git in the other. The index then says the same of
+    the folder in both (git took it back into the checkout), and ``git status``
+    shows the edit in both.
+    """
+    _, url = _origin(tmp_path)
+    clones = []
+    for name in ("by-mimctl", "by-git"):
+        repo = Path(ok(["clone", url, str(tmp_path / name), "--format", "json"], tmp_path).json()["path"])
+        _identity(repo)
+        left = repo / "incidents" / "INC-0001"
+        left.mkdir()
+        text = git("show", "HEAD:incidents/INC-0001/incident.yaml", cwd=repo)
+        (left / "incident.yaml").write_text(text.replace("title: ", "title: Edited outside the cone: ", 1), encoding="utf-8")
+        assert _cone_files_flags(repo, "incidents/INC-0001")[0].startswith("S "), "left out of the checkout before"
+        clones.append(repo)
+    by_mimctl, by_git = clones
+    ok(["note", "INC-0002", "Checked the dashboards again."], by_mimctl)
+    (by_git / "incidents" / "INC-0002" / "scratch.md").write_text("a responder's scratch file\n", encoding="utf-8")
+    git("add", "incidents/INC-0002/scratch.md", cwd=by_git)
+    git("commit", "--quiet", "-m", "A scratch file", cwd=by_git)
+    assert _cone_files_flags(by_mimctl, "incidents/INC-0001") == _cone_files_flags(by_git, "incidents/INC-0001")
+    assert "H incidents/INC-0001/incident.yaml" in _cone_files_flags(by_mimctl, "incidents/INC-0001")
+    for repo in clones:
+        assert " M incidents/INC-0001/incident.yaml" in git("status", "--porcelain", cwd=repo).splitlines()
+
+
+def test_git_is_told_nothing_is_outside_the_cone_only_when_nothing_is(tmp_path: Path) -> None:
+    from mimctl import gitrepo
+
+    _, url = _origin(tmp_path)
+    repo = Path(ok(["clone", url, str(tmp_path / "responder"), "--format", "json"], tmp_path).json()["path"])
+
+    def nothing_outside() -> bool:
+        location = gitrepo.locate(repo)
+        assert location is not None
+        return gitrepo._nothing_outside(location.top, gitrepo.sparseness(location))
+
+    assert nothing_outside(), "a clone by mimctl clone holds only its cone"
+    (repo / "notes.txt").write_text("a file at the top is in every cone\n", encoding="utf-8")
+    (repo / "incidents" / "README.md").write_text("so is a file directly in a folder on the way to it\n", encoding="utf-8")
+    assert nothing_outside()
+    for stray in (repo / "incidents" / "INC-0001", repo / "docs"):
+        stray.mkdir()
+        assert not nothing_outside(), f"{stray.name}: a folder the cone leaves out, on disk"
+        stray.rmdir()
+    (repo / "incidents" / "INC-0001").symlink_to(repo / "incidents" / "INC-0002")
+    assert not nothing_outside(), "a link where the cone leaves a folder out"
+    (repo / "incidents" / "INC-0001").unlink()
+    assert nothing_outside()
+    full = tmp_path / "full"
+    git("clone", "--quiet", url, str(full), cwd=tmp_path)
+    location = gitrepo.locate(full)
+    assert location is not None and not gitrepo._nothing_outside(location.top, gitrepo.sparseness(location)), "not sparse"

@@ -399,3 +399,22 @@ def test_tracker_in_a_subfolder_of_a_git_repository(tmp_path: Path) -> None:
     assert data["commit"] == head(top)
     assert "ops/tracker/incidents/INC-0001/incident.yaml" in commit_files(top)
     assert git("status", "--porcelain", "--untracked-files=all", cwd=top) == ""
+
+
+@pytest.mark.parametrize("other_work_staged", [False, True], ids=["nothing-staged", "other-work-staged"])
+def test_committing_paths_that_hold_no_change_makes_no_commit(repo: Path, other_work_staged: bool) -> None:
+    """The git layer itself: paths as HEAD has them give no commit, whether or not the user has other work staged."""
+    from mimctl.gitrepo import GitRepo
+
+    docs_index = _stage_other_work(repo) if other_work_staged else None
+    before = head(repo)
+    git_repo = GitRepo(repo)
+    assert git_repo.stage_and_commit([INCIDENT_YAML], "Nothing to say\n") is None
+    assert head(repo) == before
+    if docs_index is not None:
+        assert git("ls-files", "-s", "docs", cwd=repo) == docs_index, "the user's staged work is as it was"
+    path = repo / INCIDENT_YAML
+    path.write_text(path.read_text(encoding="utf-8") + "# a comment\n", encoding="utf-8")
+    sha = git_repo.stage_and_commit([INCIDENT_YAML], "A comment\n")
+    assert sha is not None and sha == head(repo) and commit_files(repo) == [INCIDENT_YAML]
+    assert staged(repo) == (["docs/new-page.md", "docs/runbook.md"] if other_work_staged else [])

@@ -43,6 +43,7 @@ class GitRepo:
 
     transaction: str | None = None  # the open journal's id, passed to git (so repair can tell its processes)
     _object_format: str | None = None
+    _outside_checked = False  # a sparse checkout was just found to hold nothing outside its cone (see _nothing_outside)
 
     def __init__(self, root: Path) -> None:
         location = locate(root) if root.exists() else None
@@ -54,12 +55,15 @@ class GitRepo:
         self.git_dir = location.git_dir
         self.common_dir = location.common_dir
 
-    def _run(self, *args: str, stdin: str | None = None, ok_codes: tuple[int, ...] = (0,)) -> str:
-        """Run the git CLI in the work tree (arguments as a list: never a shell)."""
+    def _run(self, *args: str, stdin: str | None = None, ok_codes: tuple[int, ...] = (0,), code: bool = False) -> str:
+        """Run the git CLI in the work tree (arguments as a list: never a shell); its output, or (``code``) its exit code."""
         if not args or args[0] not in _READING:
             self._head = None  # it may move HEAD
+        # A sparse checkout found to hold nothing outside its cone: git need not look for such files (one lstat per
+        # folder left out, 0.3 s a command at 100,000 incidents).
+        settings = ["-c", "sparse.expectFilesOutsideOfPatterns=true"] if self._outside_checked else []
         done = subprocess.run(
-            ["git", *args],
+            ["git", *settings, *args],
             cwd=self.root,
             input=stdin.encode(errors="surrogateescape") if stdin is not None else None,
             capture_output=True,
@@ -70,7 +74,7 @@ class GitRepo:
             detail = " ".join(done.stderr.decode(errors="replace").split())
             command = next((a for a in args if not a.startswith("-")), "")
             raise GitError(f"git {command} failed: {detail or f'exit {done.returncode}'}")
-        return done.stdout.decode(errors="surrogateescape")
+        return str(done.returncode) if code else done.stdout.decode(errors="surrogateescape")
 
     def _env(self) -> dict[str, str]:
         # No optional locks: a `git status` killed with its command must not leave index.lock behind.
@@ -187,19 +191,29 @@ class GitRepo:
 
         Nothing is put back on failure: the caller does that.
         """
-        self._run("add", "--all", "--", *paths)
-        against = ["HEAD"] if self.has_head() else []
-        staged = {p for p in self._run("diff", "--cached", "--name-only", "-z", "--no-renames", *against).split("\0") if p}
-        ours = self._expand(paths) if any((self.root / p).is_dir() for p in paths) else set(paths)
-        if not staged & ours:
-            return None
-        if staged <= ours:
-            # Only our paths are staged: a plain commit, much faster than
-            # --only, which builds a temporary index of the whole tree.
-            self._run("commit", "--quiet", "-F", "-", stdin=message)
-        else:
-            self._run("commit", "--quiet", "--only", "-F", "-", "--", *paths, stdin=message)
-        return self.head_sha()
+        self._outside_checked = _nothing_outside(self.root, sparseness(self.location))
+        try:
+            if self.has_head() and self._run("diff", "--cached", "--quiet", "--no-renames", "HEAD", ok_codes=(0, 1), code=True) == "0":
+                # Nothing was staged: what this add stages is all there is to commit (it names each path it changes).
+                if not self._run("add", "--all", "--verbose", "--", *paths).strip():
+                    return None
+                self._run("commit", "--quiet", "-F", "-", stdin=message)
+                return self.head_sha()
+            self._run("add", "--all", "--", *paths)
+            against = ["HEAD"] if self.has_head() else []
+            staged = {p for p in self._run("diff", "--cached", "--name-only", "-z", "--no-renames", *against).split("\0") if p}
+            ours = self._expand(paths) if any((self.root / p).is_dir() for p in paths) else set(paths)
+            if not staged & ours:
+                return None
+            if staged <= ours:
+                # Only our paths are staged: a plain commit, much faster than
+                # --only, which builds a temporary index of the whole tree.
+                self._run("commit", "--quiet", "-F", "-", stdin=message)
+            else:
+                self._run("commit", "--quiet", "--only", "-F", "-", "--", *paths, stdin=message)
+            return self.head_sha()
+        finally:
+            self._outside_checked = False
 
     def blob_id(self, data: bytes) -> str:
         """The id git gives a blob of ``data`` (when no filter changes it), without running git."""
@@ -724,6 +738,33 @@ def sparseness(location: Location) -> Sparseness:
     listed = subprocess.run(["git", "sparse-checkout", "list"], cwd=location.top, capture_output=True, check=False)
     folders = tuple(sorted(line.strip().strip("/") for line in listed.stdout.decode(errors="surrogateescape").splitlines() if line.strip()))
     return Sparseness(True, folders, promisor)
+
+
+def _nothing_outside(top: Path, held: Sparseness) -> bool:
+    """Whether a cone-mode sparse checkout has nothing on disk where its cone leaves folders out.
+
+    Git looks for such files before every command that reads the index (and
+    takes any it finds back into the checkout); when this finds none, git is
+    told not to look. It lists only the folders on the way to the cone (the
+    top, ``incidents/``): a folder, link or anything but a regular file there
+    that is not part of the cone counts as something outside it.
+    """
+    if not held.sparse or held.cone is None:
+        return False
+    cone, on_the_way = held._cone, held._on_the_way
+    for parent in on_the_way:
+        try:
+            with os.scandir(top / parent if parent else top) as entries:
+                for entry in entries:
+                    path = f"{parent}/{entry.name}" if parent else entry.name
+                    if path == ".git" or path in cone or path in on_the_way or entry.is_file(follow_symlinks=False):
+                        continue
+                    return False
+        except FileNotFoundError:
+            continue  # not on disk: nothing outside the cone in it either
+        except OSError:
+            return False
+    return True
 
 
 def object_format(location: Location) -> str:
