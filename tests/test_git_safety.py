@@ -296,9 +296,9 @@ def test_repeating_a_command_that_changes_nothing_makes_no_commit(repo: Path) ->
     assert "nothing to change" in ok(["pir", "new", INC], repo).stdout
 
     ok(["pir", "action", "add", INC, "--title", "Alert on expiry", "--owner", "sam", "--due", "2025-04-01"], repo)
-    ok(["pir", "action", "set", INC, "A1", "done"], repo)
+    ok(["pir", "action", "set", INC, "A1", "done", "--at", "2025-03-30T10:00Z"], repo)
     before = snapshot(repo)
-    again = ok_json(["pir", "action", "set", INC, "A1", "done"], repo)
+    again = ok_json(["pir", "action", "set", INC, "A1", "done"], repo)  # now: a later time, the same status
     assert again["changed"] is False and again["commit"] is None, again
     assert_unchanged(before, snapshot(repo))
 

@@ -137,6 +137,8 @@ def add_action(
 def set_action(tracker: Tracker, incident: Incident, action_id: str, status: str, at: When, by: str) -> Change:
     """An action item's new status; done or dropped records when and by whom (``settled_at``/``settled_by``).
 
+    The status it already has changes nothing (a repeated command makes no commit).
+
     Invalid when the review has no such item.
     """
     when = known(at)
@@ -146,6 +148,8 @@ def set_action(tracker: Tracker, incident: Incident, action_id: str, status: str
     def change(data: Any) -> None:
         for item in data.get("actions", []):
             if item.get("id") == action_id:
+                if item.get("status") == status:
+                    return  # said again: when and by whom it was settled stay as first recorded
                 item["status"] = status
                 if action_settled(status):
                     item["settled_at"], item["settled_by"] = format_time(when.at), by
