@@ -98,9 +98,12 @@ def test_after_a_commit_only_the_changed_folders_are_read_again(tracker_repo: Pa
     _commit(tracker_repo, "one changed, one added, one removed")
     expected = _fresh(tracker_repo, "HEAD", monkeypatch)
     read = _read_only(monkeypatch)
+    listed: list[str] = []
+    monkeypatch.setattr(Tracker, "incident_ids", lambda self: listed.append("listed") or [])  # type: ignore[func-returns-value]
     found = _heads(tracker_repo, "HEAD")
     _same(found, expected)
     assert sorted(read) == ["INC-00007", "INC-00041"]
+    assert listed == [], "what changed comes from comparing the two incidents/ trees, not from listing the folder"
     assert next(h for h in found if h.id == "INC-00007").stage == "contain"
     assert "INC-00003" not in {h.id for h in found}
 
@@ -168,3 +171,27 @@ def test_a_kept_index_of_another_tree_never_answers_for_this_one(tracker_repo: P
     for rev in (first, second, first, second, second, first):
         _same(_heads(tracker_repo, rev), expected[rev])
     assert _iterate(iter(expected[first])) == _iterate(iter(expected[second]))
+
+
+def test_a_folder_replaced_by_a_file_and_names_git_cannot_compare_from(tracker_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a commit that turns a folder into a file (and back), and with an index of a tree the repository does not hold."""
+    _heads(tracker_repo, "HEAD")
+    git("rm", "-rq", "incidents/INC-00012", cwd=tracker_repo)
+    (tracker_repo / "incidents" / "INC-00012").write_text("not a folder\n", encoding="utf-8")
+    (tracker_repo / "incidents" / ".hidden").mkdir()
+    (tracker_repo / "incidents" / ".hidden" / "incident.yaml").write_text("stage: contain\n", encoding="utf-8")
+    _commit(tracker_repo, "a folder became a file; a dot-folder")
+    expected = _fresh(tracker_repo, "HEAD", monkeypatch)
+    assert "INC-00012" in {h.id for h in expected} and ".hidden" not in {h.id for h in expected}
+    _same(_heads(tracker_repo, "HEAD"), expected)
+    (tracker_repo / "incidents" / "INC-00012").unlink()
+    git("checkout", "-q", "HEAD~1", "--", "incidents/INC-00012", cwd=tracker_repo)
+    _commit(tracker_repo, "and back")
+    _same(_heads(tracker_repo, "HEAD"), _fresh(tracker_repo, "HEAD", monkeypatch))
+    db = sqlite3.connect(tracker_repo / ".git" / "mimctl" / "cache.sqlite")
+    with db:  # the index names an incidents/ tree this repository has never held (a cache brought from elsewhere)
+        db.execute("UPDATE results SET value = ? || substr(value, instr(value, char(10))) WHERE key LIKE '%:heads-index:'", ("0" * 40,))
+    db.close()
+    _change_stage(tracker_repo, "INC-00013", "contain")
+    _commit(tracker_repo, "after a foreign index")
+    _same(_heads(tracker_repo, "HEAD"), _fresh(tracker_repo, "HEAD", monkeypatch))

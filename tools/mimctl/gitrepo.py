@@ -453,6 +453,29 @@ class TreeReader:
             result += [("A", p) for p in untracked.split("\0") if p]
         return result
 
+    def tree_changes(self, before: str, after: str) -> list[str]:
+        """The paths (from the trees' top, at every depth) that tree ``after`` holds otherwise than tree ``before``, or not at all.
+
+        One tree-to-tree diff, in time proportional to the change: git skips
+        every subtree whose id is the same. (``git diff``, not ``diff-tree``:
+        in a sparse checkout git 2.39's diff-tree expands the whole sparse
+        index first, 7 s at 100,000 incidents, though it compares two trees.)
+        """
+        out = self.run(
+            "diff",
+            "--raw",
+            "-z",
+            "--no-abbrev",
+            "--no-renames",
+            "--no-ext-diff",
+            "--ignore-submodules=none",
+            "--no-relative",
+            before,
+            after,
+        ).decode(errors="surrogateescape")
+        tokens = [t for t in out.split("\0") if t]
+        return tokens[1::2]
+
     def ls_tree(self, rev: str, paths: Sequence[str], recursive: bool = False, sizes: bool = True) -> list[TreeEntry]:
         """Entries named by ``paths`` at ``rev`` (a path ending in / lists that folder); ``recursive`` lists all depths, folders too.
 

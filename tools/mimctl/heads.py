@@ -31,7 +31,7 @@ from .cache import Results
 from .checkout import Checkout
 from .formatting import file_stamp
 from .model import Stage, parse_time
-from .sources import FILE, FOLDER, GitTree, SourceError
+from .sources import FILE, FOLDER, Entry, GitTree, SourceError
 from .store import INCIDENT_FILE, INCIDENTS_DIR, TIMELINE_DIR, Tracker
 
 _HEAD = re.compile(r"^(stage|detected_at|declared_at):[ \t]*['\"]?([^'\"#\s]+)['\"]?[ \t]*(?:#.*)?$", re.MULTILINE)
@@ -135,6 +135,9 @@ def heads(tracker: Tracker) -> Iterator[Head]:
         if top and index.top == top:
             yield from index.heads.values()  # the incidents' folder is as it was: nothing to look up
             return
+        if top and index.top and git is not None and (changes := git.changes(INCIDENTS_DIR, index.top)) is not None:
+            yield from _since(tracker, git, results, generation, index, top, changes)
+            return
         ids = tracker.incident_ids()
         listed = _folder_trees(git) if git is not None and top is not None else None
         seen: dict[str, Head] = {}
@@ -144,29 +147,12 @@ def heads(tracker: Tracker) -> Iterator[Head]:
                 trees = {i: listed.get(i) for i in chunk}
             else:
                 trees = {i: _committed(tracker, f"{INCIDENTS_DIR}/{i}") for i in chunk} if git is not None else {}
-            indexed = {i: index.heads[i] for i, tree in trees.items() if tree and i in index.heads and index.heads[i].tree == tree}
-            keys = {i: cache.key(generation, HEADS, tree) for i, tree in trees.items() if tree and i not in indexed}
-            kept = results.get(set(keys.values())) if results is not None else {}
-            fresh: dict[str, str] = {}
-            unread = [i for i in keys if keys[i] not in kept]
-            read = _read_from_git(git, unread) if git is not None else {}
+            found = _look_up(tracker, git, results, generation, index, chunk, trees)
             for incident_id in chunk:
-                key = keys.get(incident_id)
-                tree = trees.get(incident_id) or ""
-                if incident_id in indexed:
-                    head = indexed[incident_id]
-                elif key is not None and key in kept:
-                    head = Head.load(incident_id, kept[key], tree)
-                elif incident_id in read:
-                    head = read[incident_id]._replace(tree=tree)
-                    fresh[keys[incident_id]] = head.dump()
-                else:
-                    head = scan(tracker, incident_id)  # changed on disk (or not a folder): indexed only with the whole tree
-                if tree or top:
+                head = found[incident_id]
+                if head.tree or top:
                     seen[incident_id] = head
                 yield head
-            if results is not None:
-                results.put(generation, fresh)
         if top is not None:
             _Index(top, seen).save(results, generation, index)
         elif any(index.heads.get(i) != h for i, h in seen.items()):
@@ -174,6 +160,74 @@ def heads(tracker: Tracker) -> Iterator[Head]:
     finally:
         if results is not None:
             results.close()
+
+
+def _look_up(
+    tracker: Tracker,
+    git: GitTree | None,
+    results: Results | None,
+    generation: str,
+    index: _Index,
+    ids: list[str],
+    trees: dict[str, str | None],
+) -> dict[str, Head]:
+    """The heads of ``ids``, each folder's git tree id given where git holds it as the tracker shows it: from the index, kept, git, or files."""
+    indexed = {i: index.heads[i] for i, tree in trees.items() if tree and i in index.heads and index.heads[i].tree == tree}
+    keys = {i: cache.key(generation, HEADS, tree) for i, tree in trees.items() if tree and i not in indexed}
+    kept = results.get(set(keys.values())) if results is not None else {}
+    fresh: dict[str, str] = {}
+    unread = [i for i in keys if keys[i] not in kept]
+    read = _read_from_git(git, unread) if git is not None else {}
+    found: dict[str, Head] = {}
+    for incident_id in ids:
+        key = keys.get(incident_id)
+        tree = trees.get(incident_id) or ""
+        if incident_id in indexed:
+            head = indexed[incident_id]
+        elif key is not None and key in kept:
+            head = Head.load(incident_id, kept[key], tree)
+        elif incident_id in read:
+            head = read[incident_id]._replace(tree=tree)
+            fresh[keys[incident_id]] = head.dump()
+        else:
+            head = scan(tracker, incident_id)  # changed on disk (or not a folder): indexed only with the whole tree
+        found[incident_id] = head
+    if results is not None:
+        results.put(generation, fresh)
+    return found
+
+
+def _since(
+    tracker: Tracker,
+    git: GitTree,
+    results: Results | None,
+    generation: str,
+    index: _Index,
+    top: str,
+    changes: list[tuple[str, Entry | None]],
+) -> Iterator[Head]:
+    """Every head of a commit whose incidents/ tree is ``top``, from the index of an earlier tree and what changed since.
+
+    Only the names the two trees hold differently are looked up, so a commit
+    after the one indexed costs in proportion to what it changed, not to the
+    history (no listing of incidents/).
+    """
+    found = dict(index.heads)
+    trees: dict[str, str | None] = {}
+    for name, entry in changes:
+        if name.startswith("."):
+            continue  # not an incident (layout_findings reports dot-names)
+        if entry is None:
+            found.pop(name, None)
+        else:
+            trees[name] = entry.ref if entry.kind == FOLDER and entry.ref else None
+    changed = _look_up(tracker, git, results, generation, index, sorted(trees), trees)
+    added = any(i not in found for i in changed)
+    found.update(changed)
+    if added:
+        found = {i: found[i] for i in sorted(found)}
+    yield from found.values()
+    _Index(top, found).save(results, generation, index)
 
 
 def _top(tracker: Tracker, git: GitTree | None) -> str | None:
@@ -203,9 +257,10 @@ class _Index:
 
     KIND = "heads-index"
 
-    def __init__(self, top: str, found: dict[str, Head]) -> None:
+    def __init__(self, top: str, found: dict[str, Head], lines: dict[str, str] | None = None) -> None:
         self.top = top
         self.heads = found
+        self.lines = lines or {}  # each head's line as it was read, to be written again as it is
 
     @classmethod
     def load(cls, results: Results | None, generation: str) -> _Index:
@@ -213,13 +268,15 @@ class _Index:
         text = results.get({key}).get(key, "") if results is not None else ""
         top, _, body = text.partition("\n")
         found: dict[str, Head] = {}
+        lines: dict[str, str] = {}
         try:
             for line in body.splitlines():
                 incident_id, tree, stage, detected, declared, first, last, feed = line.split("\t")
                 found[incident_id] = Head(incident_id, stage or None, detected, declared, first, last, feed, tree)
+                lines[incident_id] = line
         except ValueError:
             return cls("", {})  # not what this code writes: as if nothing was kept
-        return cls(top, found)
+        return cls(top, found, lines)
 
     def save(self, results: Results | None, generation: str, before: _Index) -> None:
         if results is None or (self.top == before.top and self.heads == before.heads):
@@ -227,11 +284,14 @@ class _Index:
         lines = []
         top = self.top
         for h in self.heads.values():
-            fields = (h.id, h.tree, h.stage or "", h.detected, h.declared, h.first, h.last, h.feed)
-            if any(_UNWRITABLE.search(f) for f in fields):
-                top = ""
-                continue
-            lines.append("\t".join(fields))
+            line = before.lines.get(h.id) if before.heads.get(h.id) is h else None
+            if line is None:
+                fields = (h.id, h.tree, h.stage or "", h.detected, h.declared, h.first, h.last, h.feed)
+                if any(_UNWRITABLE.search(f) for f in fields):
+                    top = ""
+                    continue
+                line = "\t".join(fields)
+            lines.append(line)
         results.put(generation, {cache.key(generation, self.KIND, ""): top + "\n" + "\n".join(lines)})
 
 

@@ -336,6 +336,25 @@ class GitTree:
             self._lists[folder] = sorted(self._listed([folder + "/" if folder else ""], False), key=lambda e: e.path)
         return self._lists[folder]
 
+    def changes(self, folder: str, before: str) -> list[tuple[str, Entry | None]] | None:
+        """What changed directly in ``folder`` since it was the git tree ``before``: each name with its entry now (None: gone).
+
+        One tree-to-tree diff and one listing of the names it finds; their
+        entries are remembered for :meth:`entry`. None when git cannot tell
+        (``before`` is not a tree this repository holds).
+        """
+        from .gitrepo import GitError
+
+        now = self.entry(folder)
+        if now is None or now.kind != FOLDER or not now.ref:
+            return None
+        try:
+            names = sorted({path.split("/", 1)[0] for path in self.reader.tree_changes(before, now.ref)})
+        except GitError:
+            return None
+        found = {e.name: e for e in self._listed([f"{folder}/{name}" for name in names], False)} if names else {}
+        return [(name, found.get(name)) for name in names]
+
     def walk(self, folder: str) -> list[Entry]:
         if folder in self._walks:
             return self._walks.pop(folder)  # listed ahead (list_ahead): its entries are remembered
