@@ -72,7 +72,8 @@ class FeedTimes:
         process = tracker.rules.version(PROCESS_FILE)
         catalog = tracker.rules.version(CATALOG_FILE) if tracker.has_catalog() else "no catalog"
         kept = process is not None and catalog is not None
-        self.key = cache.key(cache.generation([FEED_TIMES, edition, process or "", catalog or ""]), FEED_TIMES, "") if kept else None
+        self.generation = cache.generation([FEED_TIMES, edition, process or "", catalog or ""])
+        self.key = cache.key(self.generation, FEED_TIMES, "") if kept else None
         text = self.results.get({self.key}).get(self.key, "") if self.results is not None and self.key else ""
         self.kept = dict(line.split("\t", 1) for line in text.splitlines() if "\t" in line)
         self.learnt: dict[str, str] = {}
@@ -92,7 +93,7 @@ class FeedTimes:
         try:
             if self.learnt or not trees.issuperset(self.kept):
                 merged = {t: v for t, v in {**self.kept, **self.learnt}.items() if t in trees}
-                self.results.put(self.key.split(":", 1)[0], {self.key: "\n".join(f"{t}\t{v}" for t, v in merged.items())})
+                self.results.put(self.generation, {self.key: "\n".join(f"{t}\t{v}" for t, v in merged.items())})
         finally:
             self.results.close()
 
@@ -119,7 +120,7 @@ def candidates(tracker: Tracker, now: datetime, feed_times: FeedTimes) -> Candid
     changed: set[str] = set()
     trees: set[str] = set()
     kept: dict[str, Head] = {}
-    tops: dict[str, list[tuple[str, str]]] = {"detected": [], "declared": [], "first": []}
+    tops: dict[str, list[tuple[str, str, Head]]] = {"detected": [], "declared": [], "first": []}
     feeds: list[tuple[str, str, Head]] = []
     for h in heads(tracker):
         trees.add(h.tree)
@@ -128,13 +129,15 @@ def candidates(tracker: Tracker, now: datetime, feed_times: FeedTimes) -> Candid
         if h.last >= recent:
             changed.add(h.id)
         for key, heap in tops.items():
-            _keep_top(heap, (getattr(h, key), h.id), MAX_RECORDS)
+            _keep_top(heap, (getattr(h, key), h.id, h), MAX_RECORDS)
         if feed := feed_times.of(h):
             _keep_top(feeds, (feed, h.id, h), FEED_RESERVE)
         if h.id in chosen:
             kept[h.id] = h
     for heap in tops.values():
-        chosen.update(incident_id for _, incident_id in heap)
+        for _, incident_id, h in heap:
+            chosen.add(incident_id)
+            kept[incident_id] = h  # its newest feed entry is learnt too
     return Candidates(chosen, changed, _feed_order(tracker, feeds, chosen, feed_times), kept, trees)
 
 
