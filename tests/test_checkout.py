@@ -264,3 +264,51 @@ def test_git_is_told_nothing_is_outside_the_cone_only_when_nothing_is(tmp_path: 
     git("clone", "--quiet", url, str(full), cwd=tmp_path)
     location = gitrepo.locate(full)
     assert location is not None and not gitrepo._nothing_outside(location.top, gitrepo.sparseness(location)), "not sparse"
+
+
+def test_folder_versions_say_what_version_says_of_each_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The versions of all incident folders at once (what ``list`` reads heads by) equal those asked one by one.
+
+    With a folder checked out and unchanged, one checked out and edited, one
+    left on disk outside the cone, and the rest only in git; the heads read
+    through them equal those of a run that keeps nothing, run after run.
+    """
+    from mimctl import gitrepo
+    from mimctl.checkout import Checkout
+    from mimctl.heads import heads
+    from mimctl.store import Tracker
+
+    _, url = _origin(tmp_path)
+    repo = Path(ok(["clone", url, str(tmp_path / "responder"), "--format", "json"], tmp_path).json()["path"])
+    (repo / "incidents" / "INC-0003" / "incident.yaml").write_text("stage: contain\n", encoding="utf-8")
+    stray = repo / "incidents" / "INC-0001"
+    stray.mkdir()
+    (stray / "incident.yaml").write_text("stage: contain\n", encoding="utf-8")
+    location = gitrepo.locate(repo)
+    assert location is not None
+    source = Checkout(repo, location, gitrepo.sparseness(location))
+    try:
+        assert source.sparse
+        together = source.folder_versions("incidents")
+        one_by_one = {name: source.version(f"incidents/{name}") for name in together}
+    finally:
+        source.close()
+    assert sorted(together) == [f"INC-000{n}" for n in range(1, 10)]
+    assert together == one_by_one
+    assert together["INC-0003"] is None and together["INC-0001"] is None, "changed on disk: read from the files"
+    assert (together[CLOSED] or "").startswith("git:"), "only in git"
+    assert (together["INC-0002"] or "").startswith("worktree:"), "checked out, unchanged"
+
+    def read() -> list[tuple[str, str | None, str, str]]:
+        tracker = Tracker(repo)
+        try:
+            return [(h.id, h.stage, h.detected, h.last) for h in heads(tracker)]
+        finally:
+            tracker.close()
+
+    with monkeypatch.context() as m:
+        m.setenv("MIMCTL_CACHE", "off")
+        expected = read()
+    stages = {incident_id: stage for incident_id, stage, _, _ in expected}
+    assert stages["INC-0003"] == stages["INC-0001"] == "contain", "what is on disk is what is there"
+    assert read() == expected and read() == expected, "the second run takes what the first kept"

@@ -190,6 +190,29 @@ class Checkout:
             return None
         return f"{where}:{found.ref}"
 
+    def folder_versions(self, folder: str) -> dict[str, str | None]:
+        """:meth:`version` of every folder HEAD holds directly in ``folder``, by name, looking on disk only at what is there.
+
+        A folder that is neither on disk nor checked out is as HEAD holds it:
+        its version is HEAD's tree id, with no look at it on disk (one listing
+        of the folder on disk instead of one look per folder). The others are
+        asked one by one.
+        """
+        tree = self.git
+        theirs = tree.listing(folder) if tree is not None else None
+        if theirs is None:
+            return {}
+        disk = {e.name for e in self.work.listing(folder) or ()}
+        out: dict[str, str | None] = {}
+        for entry in theirs:
+            if entry.kind != FOLDER:
+                continue
+            if entry.name in disk or self.checked_out(entry.path, True) or not entry.ref:
+                out[entry.name] = self.version(entry.path)
+            else:
+                out[entry.name] = f"{GIT}:{entry.ref}"
+        return out
+
     def _changed(self, path: str) -> bool:
         """Whether the work tree differs from HEAD at or under ``path`` (one ``git status`` per command)."""
         if self._dirty is None:

@@ -13,8 +13,9 @@ the tracker shows there (a commit's tree, or a folder unchanged in the
 checkout); only folders changed on disk are read from files. Read from a
 commit, all of them are also kept as one index under the incidents/ folder's
 tree id: a second run from the same tree reads that one result and nothing
-else, and a run from a later commit reads again only the folders whose tree
-id changed. They are filed under a digest of the modules that compute them
+else, and a run from a later commit compares its incidents/ tree with the
+indexed one (one tree-to-tree diff, no listing of the folder) and reads
+again only the folders that changed. They are filed under a digest of the modules that compute them
 (not of all of mimctl, so that an upgrade which leaves those modules alone
 does not read the whole history again).
 """
@@ -116,11 +117,15 @@ def _git_side(tracker: Tracker) -> GitTree | None:
     return None
 
 
-def _committed(tracker: Tracker, folder: str) -> str | None:
-    """The git tree id of ``folder`` when git holds exactly what the tracker shows there; None when it must be read from files."""
+def _committed(tracker: Tracker, folder: str, known: dict[str, str | None] | None = None) -> str | None:
+    """The git tree id of ``folder`` when git holds exactly what the tracker shows there; None when it must be read from files.
+
+    ``known``: the versions of the folders in ``folder``'s parent, by name, where already found.
+    """
     if any(tracker.rel(p).startswith(folder + "/") for p in tracker.overlay):
         return None
-    version = tracker.source.version(folder)
+    name = folder.rpartition("/")[2]
+    version = known[name] if known is not None and name in known else tracker.source.version(folder)
     return version.split(":", 1)[1] if version else None
 
 
@@ -140,13 +145,15 @@ def heads(tracker: Tracker) -> Iterator[Head]:
             return
         ids = tracker.incident_ids()
         listed = _folder_trees(git) if git is not None and top is not None else None
+        source = tracker.source
+        known = source.folder_versions(INCIDENTS_DIR) if listed is None and git is not None and isinstance(source, Checkout) else None
         seen: dict[str, Head] = {}
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
             if listed is not None:
                 trees = {i: listed.get(i) for i in chunk}
             else:
-                trees = {i: _committed(tracker, f"{INCIDENTS_DIR}/{i}") for i in chunk} if git is not None else {}
+                trees = {i: _committed(tracker, f"{INCIDENTS_DIR}/{i}", known) for i in chunk} if git is not None else {}
             found = _look_up(tracker, git, results, generation, index, chunk, trees)
             for incident_id in chunk:
                 head = found[incident_id]
