@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -192,3 +193,38 @@ def test_two_stage_changes_on_two_branches_conflict(repo: Path) -> None:
     result = run(["note", INC1, "during the merge", "--at", t(12)], repo)
     assert result.exit_code == 1 and not result.crashed, result
     assert "incidents/INC-0001/incident.yaml:" in result.output, result
+
+
+def test_an_id_taken_on_the_base_in_another_case_is_a_collision_and_an_unrelated_change_lists_no_folder(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The collision check compares the fork and the base tree to tree; only a name the base added since can collide."""
+    from mimctl.sources import GitTree
+
+    second = _declare_on_branch(repo, "bob", "Login fails")
+    git("switch", "--quiet", "main", cwd=repo)
+    shutil.copytree(repo / "incidents" / INC1, repo / "incidents" / second.lower())  # a checkout on a case-insensitive disk clashes
+    git("add", "incidents", cwd=repo)
+    git("commit", "--quiet", "-m", "a folder named in lower case", cwd=repo)
+    git("switch", "--quiet", "bob", cwd=repo)
+    result = run(["check", "--base", "main"], repo)
+    assert result.exit_code == 1 and f"{second} was also created on main ({second.lower()})" in result.output, result
+
+    git("switch", "--quiet", "-c", "carol", "main", cwd=repo)
+    ok(["note", INC1, "Checked the dashboards again.", "--at", t(20)], repo)
+    git("switch", "--quiet", "main", cwd=repo)
+    _declare_on_branch(repo, "dave", "Search is slow")  # main moves on: a new incident, not the one carol touched
+    git("switch", "--quiet", "main", cwd=repo)
+    git("merge", "--quiet", "--no-edit", "dave", cwd=repo)
+    git("switch", "--quiet", "carol", cwd=repo)
+    listed: list[str] = []
+    listing = GitTree.listing
+
+    def recording(self: GitTree, folder: str) -> object:
+        if folder == "incidents":
+            listed.append(self.rev)
+        return listing(self, folder)
+
+    monkeypatch.setattr(GitTree, "listing", recording)
+    ok(["check", "--base", "main"], repo)
+    assert len(set(listed)) == 1, "incidents/ listed in one tree only (the one judged), not on the base and at the fork too"
