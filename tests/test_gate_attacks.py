@@ -429,6 +429,36 @@ def test_removing_an_incident_that_others_refer_to_fails(linked: Path) -> None:
     assert any("INC-0001" in m for m in annotated(result)["kedb/KE-0001.yaml"]), result
 
 
+@pytest.mark.parametrize(
+    ("related", "problem"),
+    [
+        ("INC-0001", ""),  # on the base, not touched by the change
+        ("INC-0077", "incident 'INC-0077' does not exist"),
+        ("INC-0003", "incident 'INC-0003' does not exist"),  # a file of that name, not an incident folder
+    ],
+    ids=["present", "absent", "a-file"],
+)
+def test_a_reference_made_by_the_change_is_looked_up_in_the_whole_tree(linked: Path, related: str, problem: str) -> None:
+    """The check judges the few incidents a change touches; what they name is looked up one by one, and must be an incident folder."""
+    (linked / "incidents" / "INC-0003").write_text("not an incident\n", encoding="utf-8")
+    git("switch", "--quiet", "main", cwd=linked)
+    commit_all(linked, "A stray file under incidents/")
+    git("switch", "--quiet", "pr", cwd=linked)
+    git("merge", "--quiet", "--ff-only", "main", cwd=linked)
+    record = linked / "incidents" / "INC-0002" / "incident.yaml"
+    text = record.read_text(encoding="utf-8")
+    assert "  - INC-0001\n" in text.split("related_incidents:", 1)[1]
+    before, after = text.split("related_incidents:", 1)
+    changed = before + "related_incidents:" + after.replace("  - INC-0001\n", f"  - {related}\n", 1)
+    record.write_text(changed + "# touched by the change\n", encoding="utf-8")
+    commit_all(linked, "Related to another incident")
+    if problem:
+        fails_naming(linked, incident_path("INC-0002", "incident.yaml"), problem)
+    else:
+        result = check(linked)
+        assert "INC-0002" not in "".join(annotated(result)), result
+
+
 def test_removing_a_catalog_service_that_an_incident_names_fails(linked: Path) -> None:
     path = linked / "catalog.yaml"
     text = path.read_text(encoding="utf-8")

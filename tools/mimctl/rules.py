@@ -263,7 +263,7 @@ def check_process(record: Record, process: Process) -> list[Finding]:
     return out
 
 
-def check_known_error(record: Record, catalog: Catalog, incident_ids: set[str]) -> list[Finding]:
+def check_known_error(record: Record, catalog: Catalog, incident_ids: Container[str]) -> list[Finding]:
     if record.document is None:
         return []
     data = record.document.data

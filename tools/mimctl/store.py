@@ -20,7 +20,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Container, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
@@ -422,6 +422,22 @@ class Tracker:
         records = [self.read(path, "known-error") for path in paths]
         models = [KnownError(r.document.data["id"], r.document.data) for r in records if r.ok and r.document is not None]
         return records, models
+
+
+class IncidentFolders(Container[str]):
+    """Membership in :meth:`Tracker.incident_folders`, each name looked up alone: for judging a few incidents of a long history."""
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.tracker = tracker
+        self._known: dict[str, bool] = {}
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str) or not INCIDENT_ID.match(name):
+            return False
+        if name not in self._known:
+            entry = self.tracker.source.entry(f"{INCIDENTS_DIR}/{name}")
+            self._known[name] = entry is not None and entry.kind == FOLDER
+        return self._known[name]
 
 
 class IncidentIndex:

@@ -29,6 +29,7 @@ from .store import (
     PROCESS_FILE,
     SCHEMAS_DIR,
     Bundle,
+    IncidentFolders,
     Record,
     Tracker,
     TrackerError,
@@ -175,8 +176,10 @@ def _records(
 ) -> _Part:
     """Layout, stray files, known errors, maintenance and incidents: everything below the rules."""
     report = _Part()
-    folders = tracker.incident_folders()
-    incident_ids = set(folders)
+    few = scope.incidents is not None and len(scope.incidents) < PARALLEL_THRESHOLD
+    # Judging a few incidents (a pull request's), references are looked up one by one: no listing of the history.
+    folders = [] if few else tracker.incident_folders()
+    incident_ids: Container[str] = IncidentFolders(tracker) if few else set(folders)
     ke_paths = tracker.known_error_paths()
     known_error_ids = {p.stem for p in ke_paths}
     if scope.incidents is None:
@@ -303,7 +306,7 @@ def _content_key(tracker: Tracker, folder: str, files: dict[str, str]) -> str | 
     return f"{origin}:{cache.tree_id(files, tracker.object_format)}"
 
 
-def _judge_known_error(tracker: Tracker, record: Record, catalog: Catalog, incident_ids: set[str]) -> Judged:
+def _judge_known_error(tracker: Tracker, record: Record, catalog: Catalog, incident_ids: Container[str]) -> Judged:
     asked = Asked(incident_ids)
     findings = list(record.findings) + secret_scan.scan_known_error(record)
     if record.ok:
@@ -336,7 +339,7 @@ def judge_bundle(
 def _check_incidents(
     spec: tuple[str, tuple[str, ...], tuple[str, ...]] | Tracker,
     selected: list[str],
-    incident_ids: set[str],
+    incident_ids: Container[str],
     known_error_ids: set[str],
     now: datetime,
 ) -> dict[str, Judged]:
@@ -356,11 +359,11 @@ def _check_incidents(
 
 
 def _check_in_parallel(
-    tracker: Tracker, selected: list[str], incident_ids: set[str], known_error_ids: set[str], now: datetime, jobs: int | None
+    tracker: Tracker, selected: list[str], incident_ids: Container[str], known_error_ids: set[str], now: datetime, jobs: int | None
 ) -> dict[str, Judged]:
     """Spread incidents over processes when there are enough to repay starting them."""
     workers = jobs or int(os.environ.get("MIMCTL_JOBS", "0")) or (os.cpu_count() or 1)
-    if workers <= 1 or len(selected) < PARALLEL_THRESHOLD or tracker.overlay:
+    if workers <= 1 or len(selected) < PARALLEL_THRESHOLD or tracker.overlay or not isinstance(incident_ids, set):
         return _check_incidents(tracker, selected, incident_ids, known_error_ids, now)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
