@@ -304,9 +304,14 @@ class Tracker:
             if problem is not None:
                 out.append(problem)
                 continue
-            entries = self.source.listing(folder.name) or []
-            if only is not None:
-                entries = [e for e in entries if e.name in only.get(folder.name, set())]
+            wanted = only.get(folder.name, set()) if only is not None else None
+            if wanted is not None and len(wanted) <= LOOK_UP_ALONE:  # a folder of 100,000 incidents is not listed for a few
+                named = (self.source.entry(f"{folder.name}/{name}") for name in sorted(wanted) if _one_name(name))
+                entries = [e for e in named if e is not None]
+            else:
+                entries = self.source.listing(folder.name) or []
+                if wanted is not None:
+                    entries = [e for e in entries if e.name in wanted]
             out += sort_out(folder, entries).findings
         return out
 
@@ -422,6 +427,14 @@ class Tracker:
         records = [self.read(path, "known-error") for path in paths]
         models = [KnownError(r.document.data["id"], r.document.data) for r in records if r.ok and r.document is not None]
         return records, models
+
+
+LOOK_UP_ALONE = 200  # names looked up one by one (one git process each from a commit) rather than by listing their folder
+
+
+def _one_name(name: str) -> bool:
+    """Whether ``name`` names an entry directly in a folder (not a path, not . or ..)."""
+    return bool(name) and "/" not in name and name not in (".", "..")
 
 
 class IncidentFolders(Container[str]):
