@@ -252,9 +252,7 @@ class Tracker:
         """Files under the record folders that belong to no incident folder or known error (``only``: just these names)."""
         found: list[str] = []
         for folder in LAYOUT:
-            for entry in self.source.listing(folder.name) or []:
-                if only is not None and entry.name not in only.get(folder.name, set()):
-                    continue
+            for entry in self._entries_in(folder, only):
                 if entry.kind == FILE and not sort_out(folder, [entry]).records:
                     found.append(entry.path)
                 elif entry.kind == FOLDER and not (folder is INCIDENTS and INCIDENT_ID.match(entry.name)):
@@ -304,16 +302,17 @@ class Tracker:
             if problem is not None:
                 out.append(problem)
                 continue
-            wanted = only.get(folder.name, set()) if only is not None else None
-            if wanted is not None and len(wanted) <= LOOK_UP_ALONE:  # a folder of 100,000 incidents is not listed for a few
-                named = (self.source.entry(f"{folder.name}/{name}") for name in sorted(wanted) if _one_name(name))
-                entries = [e for e in named if e is not None]
-            else:
-                entries = self.source.listing(folder.name) or []
-                if wanted is not None:
-                    entries = [e for e in entries if e.name in wanted]
-            out += sort_out(folder, entries).findings
+            out += sort_out(folder, self._entries_in(folder, only)).findings
         return out
+
+    def _entries_in(self, folder: RecordFolder, only: dict[str, set[str]] | None) -> list[Entry]:
+        """The entries directly in a record folder (``only``: just these names per folder, in name order)."""
+        wanted = only.get(folder.name, set()) if only is not None else None
+        if wanted is not None and len(wanted) <= LOOK_UP_ALONE:  # a folder of 100,000 incidents is not listed for a few
+            named = (self.source.entry(f"{folder.name}/{name}") for name in sorted(wanted) if _one_name(name))
+            return [e for e in named if e is not None]
+        entries = self.source.listing(folder.name) or []
+        return entries if wanted is None else [e for e in entries if e.name in wanted]
 
     def names(self, folder: RecordFolder) -> list[str]:
         """Every name directly in a record folder, whatever it is (for allocating and comparing ids)."""
