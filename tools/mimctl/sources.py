@@ -275,7 +275,8 @@ class GitTree:
     def version(self, path: str) -> str | None:
         if not path:
             return None
-        self.listing(path.rpartition("/")[0])  # asked for every folder in turn: list their parent once
+        if path not in self._entries:
+            self.listing(path.rpartition("/")[0])  # asked for every folder in turn: list their parent once
         found = self.entry(path)
         return f"{GIT}:{found.ref}" if found is not None and found.ref else None
 
@@ -374,7 +375,7 @@ class GitTree:
         without, memory stays flat however many folders are walked, and their
         files are read with :meth:`read_entry`.
         """
-        self._look_up(folders)
+        self.look_up(folders)
         wanted = [f for f in folders if (e := self.entry(f)) is not None and e.kind == FOLDER]
         if fetch:
             self.prefetch(wanted)
@@ -388,7 +389,7 @@ class GitTree:
                     break
         return {f: sorted(v, key=lambda e: e.path) for f, v in found.items()}
 
-    def _look_up(self, paths: list[str]) -> None:
+    def look_up(self, paths: list[str]) -> None:
         """Learn the entries of ``paths`` with one ``ls-tree`` for all that :meth:`entry` would look up one by one."""
         unknown = [
             p

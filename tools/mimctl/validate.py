@@ -20,12 +20,13 @@ from .cache import Asked, Clock, Judged, Results
 from .findings import Finding
 from .layout import KEDB, LAYOUT
 from .model import Catalog, Process
-from .sources import FOLDER
+from .sources import FOLDER, GitTree
 from .store import (
     CATALOG_FILE,
     INCIDENT_ID,
     INCIDENTS_DIR,
     KEDB_DIR,
+    LOOK_UP_ALONE,
     PROCESS_FILE,
     SCHEMAS_DIR,
     Bundle,
@@ -275,6 +276,8 @@ def _kept(
     """The results kept for ``paths`` that still hold, and the paths to judge again."""
     if results is None:
         return {}, paths
+    if isinstance(tracker.source, GitTree) and len(paths) <= LOOK_UP_ALONE:
+        tracker.source.look_up(paths)  # a few (a pull request's): their folder is not listed
     versions = {path: tracker.source.version(path) for path in paths}
     keys = {path: cache.key(generation, kind, version) for path, version in versions.items() if version}
     found = results.get(set(keys.values()))
