@@ -55,8 +55,12 @@ class GitRepo:
         self.git_dir = location.git_dir
         self.common_dir = location.common_dir
 
-    def _run(self, *args: str, stdin: str | None = None, ok_codes: tuple[int, ...] = (0,), code: bool = False) -> str:
-        """Run the git CLI in the work tree (arguments as a list: never a shell); its output, or (``code``) its exit code."""
+    def _run(self, *args: str, stdin: str | None = None, ok_codes: tuple[int, ...] = (0,)) -> str:
+        """Run the git CLI in the work tree (arguments as a list: never a shell); its output."""
+        return self._call(*args, stdin=stdin, ok_codes=ok_codes).stdout.decode(errors="surrogateescape")
+
+    def _call(self, *args: str, stdin: str | None = None, ok_codes: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess[bytes]:
+        """:meth:`_run`, giving the finished process (its exit code, for a command whose answer is that)."""
         if not args or args[0] not in _READING:
             self._head = None  # it may move HEAD
         # A sparse checkout found to hold nothing outside its cone: git need not look for such files (one lstat per
@@ -74,7 +78,7 @@ class GitRepo:
             detail = " ".join(done.stderr.decode(errors="replace").split())
             command = next((a for a in args if not a.startswith("-")), "")
             raise GitError(f"git {command} failed: {detail or f'exit {done.returncode}'}")
-        return str(done.returncode) if code else done.stdout.decode(errors="surrogateescape")
+        return done
 
     def _env(self) -> dict[str, str]:
         # No optional locks: a `git status` killed with its command must not leave index.lock behind.
@@ -193,7 +197,7 @@ class GitRepo:
         """
         self._outside_checked = _nothing_outside(self.root, sparseness(self.location))
         try:
-            if self.has_head() and self._run("diff", "--cached", "--quiet", "--no-renames", "HEAD", ok_codes=(0, 1), code=True) == "0":
+            if self.has_head() and self._call("diff", "--cached", "--quiet", "--no-renames", "HEAD", ok_codes=(0, 1)).returncode == 0:
                 # Nothing was staged: what this add stages is all there is to commit (it names each path it changes).
                 if not self._run("add", "--all", "--verbose", "--", *paths).strip():
                     return None
