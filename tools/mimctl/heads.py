@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
+from functools import cached_property
 from typing import NamedTuple
 
 from . import cache
@@ -138,7 +139,7 @@ def heads(tracker: Tracker) -> Iterator[Head]:
         index = _Index.load(results, generation)
         top = _top(tracker, git)
         if top and index.top == top:
-            yield from index.heads.values()  # the incidents' folder is as it was: nothing to look up
+            yield from index.each()  # the incidents' folder is as it was: nothing to look up
             return
         if top and index.top and git is not None and (changes := git.changes(INCIDENTS_DIR, index.top)) is not None:
             yield from _since(tracker, git, results, generation, index, top, changes)
@@ -147,23 +148,23 @@ def heads(tracker: Tracker) -> Iterator[Head]:
         listed = _folder_trees(git) if git is not None and top is not None else None
         source = tracker.source
         known = source.folder_versions(INCIDENTS_DIR) if listed is None and git is not None and isinstance(source, Checkout) else None
-        seen: dict[str, Head] = {}
+        seen: dict[str, Head | str] = {}  # the heads to index: a kept line where one still serves
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
             if listed is not None:
                 trees = {i: listed.get(i) for i in chunk}
             else:
                 trees = {i: _committed(tracker, f"{INCIDENTS_DIR}/{i}", known) for i in chunk} if git is not None else {}
-            found = _look_up(tracker, git, results, generation, index, chunk, trees)
+            found, kept_lines = _look_up(tracker, git, results, generation, index, chunk, trees)
             for incident_id in chunk:
                 head = found[incident_id]
                 if head.tree or top:
-                    seen[incident_id] = head
+                    seen[incident_id] = kept_lines.get(incident_id) or head
                 yield head
         if top is not None:
-            _Index(top, seen).save(results, generation, index)
-        elif any(index.heads.get(i) != h for i, h in seen.items()):
-            _Index("", {**index.heads, **seen}).save(results, generation, index)  # for the folders alone
+            _save(results, generation, top, seen.values(), index)
+        elif any(isinstance(item, Head) for item in seen.values()):
+            _save(results, generation, "", {**index.by_id, **seen}.values(), index)  # for the folders alone
     finally:
         if results is not None:
             results.close()
@@ -177,9 +178,12 @@ def _look_up(
     index: _Index,
     ids: list[str],
     trees: dict[str, str | None],
-) -> dict[str, Head]:
-    """The heads of ``ids``, each folder's git tree id given where git holds it as the tracker shows it: from the index, kept, git, or files."""
-    indexed = {i: index.heads[i] for i, tree in trees.items() if tree and i in index.heads and index.heads[i].tree == tree}
+) -> tuple[dict[str, Head], dict[str, str]]:
+    """The heads of ``ids``, each folder's git tree id given where git holds it as the tracker shows it: from the index, kept, git, or files.
+
+    Also the index lines of those taken from the index, to be kept again as they are.
+    """
+    indexed = {i: head for i, tree in trees.items() if tree and (head := index.head(i, tree)) is not None}
     keys = {i: cache.key(generation, HEADS, tree) for i, tree in trees.items() if tree and i not in indexed}
     kept = results.get(set(keys.values())) if results is not None else {}
     fresh: dict[str, str] = {}
@@ -201,7 +205,7 @@ def _look_up(
         found[incident_id] = head
     if results is not None:
         results.put(generation, fresh)
-    return found
+    return found, {i: index.by_id[i] for i in indexed}
 
 
 def _since(
@@ -219,7 +223,7 @@ def _since(
     after the one indexed costs in proportion to what it changed, not to the
     history (no listing of incidents/).
     """
-    found = dict(index.heads)
+    found: dict[str, Head | str] = dict(index.by_id)
     trees: dict[str, str | None] = {}
     for name, entry in changes:
         if name.startswith("."):
@@ -228,13 +232,14 @@ def _since(
             found.pop(name, None)
         else:
             trees[name] = entry.ref if entry.kind == FOLDER and entry.ref else None
-    changed = _look_up(tracker, git, results, generation, index, sorted(trees), trees)
+    changed, kept_lines = _look_up(tracker, git, results, generation, index, sorted(trees), trees)
     added = any(i not in found for i in changed)
-    found.update(changed)
+    found.update({i: kept_lines.get(i) or head for i, head in changed.items()})
     if added:
         found = {i: found[i] for i in sorted(found)}
-    yield from found.values()
-    _Index(top, found).save(results, generation, index)
+    for item in found.values():
+        yield _parsed(item) if isinstance(item, str) else item
+    _save(results, generation, top, found.values(), index)
 
 
 def _top(tracker: Tracker, git: GitTree | None) -> str | None:
@@ -260,46 +265,72 @@ class _Index:
     the tree id of the incidents/ folder they were all read from, "" when some
     were not (a checkout, a folder changed on disk, an id that cannot be written
     on a line), so that the index only serves folder by folder.
+
+    The lines stay text until a head is asked for: a run holds one string per
+    incident, not a parsed head (memory is what the index weighs on disk).
     """
 
     KIND = "heads-index"
 
-    def __init__(self, top: str, found: dict[str, Head], lines: dict[str, str] | None = None) -> None:
+    def __init__(self, top: str, lines: list[str]) -> None:
         self.top = top
-        self.heads = found
-        self.lines = lines or {}  # each head's line as it was read, to be written again as it is
+        self.lines = lines
 
     @classmethod
     def load(cls, results: Results | None, generation: str) -> _Index:
         key = cache.key(generation, cls.KIND, "")
         text = results.get({key}).get(key, "") if results is not None else ""
         top, _, body = text.partition("\n")
-        found: dict[str, Head] = {}
-        lines: dict[str, str] = {}
-        try:
-            for line in body.splitlines():
-                incident_id, tree, stage, detected, declared, first, last, feed = line.split("\t")
-                found[incident_id] = Head(incident_id, stage or None, detected, declared, first, last, feed, tree)
-                lines[incident_id] = line
-        except ValueError:
-            return cls("", {})  # not what this code writes: as if nothing was kept
-        return cls(top, found, lines)
+        lines = body.split("\n") if body else []
+        if any(line.count("\t") != _TABS for line in lines):
+            return cls("", [])  # not what this code writes: as if nothing was kept
+        return cls(top, lines)
 
-    def save(self, results: Results | None, generation: str, before: _Index) -> None:
-        if results is None or (self.top == before.top and self.heads == before.heads):
-            return
-        lines = []
-        top = self.top
-        for h in self.heads.values():
-            line = before.lines.get(h.id) if before.heads.get(h.id) is h else None
-            if line is None:
-                fields = (h.id, h.tree, h.stage or "", h.detected, h.declared, h.first, h.last, h.feed)
-                if any(_UNWRITABLE.search(f) for f in fields):
-                    top = ""
-                    continue
-                line = "\t".join(fields)
-            lines.append(line)
-        results.put(generation, {cache.key(generation, self.KIND, ""): top + "\n" + "\n".join(lines)})
+    @cached_property
+    def by_id(self) -> dict[str, str]:
+        """Each incident's line, by id."""
+        return {line[: line.index("\t")]: line for line in self.lines}
+
+    def each(self) -> Iterator[Head]:
+        """Every head, in the order kept (by id)."""
+        return map(_parsed, self.lines)
+
+    def head(self, incident_id: str, tree: str) -> Head | None:
+        """The head kept for ``incident_id``'s folder when it was read from the tree ``tree``."""
+        line = self.by_id.get(incident_id)
+        if line is None or line.split("\t", 2)[1] != tree:
+            return None
+        return _parsed(line)
+
+
+_TABS = 7  # fields on a line, less one
+
+
+def _parsed(line: str) -> Head:
+    incident_id, tree, stage, detected, declared, first, last, feed = line.split("\t")
+    return Head(incident_id, stage or None, detected, declared, first, last, feed, tree)
+
+
+def _line(head: Head) -> str | None:
+    """The index line of a head; None when a field holds what would split a line or a field."""
+    fields = (head.id, head.tree, head.stage or "", head.detected, head.declared, head.first, head.last, head.feed)
+    return None if any(_UNWRITABLE.search(f) for f in fields) else "\t".join(fields)
+
+
+def _save(results: Results | None, generation: str, top: str, found: Iterable[Head | str], before: _Index) -> None:
+    """Keep the index of ``found`` (heads, or lines of ``before`` unchanged), unless it is ``before`` itself."""
+    if results is None:
+        return
+    lines = []
+    for item in found:
+        line = item if isinstance(item, str) else _line(item)
+        if line is None:
+            top = ""  # this head is not kept: the index no longer holds the whole tree
+            continue
+        lines.append(line)
+    if top == before.top and lines == before.lines:
+        return
+    results.put(generation, {cache.key(generation, _Index.KIND, ""): top + "\n" + "\n".join(lines)})
 
 
 _UNWRITABLE = re.compile(r"[\t\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")  # what would split a line or a field
