@@ -70,3 +70,20 @@ def test_actions_csv_does_not_print_a_formula(tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert rows[0]["title"] == "'" + evil
     assert rows[0]["owner"] == "'@sre"
+
+
+def test_a_year_before_1000_keeps_its_four_digits_in_records_file_names_and_text(tmp_path: Path) -> None:
+    """RFC 3339 and the timeline's file names have four-digit years; strftime's %Y writes 999, which sorts and parses as another time."""
+    from mimctl.timing import Known, format_time
+
+    moment = datetime(999, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+    assert file_stamp(moment) == "09990304T050607Z"
+    assert format_time(moment) == "0999-03-04T05:06:07Z" and parse_moment(format_time(moment)) == moment
+    assert Known(moment).text() == "0999-03-04 05:06:07 UTC"
+    repo = make_tracker(tmp_path / "tracker")
+    incident = declare(repo, "0999-03-04T05:06:07Z")
+    timeline = sorted(p.name for p in (repo / "incidents" / incident / "timeline").iterdir())
+    assert timeline[0].startswith("09990304T050607Z-"), timeline
+    assert "detected_at: '0999-03-04T05:06:07Z'" in (repo / "incidents" / incident / "incident.yaml").read_text(encoding="utf-8")
+    ok(["validate"], repo)
+    assert "0999-03-04 05:06:07 UTC" in ok(["show", incident], repo).stdout

@@ -50,7 +50,8 @@ def parse_day(text: str | None) -> date:
 
 def file_stamp(moment: datetime) -> str:
     """``20261127T083500Z``: UTC in ISO 8601's basic form, as timeline file names begin (they sort by time) and iCalendar writes times."""
-    return moment.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    utc = moment.astimezone(timezone.utc)
+    return f"{utc.year:04d}{utc:%m%dT%H%M%S}Z"  # strftime's %Y drops the zeros of a year before 1000
 
 
 def csv_cell(value: object) -> object:

@@ -166,7 +166,7 @@ def incident_metrics(incident: Incident, process: Process, defined: Definitions 
         title=incident.title,
         severity=incident.severity,
         services=tuple(dict.fromkeys(incident.services)),  # a service listed twice counts once
-        month=incident.detected_at.strftime("%Y-%m"),
+        month=incident.detected_at.date().isoformat()[:7],
         timeline=milestones.timeline(incident, process, defined),
         time_in_stage=time_in_stages(incident, process),
         retrospective=bool(incident.data.get("retrospective")),

@@ -104,10 +104,11 @@ class Known:
         if self.unknown:
             return "unknown"
         moment = self.at.astimezone(timezone.utc)
+        day = moment.date().isoformat()  # four-digit years (strftime's %Y drops the zeros before 1000)
         shown = {
-            "exact": moment.strftime("%Y-%m-%d %H:%M:%S UTC"),
-            "minute": moment.strftime("%Y-%m-%d %H:%M UTC"),
-            "day": moment.strftime("%Y-%m-%d") + " (day)",
+            "exact": f"{day} {moment:%H:%M:%S} UTC",
+            "minute": f"{day} {moment:%H:%M} UTC",
+            "day": f"{day} (day)",
         }[self.precision]
         if self.margin_minutes is not None:
             return f"{shown} ± {margin_text(self.margin_minutes)}"
@@ -143,7 +144,7 @@ def known(value: When) -> Known:
 
 def format_time(moment: datetime) -> str:
     """The canonical record form, ``YYYY-MM-DDTHH:MM:SSZ`` (as ``model.format_time``)."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"  # four-digit years, as RFC 3339
 
 
 def margin_text(minutes: int) -> str:

@@ -51,7 +51,7 @@ def when_known(known: Known | None) -> str:
         return "—"
     if known.unknown:
         return '<span class="mim-unknown">unknown</span>'
-    stamp = known.at.strftime("%Y-%m-%d") if known.precision == "day" else format_time(known.at)
+    stamp = known.at.date().isoformat() if known.precision == "day" else format_time(known.at)
     cls = ' class="mim-about"' if known.rough else ""
     return f'<time datetime="{text(stamp)}"{cls}>{text(known.text())}</time>'
 
