@@ -113,8 +113,10 @@ def test_init_writes_the_pin_and_the_workflows(tmp_path: Path) -> None:
 
 
 def test_init_can_leave_out_github_and_take_a_pin(tmp_path: Path) -> None:
-    ok(["init", "--no-github", "--pin", "mimctl[site]==9.9.9", "tracker"], tmp_path)
+    done = ok(["init", "--no-github", "--pin", "mimctl[site]==9.9.9", "tracker"], tmp_path)
     root = tmp_path / "tracker"
+    assert "the workflows" not in done.stdout + done.stderr, "there are none"
+    assert "the pin, for workflows you add: mimctl[site]==9.9.9" in done.stdout and "the pin installs" in done.stderr
     assert not (root / ".github").exists()
     assert (root / ".mimctl" / "requirements.txt").read_text(encoding="utf-8").splitlines()[-1] == "mimctl[site]==9.9.9"
 

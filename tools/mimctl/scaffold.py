@@ -71,7 +71,7 @@ def index_pin_warning(requirement: str) -> str:
     if "@" in line.split(";", 1)[0] or "--hash" in line:  # a direct reference (PEP 508) or hash-checked
         return ""
     return (
-        f"the workflows will install {line!r} from the package index: check that the project of that name there "
+        f"the pin installs {line!r} from the package index: check that the project of that name there "
         "is this mimctl, or pin a commit (--pin 'mimctl[site] @ git+https://github.com/ORG/mimctl@COMMIT')"
     )
 

@@ -75,6 +75,7 @@ def init(
     location = gitrepo.locate(path)
     settings = gitrepo.apply_settings(location.top) if location is not None and not no_git_settings else []
     warnings = [w for w in [index_pin_warning(requirement)] if w]
+    pin_label = "the pin, for workflows you add" if no_github else "the workflows install"
     for warning in warnings:
         click.echo(terminal_safe(f"mimctl: warning: {warning}"), err=True)
     emit(
@@ -89,7 +90,7 @@ def init(
         },
         f"tracker repository ready in {path.resolve()}"
         + (f" (committed {commit[:10]})" if commit else " (not committed)")
-        + terminal_safe(f"\nthe workflows install: {requirement} (.mimctl/requirements.txt)")
+        + terminal_safe(f"\n{pin_label}: {requirement} (.mimctl/requirements.txt)")
         + ("\ngit settings for a large tracker: " + ", ".join(f"{s.key}={s.value}" for s in settings) if settings else "")
         + (f"\nrecommended, once the tracker is large: {gitrepo.MAINTENANCE_ADVICE}" if location is not None else "")
         + "\nnext: edit catalog.yaml (your services and teams), then: mimctl new --help"
