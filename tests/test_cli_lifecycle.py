@@ -224,6 +224,10 @@ def test_show_json_and_text(ready: Path) -> None:
     assert unmet == {"manager_assigned", "mirt_notified", "bridge_recorded", "stakeholder_update"}
     text = ok(["show", INC], ready).stdout
     assert "notify" in text and "[ ] a Major Incident Manager assigned" in text
+    milestones = text.split("Milestones:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    named = [line.split("  ")[1] for line in milestones]
+    assert named == ["Impact started", "Detected", "Declared", "Acknowledged", "Mitigated", "Resolved", "Fully recovered", "Closed"]
+    assert milestones[-2].split() == ["Fully", "recovered", "-"], "a milestone not reached yet is named by its title too"
 
 
 def test_list_json(repo: Path) -> None:

@@ -43,6 +43,7 @@ def describe(incident: Incident, process: Process, now: datetime | None = None) 
         "times": {path: _known(incident.time(path)) for path in ("started_at", "detected_at", "declared_at")},
         "retrospective": d.get("retrospective"),
         **timeline.as_dict(),
+        "milestone_titles": {m.id: m.title for m in timeline.definitions.milestones},  # reached or not
         "roles": d.get("roles", {}),
         "bridge": (d.get("bridge") or {}).get("url"),
         "stage_changes": incident.stage_changes(),
@@ -157,7 +158,7 @@ def render_show(info: dict[str, Any]) -> str:
     lines.append("Milestones:")
     for key, reached in info["milestones"].items():
         when = f"{reached['text']}  ({reached['source']})" if reached else "-"
-        lines.append(f"  {(reached or {}).get('title', key):<16} {when}")
+        lines.append(f"  {info['milestone_titles'].get(key, key):<16} {when}")
     lines.append("")
     lines.append("Durations:")
     for key, measured in info["durations"].items():
