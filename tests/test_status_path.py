@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,16 +50,33 @@ def test_over_a_full_build_only_the_status_files_change(tmp_path: Path) -> None:
     sample = sample_tracker(tmp_path / "tracker")
     out = tmp_path / "site"
     ok(["site", "build", "--public", "-o", str(out), "--repo", str(sample.root)], sample.root)
-    keep = {p: p.read_bytes() for p in (out / "search" / "search_index.json", out / "incidents" / "index.html", out / "sitemap.xml")}
+    keep = {p: p.read_bytes() for p in (out / "incidents" / "index.html", out / "sitemap.xml")}
+    searched = _search_docs(out)
     update(sample.root, sample.active, "identified", "We found the cause: a full connection pool.", t(90))
     result = ok(["site", "build", "--public", "--status-only", "-o", str(out), "--repo", str(sample.root), "--format", "json"], sample.root)
     assert result.json()["status_only"] is True
     for path, before in keep.items():
         assert path.read_bytes() == before, f"{path.name} is the full build's, untouched"
+    after = _search_docs(out)
+    rewritten = {"index.html", f"incidents/{sample.active}.html", f"incidents/{sample.closed}.html", "maintenance/index.html"}
+    assert {k: v for k, v in after.items() if k not in rewritten} == {k: v for k, v in searched.items() if k not in rewritten}, (
+        "the search entries of the pages the status path did not write are the full build's"
+    )
+    assert "a full connection pool" in after[f"incidents/{sample.active}.html"], "those of the pages it wrote are its own"
     for page in ("index.html", f"incidents/{sample.active}.html", "history.atom", "api/v2/incidents/unresolved.json"):
         assert "a full connection pool" in (out / page).read_text(encoding="utf-8"), page
     nav = (out / "index.html").read_text(encoding="utf-8")
     assert 'href="kedb/index.html"' in nav and 'href="incidents/index.html"' in nav, "the navigation still reaches the full build's pages"
+
+
+def _search_docs(site: Path) -> dict[str, str]:
+    """The text the search index holds for each page."""
+    docs = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    found: dict[str, str] = {}
+    for doc in docs:
+        page = doc["location"].partition("#")[0]
+        found[page] = found.get(page, "") + doc["title"] + "\n" + doc["text"] + "\n"
+    return found
 
 
 def test_a_status_path_alone_is_a_site(tmp_path: Path) -> None:

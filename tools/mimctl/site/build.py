@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -15,7 +17,7 @@ NO_SITE_URL = (
     "site_url is not set in mkdocs.yml: the feeds and the status API carry relative links, which feed readers "
     "and the W3C feed validator refuse; set it to where the site is published (site_url: https://status.example.com/)"
 )
-# What the status path writes over a full build: everything else (search index, KEDB, reports) stays.
+# What the status path writes over a full build (and their search entries); of the rest, only pages of records no longer shown go.
 STATUS_PATH_FILES = ("index.html", "api/", "history.atom", "history.rss", "incidents/INC-", "maintenance/", "assets/")
 
 
@@ -51,8 +53,9 @@ def build_site(
 
     ``status_only``: the status path only (status home, status API, feeds, the
     pages of active and recent incidents, maintenance). Over an existing full
-    build in ``output`` it replaces just those files, so the rest of the site
-    (and its search index) stays as the last full build left it. ``site_url``
+    build in ``output`` it replaces just those files and their search entries,
+    and takes off the pages of records the edition no longer shows; the rest
+    stays as the last full build left it. ``site_url``
     overrides mkdocs.yml's. ``rev``: read the records a commit holds (git
     objects) rather than the files on disk.
     """
@@ -102,10 +105,87 @@ def _status_path(root: Path, output: Path, public: bool, strict: bool, warn: Cal
                 shutil.rmtree(output)
             shutil.copytree(fresh, output)
             return output
+        written: set[str] = set()
         for path in sorted(fresh.rglob("*")):
             rel = PurePosixPath(path.relative_to(fresh).as_posix())
             if path.is_file() and str(rel).startswith(STATUS_PATH_FILES):
                 target = output / rel
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, target)
+                written.add(str(rel))
+        gone = _withdraw(root, output, written, public, rev, warn)
+        _merge_search(fresh, output, gone)
     return output
+
+
+def _record_pages(output: Path) -> set[str]:
+    """The pages of single records in a built site (``incidents/INC-0002.html``, ``kedb/KE-0001.html`` ...), as site paths."""
+    from ..layout import INCIDENT_ID, KNOWN_ERROR_ID, MAINTENANCE_ID
+
+    found = set()
+    for folder, pattern in (
+        ("incidents", INCIDENT_ID),
+        ("reviews", INCIDENT_ID),
+        ("kedb", KNOWN_ERROR_ID),
+        ("maintenance", MAINTENANCE_ID),
+    ):
+        with contextlib.suppress(OSError), os.scandir(output / folder) as entries:
+            found |= {f"{folder}/{e.name}" for e in entries if e.name.endswith(".html") and pattern.match(e.name[: -len(".html")])}
+    return found
+
+
+def _withdraw(root: Path, output: Path, written: set[str], public: bool, rev: str, warn: Callable[[str], None] | None) -> set[str]:
+    """Take off the pages of the full build under ``output`` whose records this edition no longer shows; those pages."""
+    from ..store import Tracker, committed_source
+    from .status_path import withdrawn
+
+    pages = _record_pages(output) - written
+    if not pages:
+        return set()
+    tracker = Tracker(root, committed_source(root, rev)) if rev else Tracker(root)
+    try:
+        gone = withdrawn(tracker, "public" if public else "internal", pages)
+    finally:
+        tracker.close()
+    for page in gone:
+        (output / page).unlink(missing_ok=True)
+    if gone and warn is not None:
+        warn(
+            f"taken off the site, no longer shown in this edition: {', '.join(sorted(gone))} "
+            "(the incidents' indexes list them until the next full build)"
+        )
+    return gone
+
+
+SEARCH_INDEX = "search/search_index.json"
+
+
+def _merge_search(fresh: Path, output: Path, gone: set[str]) -> None:
+    """The full build's search index with the status path's entries for the pages it wrote, and none for the pages taken off."""
+    target = output / SEARCH_INDEX
+    try:
+        new = json.loads((fresh / SEARCH_INDEX).read_text(encoding="utf-8"))
+        fresh_docs: dict[str, list[Any]] = {}
+        for doc in new["docs"]:
+            fresh_docs.setdefault(str(doc["location"]).partition("#")[0], []).append(doc)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return  # the status path built no search index (the search plugin is off): nothing to lay over
+    try:
+        data = json.loads(target.read_text(encoding="utf-8"))
+        docs: list[Any] = []
+        placed: set[str] = set()
+        for doc in data["docs"]:
+            page = str(doc["location"]).partition("#")[0]
+            if page in fresh_docs:
+                if page not in placed:  # the status path's entries, in the place the full build gave the page
+                    docs += fresh_docs[page]
+                    placed.add(page)
+            elif page not in gone:
+                docs.append(doc)
+        data["docs"] = [*docs, *(d for page, page_docs in fresh_docs.items() if page not in placed for d in page_docs)]
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        target.unlink(missing_ok=True)  # not an index this code can lay over: none rather than one holding pages taken off
+        return
+    target.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")

@@ -34,6 +34,13 @@ the feeds show rather than every one closed since the newest entries.
 A head that cannot be read that simply (quoted oddly, missing) makes the
 incident a candidate: the strict loader then decides. The result says the same
 as a full build (tests/test_status_path.py compares them).
+
+Laid over a full build, the status path also takes off the pages of records
+that edition no longer shows (``withdrawn``): an incident made internal or
+security-sensitive, deleted or renumbered, a known error or maintenance made
+internal. Whether an incident is shown is kept like its newest feed entry (""
+for not shown), by its folder's tree id, so only the pages of folders changed
+since a run saw them are loaded to decide.
 """
 
 from __future__ import annotations
@@ -45,12 +52,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .. import cache
+from .. import cache, publication
+from .. import maintenance as maintenance_records
 from ..cache import Results
 from ..formatting import file_stamp
 from ..heads import Head, heads
 from ..sources import FOLDER
 from ..store import CATALOG_FILE, INCIDENTS_DIR, PROCESS_FILE, Tracker
+from . import layout
 from .data import SiteData, collect, views
 from .feeds import MAX_ENTRIES
 from .state import HISTORY_DAYS
@@ -86,10 +95,16 @@ class FeedTimes:
         if head.tree and self.kept.get(head.tree) != newest:
             self.learnt[head.tree] = newest
 
-    def save(self, trees: set[str]) -> None:
-        """Keep what was learnt, for the folders of this tree only (the others have changed or gone)."""
+    def shown(self, head: Head) -> bool | None:
+        """Whether a build of this edition showed ``head``'s incident at its folder's tree; None when no build kept that."""
+        newest = self.kept.get(head.tree) if head.tree else None
+        return None if newest is None else newest != ""
+
+    def save(self, trees: set[str] | None = None) -> None:
+        """Keep what was learnt, for the folders of this tree only (the others have changed or gone); None: every kept one."""
         if self.results is None or self.key is None:
             return
+        trees = trees if trees is not None else {*self.kept, *self.learnt}
         try:
             if self.learnt or not trees.issuperset(self.kept):
                 merged = {t: v for t, v in {**self.kept, **self.learnt}.items() if t in trees}
@@ -226,3 +241,53 @@ def collect_status(tracker: Tracker, edition: str, now: datetime | None = None, 
         complete=False,
         pages=paged,
     )
+
+
+# --- pages a full build left that this edition no longer shows ---------------------------------
+
+
+def withdrawn(tracker: Tracker, edition: str, pages: set[str]) -> set[str]:
+    """Of ``pages`` (a full build's record pages, as site paths: ``incidents/INC-0002.html``), those whose record ``edition`` no longer shows.
+
+    An incident's page and its review go when no folder of that id is left, or
+    when the edition does not show the incident (not public, security-sensitive,
+    invalid): decided by what an earlier run kept for the folder's tree id, or
+    by loading it. Known errors' and maintenance pages go when the edition does
+    not show that record (every one is loaded: they are few).
+    """
+    if not pages:
+        return set()
+    feed_times = FeedTimes(tracker, edition)
+    catalog = tracker.catalog
+    by_page: dict[str, Head] = {}
+    for head in heads(tracker):
+        for page in (_html(layout.incident_page(head.id)), _html(layout.review_page(head.id))):
+            if page in pages:
+                by_page[page] = head
+    undecided = {h.id: h for h in by_page.values() if feed_times.shown(h) is None}
+    shown_now, _ = views(tracker, sorted(undecided), edition, catalog)
+    visible = {i.id for i in shown_now}
+    loaded = SiteData(edition, tracker.process, catalog, tuple(shown_now), (), datetime.now(timezone.utc))
+    for incident_id, head in undecided.items():  # kept as collect_status keeps what it loads: the next run loads none of them
+        state = loaded.state.incidents.get(incident_id)
+        feed_times.learn(head, file_stamp(max(u.at for u in state.updates)) if state is not None else "")
+    feed_times.save()
+    gone = {p for p in pages if p.startswith(("incidents/", "reviews/")) and p not in by_page}
+    gone |= {p for p, h in by_page.items() if not (h.id in visible if h.id in undecided else feed_times.shown(h))}
+    if any(p.startswith("kedb/") for p in pages):
+        _, known_errors = tracker.load_known_errors()
+        kept = {_html(layout.known_error_page(k.id)) for k in known_errors if publication.known_error_view(k, catalog, edition) is not None}
+        gone |= {p for p in pages if p.startswith("kedb/") and p not in kept}
+    if any(p.startswith("maintenance/") for p in pages):
+        _, maintenances = maintenance_records.load(tracker)
+        kept = {
+            _html(layout.maintenance_page(m.id))
+            for m in maintenances
+            if edition != publication.PUBLIC or publication.maintenance_published(m.data)
+        }
+        gone |= {p for p in pages if p.startswith("maintenance/") and p not in kept}
+    return gone
+
+
+def _html(page: str) -> str:
+    return page.removesuffix(".md") + ".html"
