@@ -140,13 +140,28 @@ def test_from_a_commit_a_decision_is_kept_by_folder_and_follows_the_next_commit(
         return views(tracker, ids, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(status_path, "views", counted)
+    known_error_loads: list[str] = []
+    load_known_errors = Tracker.load_known_errors
+
+    def counted_known_errors(self: Tracker, *args: object, **kwargs: object) -> object:
+        known_error_loads.append("loaded")
+        return load_known_errors(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Tracker, "load_known_errors", counted_known_errors)
     page = f"incidents/{sample.closed}.html"
     assert _withdrawn(sample.root, {page, "incidents/INC-9999.html"}) == {"incidents/INC-9999.html"}, "no such folder: taken off"
     assert loaded == [], "what the last run learnt of the unchanged folder decides: nothing is loaded"
+    assert _withdrawn(sample.root, {"kedb/KE-0001.html"}) == set() and known_error_loads == [], "nor are the known errors"
     _made_internal(sample, sample.closed)
     git("commit", "-q", "-am", "withdraw", cwd=sample.root)
     _status(sample, out, "--public", "--rev", "HEAD")
     assert not (out / page).exists() and page not in _searched_pages(out)
+    assert (out / "kedb" / "KE-0001.html").is_file()
+    record = sample.root / "kedb" / "KE-0001.yaml"
+    record.write_text(record.read_text(encoding="utf-8").replace("visibility: public\n", ""), encoding="utf-8")
+    git("commit", "-q", "-am", "a known error made internal", cwd=sample.root)
+    _status(sample, out, "--public", "--rev", "HEAD")
+    assert not (out / "kedb" / "KE-0001.html").exists(), "kedb/ changed: the known errors are loaded again to decide"
     loaded.clear()
     assert _withdrawn(sample.root, {page}) == {page} and loaded == [], "kept at the new tree: not shown"
     monkeypatch.setenv("MIMCTL_CACHE", "off")

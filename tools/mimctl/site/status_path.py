@@ -58,7 +58,7 @@ from ..cache import Results
 from ..formatting import file_stamp
 from ..heads import Head, heads
 from ..sources import FOLDER
-from ..store import CATALOG_FILE, INCIDENTS_DIR, PROCESS_FILE, Tracker
+from ..store import CATALOG_FILE, INCIDENTS_DIR, KEDB_DIR, PROCESS_FILE, Tracker
 from . import layout
 from .data import SiteData, collect, views
 from .feeds import MAX_ENTRIES
@@ -70,6 +70,7 @@ RECENT_ON_HOME = 10  # the status home's past incidents (status_page.RECENT)
 FEED_RESERVE = 4 * MAX_ENTRIES  # heads kept in feed order before a second pass is needed
 READ_AHEAD = 50  # incidents in feed order listed together, ahead of loading them one by one
 FEED_TIMES = "feed-times"  # the kind of result kept: each loaded incident's newest feed entry, by folder tree id
+KNOWN_ERROR_PAGES = "known-error-pages"  # the kind of result kept: the pages of the known errors an edition shows, by kedb/'s id
 
 
 class FeedTimes:
@@ -259,11 +260,15 @@ def withdrawn(tracker: Tracker, edition: str, pages: set[str]) -> set[str]:
         return set()
     feed_times = FeedTimes(tracker, edition)
     catalog = tracker.catalog
+    named: dict[str, list[str]] = {}  # the id each incident or review page is named after (page names are ids)
+    for page in pages:
+        if page.startswith(("incidents/", "reviews/")):
+            named.setdefault(page.partition("/")[2].removesuffix(".html"), []).append(page)
     by_page: dict[str, Head] = {}
     for head in heads(tracker):
-        for page in (_html(layout.incident_page(head.id)), _html(layout.review_page(head.id))):
-            if page in pages:
-                by_page[page] = head
+        if head.id in named:
+            ours = {_html(layout.incident_page(head.id)), _html(layout.review_page(head.id))}
+            by_page.update({page: head for page in named[head.id] if page in ours})
     undecided = {h.id: h for h in by_page.values() if feed_times.shown(h) is None}
     shown_now, _ = views(tracker, sorted(undecided), edition, catalog)
     visible = {i.id for i in shown_now}
@@ -271,12 +276,10 @@ def withdrawn(tracker: Tracker, edition: str, pages: set[str]) -> set[str]:
     for incident_id, head in undecided.items():  # kept as collect_status keeps what it loads: the next run loads none of them
         state = loaded.state.incidents.get(incident_id)
         feed_times.learn(head, file_stamp(max(u.at for u in state.updates)) if state is not None else "")
-    feed_times.save()
     gone = {p for p in pages if p.startswith(("incidents/", "reviews/")) and p not in by_page}
     gone |= {p for p, h in by_page.items() if not (h.id in visible if h.id in undecided else feed_times.shown(h))}
     if any(p.startswith("kedb/") for p in pages):
-        _, known_errors = tracker.load_known_errors()
-        kept = {_html(layout.known_error_page(k.id)) for k in known_errors if publication.known_error_view(k, catalog, edition) is not None}
+        kept = _known_error_pages(tracker, edition, feed_times)
         gone |= {p for p in pages if p.startswith("kedb/") and p not in kept}
     if any(p.startswith("maintenance/") for p in pages):
         _, maintenances = maintenance_records.load(tracker)
@@ -286,7 +289,23 @@ def withdrawn(tracker: Tracker, edition: str, pages: set[str]) -> set[str]:
             if edition != publication.PUBLIC or publication.maintenance_published(m.data)
         }
         gone |= {p for p in pages if p.startswith("maintenance/") and p not in kept}
+    feed_times.save()  # and closes the kept results
     return gone
+
+
+def _known_error_pages(tracker: Tracker, edition: str, feed_times: FeedTimes) -> set[str]:
+    """The pages of the known errors ``edition`` shows, kept by the version of the kedb/ folder they were found in."""
+    version = tracker.source.version(KEDB_DIR)
+    results = feed_times.results
+    key = cache.key(feed_times.generation, KNOWN_ERROR_PAGES, version) if version and results is not None and feed_times.key else None
+    if key is not None and results is not None and (kept := results.get({key}).get(key)) is not None:
+        return set(kept.split("\n")) - {""}
+    _, known_errors = tracker.load_known_errors()
+    catalog = tracker.catalog
+    shown = {_html(layout.known_error_page(k.id)) for k in known_errors if publication.known_error_view(k, catalog, edition) is not None}
+    if key is not None and results is not None:
+        results.put(feed_times.generation, {key: "\n".join(sorted(shown))})
+    return shown
 
 
 def _html(page: str) -> str:
