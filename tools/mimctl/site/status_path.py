@@ -70,7 +70,7 @@ RECENT_ON_HOME = 10  # the status home's past incidents (status_page.RECENT)
 FEED_RESERVE = 4 * MAX_ENTRIES  # heads kept in feed order before a second pass is needed
 READ_AHEAD = 50  # incidents in feed order listed together, ahead of loading them one by one
 FEED_TIMES = "feed-times"  # the kind of result kept: each loaded incident's newest feed entry, by folder tree id
-KNOWN_ERROR_PAGES = "known-error-pages"  # the kind of result kept: the pages of the known errors an edition shows, by kedb/'s id
+KNOWN_ERROR_PAGES = "known-error-pages"  # the kind of result kept: the pages of the known errors an edition shows, with kedb/'s id
 
 
 class FeedTimes:
@@ -254,7 +254,8 @@ def withdrawn(tracker: Tracker, edition: str, pages: set[str]) -> set[str]:
     when the edition does not show the incident (not public, security-sensitive,
     invalid): decided by what an earlier run kept for the folder's tree id, or
     by loading it. Known errors' and maintenance pages go when the edition does
-    not show that record (every one is loaded: they are few).
+    not show that record: the known errors shown are kept with the kedb/
+    folder's id, the maintenance (a few records) is loaded.
     """
     if not pages:
         return set()
@@ -294,17 +295,19 @@ def withdrawn(tracker: Tracker, edition: str, pages: set[str]) -> set[str]:
 
 
 def _known_error_pages(tracker: Tracker, edition: str, feed_times: FeedTimes) -> set[str]:
-    """The pages of the known errors ``edition`` shows, kept by the version of the kedb/ folder they were found in."""
+    """The pages of the known errors ``edition`` shows, kept with the version of the kedb/ folder they were found in (the last one only)."""
     version = tracker.source.version(KEDB_DIR)
     results = feed_times.results
-    key = cache.key(feed_times.generation, KNOWN_ERROR_PAGES, version) if version and results is not None and feed_times.key else None
-    if key is not None and results is not None and (kept := results.get({key}).get(key)) is not None:
-        return set(kept.split("\n")) - {""}
+    key = cache.key(feed_times.generation, KNOWN_ERROR_PAGES, "") if version and results is not None and feed_times.key else None
+    if key is not None and results is not None:
+        kept_version, _, kept = results.get({key}).get(key, "").partition("\n")
+        if kept_version == version:
+            return set(kept.split("\n")) - {""}
     _, known_errors = tracker.load_known_errors()
     catalog = tracker.catalog
     shown = {_html(layout.known_error_page(k.id)) for k in known_errors if publication.known_error_view(k, catalog, edition) is not None}
     if key is not None and results is not None:
-        results.put(feed_times.generation, {key: "\n".join(sorted(shown))})
+        results.put(feed_times.generation, {key: "\n".join([version or "", *sorted(shown)])})
     return shown
 
 
