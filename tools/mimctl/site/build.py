@@ -152,7 +152,7 @@ def _withdraw(root: Path, output: Path, written: set[str], public: bool, rev: st
     if gone and warn is not None:
         warn(
             f"taken off the site, no longer shown in this edition: {', '.join(sorted(gone))} "
-            "(the incidents' indexes list them until the next full build)"
+            "(the index pages list them until the next full build)"
         )
     return gone
 
