@@ -351,3 +351,17 @@ def tracker_with_kedb(root: Path) -> Path:
         (root / "kedb" / source.name).write_text("".join(x for x in lines if not x.startswith("incidents:")), encoding="utf-8")
     commit_all(root, "Add the known error database")
     return root
+
+
+def bench_script(name: str) -> Any:
+    """bench/NAME.py, loaded by path (bench/ holds scripts, not a package), once."""
+    import importlib.util
+    import sys
+
+    found = sys.modules.get(name)
+    if found is None:
+        spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "bench" / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        found = sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(found)
+    return found

@@ -21,6 +21,8 @@ from html.parser import HTMLParser
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
+
 from conftest import make_tracker
 from gitutil import git, ok, t
 from mimctl.model import parse_time
@@ -406,3 +408,20 @@ def serve(directory: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+def counting_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the ids of the incidents the status path loads in full (``status_path.views``), in order."""
+    from mimctl.site import status_path
+    from mimctl.store import Tracker
+
+    loaded: list[str] = []
+    views = status_path.views
+
+    def counted(tracker: Tracker, ids: object, *args: object) -> object:
+        ids = list(ids)  # type: ignore[call-overload]
+        loaded.extend(ids)
+        return views(tracker, ids, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(status_path, "views", counted)
+    return loaded

@@ -8,28 +8,13 @@ newest incidents open, which ``mimctl clone`` checks out.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from gitutil import REPO_ROOT, git, ok
+from gitutil import bench_script, git, ok
 
-
-def _synth() -> Any:
-    """bench/synth.py, loaded by path (bench/ holds scripts, not a package)."""
-    found = sys.modules.get("synth")
-    if found is None:
-        spec = importlib.util.spec_from_file_location("synth", REPO_ROOT / "bench" / "synth.py")
-        assert spec is not None and spec.loader is not None
-        found = sys.modules["synth"] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(found)
-    return found
-
-
-synth = _synth()
+synth = bench_script("synth")
 
 INCIDENTS, OPEN, PER_COMMIT = 24, 3, 10
 

@@ -7,26 +7,12 @@ different records or if the cone held more than one incident.
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
-from gitutil import REPO_ROOT, git
+from gitutil import bench_script, git
 
-
-def _layout() -> Any:
-    found = sys.modules.get("bench_layout")
-    if found is None:
-        spec = importlib.util.spec_from_file_location("bench_layout", REPO_ROOT / "bench" / "layout.py")
-        assert spec is not None and spec.loader is not None
-        found = sys.modules["bench_layout"] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(found)
-    return found
-
-
-layout = _layout()
+layout = bench_script("layout")
 
 
 def test_both_trees_hold_the_same_incidents_and_the_sparse_index_collapses_only_the_shards(tmp_path: Path) -> None:

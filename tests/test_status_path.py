@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 
 from gitutil import git, ok, t
-from mimctl.site import status_path
 from mimctl.site.data import INTERNAL, PUBLIC, collect
 from mimctl.site.generate import generate
 from mimctl.site.status_path import collect_status
 from mimctl.store import Tracker, committed_source
-from site_fixtures import REPO_ROOT, committed_synthetic, sample_tracker, update
+from site_fixtures import REPO_ROOT, committed_synthetic, counting_loads, sample_tracker, update
 
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 import synth  # noqa: E402
@@ -106,23 +105,10 @@ def _differences(root: Path, edition: str, now: datetime) -> list[str]:
     return sorted(path for path, text in fast.items() if full.get(path) != text)
 
 
-def _counting_loads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    loaded: list[str] = []
-    views = status_path.views
-
-    def counted(tracker: Tracker, ids: object, *args: object) -> object:
-        ids = list(ids)  # type: ignore[call-overload]
-        loaded.extend(ids)
-        return views(tracker, ids, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(status_path, "views", counted)
-    return loaded
-
-
 @pytest.mark.parametrize("edition", [INTERNAL, PUBLIC])
 def test_kept_feed_times_load_fewer_incidents_and_change_nothing(committed: Path, edition: str, monkeypatch: pytest.MonkeyPatch) -> None:
     now = MOMENTS[0]
-    loaded = _counting_loads(monkeypatch)
+    loaded = counting_loads(monkeypatch)
     assert not _differences(committed, edition, now)
     first = len(loaded)
     loaded.clear()
@@ -132,7 +118,7 @@ def test_kept_feed_times_load_fewer_incidents_and_change_nothing(committed: Path
 
 def test_a_late_update_on_an_old_incident_reaches_the_feeds_whatever_was_kept(committed: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     now = MOMENTS[0]
-    loaded = _counting_loads(monkeypatch)
+    loaded = counting_loads(monkeypatch)
     assert not _differences(committed, PUBLIC, now)
     first = set(loaded)
     loaded.clear()

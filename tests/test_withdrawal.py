@@ -21,7 +21,7 @@ from gitutil import git, ok, run
 from mimctl.heads import HEAD_BYTES
 from mimctl.site import status_path
 from mimctl.store import Tracker, committed_source
-from site_fixtures import Sample, cli, sample_tracker
+from site_fixtures import Sample, cli, counting_loads, sample_tracker
 
 
 def _full(sample: Sample, out: Path, *edition: str) -> None:
@@ -131,15 +131,7 @@ def test_from_a_commit_a_decision_is_kept_by_folder_and_follows_the_next_commit(
     out = tmp_path / "public"
     ok(["site", "build", "--public", "--rev", "HEAD", "-o", str(out), "--repo", str(sample.root)], sample.root)
     _status(sample, out, "--public", "--rev", "HEAD")
-    loaded: list[str] = []
-    views = status_path.views
-
-    def counted(tracker: Tracker, ids: object, *args: object) -> object:
-        ids = list(ids)  # type: ignore[call-overload]
-        loaded.extend(ids)
-        return views(tracker, ids, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(status_path, "views", counted)
+    loaded = counting_loads(monkeypatch)
     known_error_loads: list[str] = []
     load_known_errors = Tracker.load_known_errors
 
