@@ -176,3 +176,14 @@ def test_a_search_index_this_code_cannot_read_is_dropped_rather_than_kept(sample
     _status(sample, out, "--public")
     assert not (out / "search" / "search_index.json").exists()
     assert not (out / f"incidents/{sample.closed}.html").exists()
+
+
+def test_with_search_turned_off_since_the_full_build_the_pages_taken_off_still_leave_its_index(sample: Sample, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    _full(sample, out, "--public")
+    config = sample.root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("  - search\n", ""), encoding="utf-8")
+    _made_internal(sample, sample.closed)
+    _status(sample, out, "--public")
+    searched = _searched_pages(out)
+    assert f"incidents/{sample.closed}.html" not in searched and "kedb/KE-0001.html" in searched

@@ -162,14 +162,17 @@ SEARCH_INDEX = "search/search_index.json"
 
 def _merge_search(fresh: Path, output: Path, gone: set[str]) -> None:
     """The full build's search index with the status path's entries for the pages it wrote, and none for the pages taken off."""
+    from ..yamlio import atomic_write
+
     target = output / SEARCH_INDEX
+    fresh_docs: dict[str, list[Any]] = {}
     try:
-        new = json.loads((fresh / SEARCH_INDEX).read_text(encoding="utf-8"))
-        fresh_docs: dict[str, list[Any]] = {}
-        for doc in new["docs"]:
+        for doc in json.loads((fresh / SEARCH_INDEX).read_text(encoding="utf-8"))["docs"]:
             fresh_docs.setdefault(str(doc["location"]).partition("#")[0], []).append(doc)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return  # the status path built no search index (the search plugin is off): nothing to lay over
+        fresh_docs = {}  # the status path built no search index (the search plugin is off): only take entries off
+    if not fresh_docs and not gone:
+        return
     try:
         data = json.loads(target.read_text(encoding="utf-8"))
         docs: list[Any] = []
@@ -188,4 +191,4 @@ def _merge_search(fresh: Path, output: Path, gone: set[str]) -> None:
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         target.unlink(missing_ok=True)  # not an index this code can lay over: none rather than one holding pages taken off
         return
-    target.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+    atomic_write(target, json.dumps(data, separators=(",", ":")))
