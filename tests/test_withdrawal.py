@@ -187,3 +187,25 @@ def test_with_search_turned_off_since_the_full_build_the_pages_taken_off_still_l
     _status(sample, out, "--public")
     searched = _searched_pages(out)
     assert f"incidents/{sample.closed}.html" not in searched and "kedb/KE-0001.html" in searched
+
+
+def test_a_run_killed_as_it_takes_pages_off_leaves_nothing_the_next_run_does_not_take_off(
+    sample: Sample, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "public"
+    _full(sample, out, "--public")
+    page = f"incidents/{sample.closed}.html"
+    _made_internal(sample, sample.closed)
+    unlink = Path.unlink
+
+    def killed_after(self: Path, missing_ok: bool = False) -> None:
+        unlink(self, missing_ok=missing_ok)
+        if self.name == f"{sample.closed}.html":
+            raise KeyboardInterrupt  # killed just after the page went, before anything else
+
+    with monkeypatch.context() as m:
+        m.setattr(Path, "unlink", killed_after)
+        run(["site", "build", "--public", "--status-only", "-o", str(out), "--repo", str(sample.root)], sample.root)
+    assert not (out / page).exists()
+    _status(sample, out, "--public")
+    assert page not in _searched_pages(out), "no search entry of the page is left behind"

@@ -113,29 +113,32 @@ def _status_path(root: Path, output: Path, public: bool, strict: bool, warn: Cal
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, target)
                 written.add(str(rel))
-        gone = _withdraw(root, output, written, public, rev, warn)
+        gone = _withdrawn(root, output, written, public, rev)
+        # The search entries first: a run killed in between leaves pages, which the next run finds and takes off again.
         _merge_search(fresh, output, gone)
+        for page in gone:
+            (output / page).unlink(missing_ok=True)
+        if gone and warn is not None:
+            warn(
+                f"taken off the site, no longer shown in this edition: {', '.join(sorted(gone))} "
+                "(the index pages list them until the next full build)"
+            )
     return output
 
 
 def _record_pages(output: Path) -> set[str]:
     """The pages of single records in a built site (``incidents/INC-0002.html``, ``kedb/KE-0001.html`` ...), as site paths."""
-    from ..layout import INCIDENT_ID, KNOWN_ERROR_ID, MAINTENANCE_ID
+    from .layout import RECORD_PAGE_FOLDERS
 
     found = set()
-    for folder, pattern in (
-        ("incidents", INCIDENT_ID),
-        ("reviews", INCIDENT_ID),
-        ("kedb", KNOWN_ERROR_ID),
-        ("maintenance", MAINTENANCE_ID),
-    ):
+    for folder, pattern in RECORD_PAGE_FOLDERS:
         with contextlib.suppress(OSError), os.scandir(output / folder) as entries:
             found |= {f"{folder}/{e.name}" for e in entries if e.name.endswith(".html") and pattern.match(e.name[: -len(".html")])}
     return found
 
 
-def _withdraw(root: Path, output: Path, written: set[str], public: bool, rev: str, warn: Callable[[str], None] | None) -> set[str]:
-    """Take off the pages of the full build under ``output`` whose records this edition no longer shows; those pages."""
+def _withdrawn(root: Path, output: Path, written: set[str], public: bool, rev: str) -> set[str]:
+    """The pages of the full build under ``output`` whose records this edition no longer shows."""
     from ..store import Tracker, committed_source
     from .status_path import withdrawn
 
@@ -144,17 +147,9 @@ def _withdraw(root: Path, output: Path, written: set[str], public: bool, rev: st
         return set()
     tracker = Tracker(root, committed_source(root, rev)) if rev else Tracker(root)
     try:
-        gone = withdrawn(tracker, "public" if public else "internal", pages)
+        return withdrawn(tracker, "public" if public else "internal", pages)
     finally:
         tracker.close()
-    for page in gone:
-        (output / page).unlink(missing_ok=True)
-    if gone and warn is not None:
-        warn(
-            f"taken off the site, no longer shown in this edition: {', '.join(sorted(gone))} "
-            "(the index pages list them until the next full build)"
-        )
-    return gone
 
 
 SEARCH_INDEX = "search/search_index.json"

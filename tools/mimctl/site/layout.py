@@ -11,7 +11,11 @@ import json
 import posixpath
 import re
 
+from ..layout import INCIDENT_ID, KNOWN_ERROR_ID, MAINTENANCE_ID
+
 _SLUG = re.compile(r"[^a-z0-9_-]+")
+# The folders of single records' pages, each page named after its record's id (the functions below).
+RECORD_PAGE_FOLDERS = (("incidents", INCIDENT_ID), ("reviews", INCIDENT_ID), ("kedb", KNOWN_ERROR_ID), ("maintenance", MAINTENANCE_ID))
 
 
 def slug(value: str) -> str:
@@ -39,11 +43,14 @@ def service_incidents_page(service_id: str) -> str:
     return f"incidents/service/{slug(service_id)}.md"
 
 
+def built(page: str) -> str:
+    """The file the site holds for the page or file ``page`` (docs-relative): ``incidents/INC-0001.md`` -> ``incidents/INC-0001.html``."""
+    return page[:-3] + ".html" if page.endswith(".md") else page
+
+
 def href(source: str, target: str) -> str:
     """Relative URL from the page ``source`` to the page or file ``target`` (both docs-relative)."""
-    if target.endswith(".md"):
-        target = target[:-3] + ".html"
-    relative = posixpath.relpath(target, posixpath.dirname(source) or ".")
+    relative = posixpath.relpath(built(target), posixpath.dirname(source) or ".")
     return relative
 
 

@@ -268,7 +268,7 @@ def withdrawn(tracker: Tracker, edition: str, pages: set[str]) -> set[str]:
     by_page: dict[str, Head] = {}
     for head in heads(tracker):
         if head.id in named:
-            ours = {_html(layout.incident_page(head.id)), _html(layout.review_page(head.id))}
+            ours = {layout.built(layout.incident_page(head.id)), layout.built(layout.review_page(head.id))}
             by_page.update({page: head for page in named[head.id] if page in ours})
     undecided = {h.id: h for h in by_page.values() if feed_times.shown(h) is None}
     shown_now, _ = views(tracker, sorted(undecided), edition, catalog)
@@ -285,7 +285,7 @@ def withdrawn(tracker: Tracker, edition: str, pages: set[str]) -> set[str]:
     if any(p.startswith("maintenance/") for p in pages):
         _, maintenances = maintenance_records.load(tracker)
         kept = {
-            _html(layout.maintenance_page(m.id))
+            layout.built(layout.maintenance_page(m.id))
             for m in maintenances
             if edition != publication.PUBLIC or publication.maintenance_published(m.data)
         }
@@ -305,11 +305,9 @@ def _known_error_pages(tracker: Tracker, edition: str, feed_times: FeedTimes) ->
             return set(kept.split("\n")) - {""}
     _, known_errors = tracker.load_known_errors()
     catalog = tracker.catalog
-    shown = {_html(layout.known_error_page(k.id)) for k in known_errors if publication.known_error_view(k, catalog, edition) is not None}
+    shown = {
+        layout.built(layout.known_error_page(k.id)) for k in known_errors if publication.known_error_view(k, catalog, edition) is not None
+    }
     if key is not None and results is not None:
         results.put(feed_times.generation, {key: "\n".join([version or "", *sorted(shown)])})
     return shown
-
-
-def _html(page: str) -> str:
-    return page.removesuffix(".md") + ".html"
